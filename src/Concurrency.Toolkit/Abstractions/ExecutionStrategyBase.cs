@@ -1,0 +1,375 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+
+namespace Concurrency.Toolkit;
+
+/// <summary>
+/// The semantics every strategy keeps (ordering, lazy input with a bounded look-ahead, one outcome per input,
+/// one degree budget for all calls, prompt cancellation, disposal), written once. A strategy supplies only how a
+/// batch of items runs on one of its lanes.
+/// </summary>
+/// <remarks>Only the toolkit's own strategies derive from this class; use <see cref="IExecutionStrategy"/> in your code.</remarks>
+public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
+{
+    private readonly SemaphoreSlim _lanes;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _activeBatches;
+    private int _disposeState;
+
+    private protected ExecutionStrategyBase(ExecutionStrategyKind kind, ExecutionStrategyOptions options, int maxDegreeOfParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Kind = kind;
+        Name = options.Name ?? kind.ToString();
+        MaxDegreeOfParallelism = maxDegreeOfParallelism;
+        Resilience = options.Resilience;
+        TimeProvider = options.TimeProvider;
+        MaxLookAhead = options.MaxLookAhead;
+        DisposeTimeout = options.DisposeTimeout;
+        Logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(GetType().FullName ?? GetType().Name);
+        Telemetry = new StrategyTelemetry(kind, Name);
+        _lanes = new SemaphoreSlim(maxDegreeOfParallelism, maxDegreeOfParallelism);
+    }
+
+    /// <inheritdoc/>
+    public ExecutionStrategyKind Kind { get; }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>Gets the most items this strategy runs at once, across all of its calls.</summary>
+    public int MaxDegreeOfParallelism { get; }
+
+    private protected ResiliencePipeline? Resilience { get; }
+
+    private protected TimeProvider TimeProvider { get; }
+
+    private protected ILogger Logger { get; }
+
+    private protected int? MaxLookAhead { get; }
+
+    private protected TimeSpan DisposeTimeout { get; }
+
+    internal StrategyTelemetry Telemetry { get; }
+
+    /// <summary>Gets a token cancelled when disposal gives up waiting and aborts running items.</summary>
+    private protected CancellationToken AbortToken => _abort.Token;
+
+    /// <summary>Gets a token cancelled as soon as disposal starts: no new item may start.</summary>
+    private protected CancellationToken StoppingToken => _stopping.Token;
+
+    internal bool IsDisposed => Volatile.Read(ref _disposeState) != 0;
+
+    /// <summary>Gets the look-ahead a call uses when neither it nor the options set one.</summary>
+    private protected virtual int DefaultLookAhead(int degree) => Math.Max(1024, degree * 4);
+
+    /// <summary>Gets how long one batch should run: long enough to amortise per-batch cost, short enough to spread work.</summary>
+    private protected virtual TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(0.2);
+
+    /// <summary>Gets the largest batch this strategy forms for <paramref name="work"/>; 1 turns batching off.</summary>
+    private protected virtual int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
+
+    /// <summary>Checks, before anything runs, that this strategy can run <paramref name="work"/> at all (the process strategy refuses capturing delegates here).</summary>
+    private protected virtual void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
+    {
+    }
+
+    /// <summary>
+    /// Runs the items of <paramref name="batch"/> in order on one lane and records one outcome per item. An
+    /// exception thrown from here fails every item that has no outcome yet.
+    /// </summary>
+    private protected abstract ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken);
+
+    /// <summary>Releases the strategy's own resources (threads, workers) once running items have finished or were aborted.</summary>
+    private protected virtual ValueTask ReleaseResourcesAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Called when disposal timed out waiting for items: stop them hard (the process strategy kills its workers).</summary>
+    private protected virtual ValueTask AbortRunningAsync() => ValueTask.CompletedTask;
+
+    /// <inheritdoc/>
+    public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
+        => await RunCoreAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
+        => await RunCoreAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+
+    /// <summary>
+    /// Stops accepting work, waits for running items up to the dispose timeout, then cancels them (for
+    /// processes: kills the workers) and releases the strategy's threads or processes. Idempotent.
+    /// </summary>
+    /// <returns>A task that completes when nothing of this strategy runs any more.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposeState, 1) != 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            if (Volatile.Read(ref _activeBatches) == 0)
+            {
+                _drained.TrySetResult();
+            }
+
+            var drained = await WaitDrainedAsync(DisposeTimeout).ConfigureAwait(false);
+            if (!drained)
+            {
+                Logger.LogWarning("{Strategy} '{Name}': items still running after the dispose timeout of {Timeout}; cancelling them.", Kind, Name, DisposeTimeout);
+                await _abort.CancelAsync().ConfigureAwait(false);
+                await AbortRunningAsync().ConfigureAwait(false);
+                await WaitDrainedAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await ReleaseResourcesAsync().ConfigureAwait(false);
+            _drained.TrySetResult();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Disposes synchronously; prefer <see cref="DisposeAsync"/>, which does not block a thread.</summary>
+    public void Dispose()
+    {
+        DisposeAsync().AsTask().GetAwaiter().GetResult();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind} '{Name}' (degree {MaxDegreeOfParallelism})";
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    internal ValueTask AcquireLaneAsync(CancellationToken cancellationToken)
+        => _lanes.Wait(0, CancellationToken.None) ? ValueTask.CompletedTask : new ValueTask(_lanes.WaitAsync(cancellationToken));
+
+    internal void ReleaseLane() => _lanes.Release();
+
+    /// <summary>Runs a batch with the bookkeeping every lane needs: telemetry, the drain count for disposal, and failing what the lane left without an outcome.</summary>
+    internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _activeBatches);
+        var started = Stopwatch.GetTimestamp();
+        Telemetry.ItemsStarted(batch.Count);
+        try
+        {
+            await ExecuteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            batch.FailRemaining(ex);
+        }
+        finally
+        {
+            if (batch.Completed < batch.Count)
+            {
+                batch.FailRemaining(new ExecutionStrategyException($"{Kind} strategy '{Name}' finished a batch without an outcome for every item; this is a bug in the strategy."));
+            }
+
+            var failed = batch.ErrorCount();
+            Telemetry.ItemsFinished(batch.Count - failed, batch.Count, Stopwatch.GetElapsedTime(started));
+            if (failed > 0)
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (batch.GetError(i) is { } error)
+                    {
+                        Telemetry.ItemFailed(error);
+                    }
+                }
+            }
+
+            if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Runs one item in this process, applying <see cref="Resilience"/> when set. For in-process lanes.</summary>
+    private protected TOut InvokeSync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    {
+        if (Resilience is null)
+        {
+            return work(input);
+        }
+
+        return Resilience.Execute(static (state, _) => state.work(state.input), (work, input), cancellationToken);
+    }
+
+    /// <summary>Runs one item in this process, applying <see cref="Resilience"/> when set. For in-process lanes.</summary>
+    private protected ValueTask<TOut> InvokeAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    {
+        if (Resilience is null)
+        {
+            return work.InvokeAsync(input, cancellationToken);
+        }
+
+        return Resilience.ExecuteAsync(static (state, ct) => state.work.InvokeAsync(state.input, ct), (work, input), cancellationToken);
+    }
+
+    /// <summary>Runs every item of <paramref name="batch"/> in order on the calling thread; the in-process lanes' loop for synchronous work.</summary>
+    private protected void RunSyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        var work = batch.Work.Sync!;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+                return;
+            }
+
+            try
+            {
+                batch.SetResult(i, InvokeSync(work, batch.Inputs[i], cancellationToken));
+            }
+            catch (Exception ex)
+            {
+                batch.SetError(i, ex);
+            }
+        }
+    }
+
+    /// <summary>Runs every item of <paramref name="batch"/> in order; the in-process lanes' loop for asynchronous work.</summary>
+    private protected async ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+                return;
+            }
+
+            try
+            {
+                batch.SetResult(i, await InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                batch.SetError(i, ex);
+            }
+        }
+    }
+
+    private async ValueTask<TOut> RunCoreAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ValidateWork(work);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var activity = Telemetry.StartActivity("Run");
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token, _stopping.Token);
+        await AcquireLaneAsync(linked.Token).ConfigureAwait(false);
+        var batch = new WorkBatch<TIn, TOut>(work, 0, 0, 1);
+        batch.Add(input);
+        try
+        {
+            ThrowIfDisposed();
+            await RunBatchAsync(batch, linked.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseLane();
+        }
+
+        if (batch.GetError(0) is { } error)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(error.Message, error, cancellationToken);
+            }
+
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        return batch.Results[0];
+    }
+
+    private MapEnumerable<TResult> Map<TIn, TOut, TResult>(InputSource<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, Func<MapRun<TIn, TOut>, IAsyncEnumerable<TResult>> read)
+    {
+        ThrowIfDisposed();
+        options?.Validate();
+        ValidateWork(work);
+        var degree = Math.Min(options?.MaxDegreeOfParallelism ?? MaxDegreeOfParallelism, MaxDegreeOfParallelism);
+        var lookAhead = options?.MaxLookAhead ?? MaxLookAhead ?? DefaultLookAhead(degree);
+
+        // A batch never takes more than its share of the look-ahead, so every lane can have work.
+        var maxBatch = Math.Clamp(options?.MaxBatchSize ?? MaxBatchSizeFor(work), 1, Math.Max(1, lookAhead / (2 * degree)));
+        var settings = new MapSettings(degree, lookAhead, maxBatch, TargetBatchDuration, options?.Progress);
+        return new MapEnumerable<TResult>(enumeratorToken =>
+        {
+            ThrowIfDisposed();
+            return read(new MapRun<TIn, TOut>(this, inputs.Fresh(), work, settings, cancellationToken, enumeratorToken, _stopping.Token, _abort.Token));
+        });
+    }
+
+    private async Task<bool> WaitDrainedAsync(TimeSpan timeout)
+    {
+        if (_drained.Task.IsCompleted)
+        {
+            return true;
+        }
+
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            await _drained.Task.ConfigureAwait(false);
+            return true;
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(timeout, TimeProvider).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+}

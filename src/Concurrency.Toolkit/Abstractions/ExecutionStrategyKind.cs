@@ -1,0 +1,14 @@
+namespace Concurrency.Toolkit;
+
+/// <summary>The model of concurrency a strategy implements; also the key of each strategy in dependency injection.</summary>
+public enum ExecutionStrategyKind
+{
+    /// <summary>Threads of this process: the shared .NET thread pool, or dedicated threads for blocking work.</summary>
+    ThreadPool = 0,
+
+    /// <summary>A supervised pool of worker processes: isolation from crashes, hard timeouts and work that does not scale on threads.</summary>
+    Process = 1,
+
+    /// <summary>Async continuations with bounded concurrency, optionally on one event-loop thread.</summary>
+    Coroutine = 2,
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using Polly;
+
+namespace Concurrency.Toolkit;
+
+/// <summary>Options every strategy shares. Each strategy has its own subclass with its own bounds.</summary>
+/// <remarks>Options are validated once, when the strategy is built; a bad value throws an exception that names the option.</remarks>
+public abstract class ExecutionStrategyOptions
+{
+    /// <summary>Gets or sets the strategy's name, used in telemetry tags and log messages.</summary>
+    /// <value>The default value is <see langword="null"/>: the strategy kind's name, such as <c>ThreadPool</c>.</value>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// Gets or sets a Polly pipeline applied around each item (retry, timeout, circuit breaker, ...).
+    /// Retries run the item again on the same strategy; for the process strategy that may be another worker.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no resilience.</value>
+    public ResiliencePipeline? Resilience { get; set; }
+
+    /// <summary>Gets or sets the source of time, replaceable in tests.</summary>
+    /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets the logger factory the strategy logs through.</summary>
+    /// <value>The default value is <see langword="null"/>: no logging.</value>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many items a map call may read ahead of its consumer (running, or finished and not
+    /// yet consumed). Bounds memory and gives back-pressure; <see cref="MapOptions.MaxLookAhead"/> overrides it per call.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: chosen by the strategy from its degree of parallelism.</value>
+    public int? MaxLookAhead { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long <see cref="IAsyncDisposable.DisposeAsync"/> waits for running items before it
+    /// cancels them (and, for processes, kills the workers).
+    /// </summary>
+    /// <value>The default value is 30 seconds.</value>
+    public TimeSpan DisposeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Throws when an option is out of range, naming the option and the allowed range.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public virtual void Validate()
+    {
+        if (Name is not null && string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException($"{GetType().Name}.{nameof(Name)} must not be empty or white space; leave it null for the default name.", nameof(Name));
+        }
+
+        if (TimeProvider is null)
+        {
+            throw new ArgumentNullException(nameof(TimeProvider), $"{GetType().Name}.{nameof(TimeProvider)} must not be null; use TimeProvider.System.");
+        }
+
+        if (MaxLookAhead is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLookAhead), MaxLookAhead, $"{GetType().Name}.{nameof(MaxLookAhead)} must be at least 1, or null for the strategy's default.");
+        }
+
+        if (DisposeTimeout < TimeSpan.Zero && DisposeTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DisposeTimeout), DisposeTimeout, $"{GetType().Name}.{nameof(DisposeTimeout)} must be zero or positive, or Timeout.InfiniteTimeSpan.");
+        }
+    }
+
+    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="option"/> when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
+    /// <param name="value">The option's value.</param>
+    /// <param name="minimum">The smallest allowed value.</param>
+    /// <param name="option">The option's name.</param>
+    /// <param name="hint">What the option means, appended to the message.</param>
+    private protected void RequireAtLeast(int value, int minimum, string option, string hint)
+    {
+        if (value < minimum)
+        {
+            throw new ArgumentOutOfRangeException(option, value, $"{GetType().Name}.{option} must be at least {minimum} (it was {value}); {hint}");
+        }
+    }
+}

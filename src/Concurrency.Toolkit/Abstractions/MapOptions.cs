@@ -1,0 +1,48 @@
+namespace Concurrency.Toolkit;
+
+/// <summary>Options for one <c>MapAsync</c> or <c>MapUnorderedAsync</c> call.</summary>
+public sealed class MapOptions
+{
+    /// <summary>
+    /// Gets or sets the most items of this call that run at once. It can only lower the strategy's own
+    /// bound, which still applies to all of its calls together.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the strategy's bound.</value>
+    public int? MaxDegreeOfParallelism { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many items may be read from the input ahead of the consumer (running, or finished
+    /// and not yet consumed). This bounds memory and gives back-pressure on endless inputs.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the strategy's <see cref="ExecutionStrategyOptions.MaxLookAhead"/>.</value>
+    public int? MaxLookAhead { get; set; }
+
+    /// <summary>
+    /// Gets or sets the most items sent to one lane (a thread or a worker process) at once. Small items are
+    /// batched automatically; set this only to override the automatic size (1 turns batching off).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: batch sizes adapt to the measured item duration.</value>
+    public int? MaxBatchSize { get; set; }
+
+    /// <summary>Gets or sets a receiver of progress reports, sent at most every 100 ms and once at the end.</summary>
+    /// <value>The default value is <see langword="null"/>: no reports.</value>
+    public IProgress<MapProgress>? Progress { get; set; }
+
+    internal void Validate()
+    {
+        if (MaxDegreeOfParallelism is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, $"{nameof(MapOptions)}.{nameof(MaxDegreeOfParallelism)} must be at least 1, or null for the strategy's bound.");
+        }
+
+        if (MaxLookAhead is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLookAhead), MaxLookAhead, $"{nameof(MapOptions)}.{nameof(MaxLookAhead)} must be at least 1, or null for the strategy's default.");
+        }
+
+        if (MaxBatchSize is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"{nameof(MapOptions)}.{nameof(MaxBatchSize)} must be at least 1, or null for automatic batching.");
+        }
+    }
+}

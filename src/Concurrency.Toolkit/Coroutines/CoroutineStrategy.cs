@@ -1,0 +1,94 @@
+using Concurrency.Toolkit.Internal;
+
+namespace Concurrency.Toolkit;
+
+/// <summary>
+/// Runs asynchronous work as coroutines: each item is started directly (no thread hop per item) and the number of
+/// items in progress is bounded. With <see cref="CoroutineStrategyOptions.SingleThreaded"/> every continuation runs on
+/// one event-loop thread, as in Python's asyncio. The right model for many concurrent asynchronous I/O operations.
+/// </summary>
+/// <remarks>
+/// Synchronous work is run inline, as asyncio runs a plain function: it holds up the items started after it, so give
+/// CPU-bound or blocking work to <see cref="ThreadPoolStrategy"/> instead.
+/// </remarks>
+/// <example>
+/// <code>
+/// await using var co = new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = 1000 });
+/// await foreach (var page in co.MapAsync(urls, static async (string url, CancellationToken ct) => await Fetch(url, ct)))
+///     Console.WriteLine(page.Length);
+/// </code>
+/// </example>
+public sealed class CoroutineStrategy : ExecutionStrategyBase
+{
+    private readonly EventLoop? _loop;
+
+    /// <summary>Initializes a strategy with default options: up to 1,000 items in progress, continuations on the pool.</summary>
+    public CoroutineStrategy()
+        : this(new CoroutineStrategyOptions())
+    {
+    }
+
+    /// <summary>Initializes a strategy.</summary>
+    /// <param name="options">The options; validated here.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public CoroutineStrategy(CoroutineStrategyOptions options)
+        : base(ExecutionStrategyKind.Coroutine, Validated(options), options.MaxConcurrency)
+    {
+        if (options.SingleThreaded)
+        {
+            _loop = new EventLoop($"{Name} event loop");
+        }
+    }
+
+    /// <summary>Gets a value indicating whether all of the work runs on one event-loop thread.</summary>
+    public bool IsSingleThreaded => _loop is not null;
+
+    /// <summary>Gets the managed thread id of the event loop, or <see langword="null"/> when the strategy is not single-threaded.</summary>
+    public int? EventLoopThreadId => _loop?.ManagedThreadId;
+
+    private protected override int DefaultLookAhead(int degree) => Math.Max(64, degree * 2);
+
+    private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => 1;
+
+    private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        if (_loop is null)
+        {
+            await RunAsyncItems(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                // Each attempt (Polly may retry) starts on the loop, so no item's code ever leaves it.
+                var result = Resilience is null
+                    ? await _loop.InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false)
+                    : await Resilience.ExecuteAsync(
+                        static async (state, ct) => await state.Loop.InvokeAsync(state.Work, state.Input, ct).ConfigureAwait(false),
+                        (Loop: _loop, batch.Work, Input: batch.Inputs[i]),
+                        cancellationToken).ConfigureAwait(false);
+                batch.SetResult(i, result);
+            }
+            catch (Exception ex)
+            {
+                batch.SetError(i, ex);
+            }
+        }
+    }
+
+    private protected override ValueTask ReleaseResourcesAsync()
+    {
+        _loop?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static CoroutineStrategyOptions Validated(CoroutineStrategyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+}

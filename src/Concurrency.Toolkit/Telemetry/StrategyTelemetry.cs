@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+
+namespace Concurrency.Toolkit.Telemetry;
+
+/// <summary>
+/// The instruments of one strategy, pre-tagged with its kind and name so that the hot path adds no tag arrays.
+/// The meter and activity source are process-wide, as OpenTelemetry expects.
+/// </summary>
+internal sealed class StrategyTelemetry
+{
+    private static readonly string? Version = typeof(StrategyTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+    internal static readonly Meter Meter = new(ConcurrencyToolkitTelemetry.MeterName, Version);
+
+    internal static readonly ActivitySource ActivitySource = new(ConcurrencyToolkitTelemetry.ActivitySourceName, Version);
+
+    private static readonly Counter<long> Started = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.ItemsStarted, "{item}", "Items handed to a strategy.");
+    private static readonly Counter<long> Completed = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.ItemsCompleted, "{item}", "Items that finished with a result.");
+    private static readonly Counter<long> Failed = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.ItemsFailed, "{item}", "Items that finished with an exception.");
+    private static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>(ConcurrencyToolkitTelemetry.ItemsInFlight, "{item}", "Items running now.");
+    private static readonly UpDownCounter<long> Queued = Meter.CreateUpDownCounter<long>(ConcurrencyToolkitTelemetry.QueueLength, "{item}", "Items read from the input and waiting for a lane.");
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(ConcurrencyToolkitTelemetry.ItemDuration, "s", "How long an item ran.");
+    private static readonly Counter<long> Spawns = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.WorkerSpawns, "{process}", "Worker processes started.");
+    private static readonly Counter<long> Crashes = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.WorkerCrashes, "{process}", "Worker processes that died unexpectedly.");
+    private static readonly Counter<long> Recycles = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.WorkerRecycles, "{process}", "Worker processes replaced by the recycling policy.");
+    private static readonly Counter<long> Kills = Meter.CreateCounter<long>(ConcurrencyToolkitTelemetry.WorkerKills, "{process}", "Worker processes killed for a timeout, a cancellation or disposal.");
+    private static readonly UpDownCounter<long> Live = Meter.CreateUpDownCounter<long>(ConcurrencyToolkitTelemetry.WorkersLive, "{process}", "Worker processes alive now.");
+
+    private readonly KeyValuePair<string, object?> _kindTag;
+    private readonly KeyValuePair<string, object?> _nameTag;
+
+    public StrategyTelemetry(ExecutionStrategyKind kind, string name)
+    {
+        Kind = kind;
+        Name = name;
+        _kindTag = new(ConcurrencyToolkitTelemetry.StrategyKindTag, kind.ToString());
+        _nameTag = new(ConcurrencyToolkitTelemetry.StrategyNameTag, name);
+    }
+
+    public ExecutionStrategyKind Kind { get; }
+
+    public string Name { get; }
+
+    public void ItemsStarted(int count)
+    {
+        if (Started.Enabled)
+        {
+            Started.Add(count, _kindTag, _nameTag);
+        }
+
+        if (InFlight.Enabled)
+        {
+            InFlight.Add(count, _kindTag, _nameTag);
+        }
+    }
+
+    public void ItemsFinished(int succeeded, int total, TimeSpan elapsed)
+    {
+        if (InFlight.Enabled)
+        {
+            InFlight.Add(-total, _kindTag, _nameTag);
+        }
+
+        if (succeeded > 0 && Completed.Enabled)
+        {
+            Completed.Add(succeeded, _kindTag, _nameTag);
+        }
+
+        if (total > 0 && Duration.Enabled)
+        {
+            var perItem = elapsed.TotalSeconds / total;
+            for (var i = 0; i < total; i++)
+            {
+                Duration.Record(perItem, _kindTag, _nameTag);
+            }
+        }
+    }
+
+    public void ItemFailed(Exception exception)
+    {
+        if (Failed.Enabled)
+        {
+            Failed.Add(1, _kindTag, _nameTag, new(ConcurrencyToolkitTelemetry.ErrorTypeTag, exception.GetType().FullName));
+        }
+    }
+
+    public void QueueChanged(int delta)
+    {
+        if (Queued.Enabled)
+        {
+            Queued.Add(delta, _kindTag, _nameTag);
+        }
+    }
+
+    public void WorkerSpawned() => Add(Spawns, 1);
+
+    public void WorkerCrashed() => Add(Crashes, 1);
+
+    public void WorkerRecycled() => Add(Recycles, 1);
+
+    public void WorkerKilled() => Add(Kills, 1);
+
+    public void WorkersLiveChanged(int delta) => Add(Live, delta);
+
+    public Activity? StartActivity(string operation)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = ActivitySource.StartActivity($"{ConcurrencyToolkitTelemetry.ActivitySourceName}.{operation}", ActivityKind.Internal);
+        activity?.SetTag(ConcurrencyToolkitTelemetry.StrategyKindTag, Kind.ToString());
+        activity?.SetTag(ConcurrencyToolkitTelemetry.StrategyNameTag, Name);
+        return activity;
+    }
+
+    private void Add(Counter<long> counter, int value)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(value, _kindTag, _nameTag);
+        }
+    }
+
+    private void Add(UpDownCounter<long> counter, int value)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(value, _kindTag, _nameTag);
+        }
+    }
+}
