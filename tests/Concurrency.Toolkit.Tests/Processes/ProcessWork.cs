@@ -89,3 +89,53 @@ public sealed class Dto
 
     public int Value { get; set; }
 }
+
+public sealed class Unserializable
+{
+    public int X => throw new InvalidOperationException("this property cannot be read");
+}
+
+public static class SabotageWork
+{
+    /// <summary>Writes a frame header announcing 2 GB onto the worker's own connection, as a corrupted or hostile worker would.</summary>
+    public static int SendOversizedFrame(int _)
+    {
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            var target = new FileInfo(fd).LinkTarget;
+            if (target is not null && target.StartsWith("socket:", StringComparison.Ordinal))
+            {
+                try
+                {
+                    using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)int.Parse(Path.GetFileName(fd)), ownsHandle: false);
+                    using var stream = new FileStream(handle, FileAccess.Write, 1);
+                    stream.Write([0xFF, 0xFF, 0xFF, 0x7F, 20]);
+                    stream.Flush();
+                }
+                catch (IOException)
+                {
+                    // Not the connected socket (the runtime keeps others).
+                }
+            }
+        }
+
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    /// <summary>Writes to the worker's standard output and error, which must not disturb the protocol.</summary>
+    public static int Chatty(int x)
+    {
+        Console.WriteLine($"hello from item {x}");
+        Console.Error.WriteLine($"warning from item {x}");
+        return x;
+    }
+
+    /// <summary>Creates <paramref name="path"/> to say the item runs, then sleeps long.</summary>
+    public static int SignalThenSleep(string path)
+    {
+        File.WriteAllText(path, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Thread.Sleep(60_000);
+        return 0;
+    }
+}
