@@ -197,7 +197,15 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         Telemetry.ItemsStarted(batch.Count);
         try
         {
-            await ExecuteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The call ended while this batch waited for its lane: it must not start.
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+            }
+            else
+            {
+                await ExecuteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {

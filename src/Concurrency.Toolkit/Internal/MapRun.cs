@@ -186,7 +186,7 @@ internal sealed class MapRun<TIn, TOut>
                     break;
                 }
 
-                token.ThrowIfCancellationRequested();
+                ThrowIfStopping(token);
                 var batch = new WorkBatch<TIn, TOut>(_work, sequence++, index, credits);
                 batch.Add(_input.Current);
                 var ended = false;
@@ -213,6 +213,14 @@ internal sealed class MapRun<TIn, TOut>
                 _credits.Return(credits - batch.Count);
                 index += batch.Count;
                 await AcquireLanesAsync(batch.Count, token).ConfigureAwait(false);
+                if (Stopping)
+                {
+                    // A free lane is taken without looking at the token: never start a batch for a call that ended.
+                    _strategy.ReleaseLane();
+                    _callLanes?.Release();
+                    ThrowIfStopping(token);
+                }
+
                 Interlocked.Increment(ref _pending);
                 Interlocked.Add(ref _started, batch.Count);
                 _ = RunAndPublishAsync(batch);
@@ -222,7 +230,7 @@ internal sealed class MapRun<TIn, TOut>
                 }
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (Stopping)
         {
             if (!_itemCts.IsCancellationRequested)
             {
@@ -374,6 +382,21 @@ internal sealed class MapRun<TIn, TOut>
         finally
         {
             ReleaseOwner();
+        }
+    }
+
+    /// <summary>
+    /// Whether the dispatcher must stop. The call's cancellation reaches the dispatcher's token through a linked
+    /// registration that can run after the items' token is already cancelled (StopAsync cancels with CancelAsync),
+    /// so both are checked.
+    /// </summary>
+    private bool Stopping => _dispatchCts.IsCancellationRequested || _itemCts.IsCancellationRequested;
+
+    private void ThrowIfStopping(CancellationToken token)
+    {
+        if (Stopping)
+        {
+            throw new OperationCanceledException(token);
         }
     }
 
