@@ -15,6 +15,9 @@ internal sealed class MapRun<TIn, TOut>
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long an ending call waits for the dispatcher to let go of the input.</summary>
+    private static readonly TimeSpan DispatcherStopGrace = TimeSpan.FromSeconds(1);
+
     private readonly ExecutionStrategyBase _strategy;
     private readonly InputSource<TIn> _input;
     private readonly WorkFunction<TIn, TOut> _work;
@@ -376,7 +379,10 @@ internal sealed class MapRun<TIn, TOut>
                 await _itemCts.CancelAsync().ConfigureAwait(false);
             }
 
-            await _dispatcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The dispatcher stops at once unless it waits in an input's MoveNextAsync that ignores cancellation;
+            // then the call still ends promptly, and the dispatcher closes the input (reading nothing more) when
+            // that pull returns.
+            await _dispatcher.WaitAsync(DispatcherStopGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ReportProgress();
         }
         finally

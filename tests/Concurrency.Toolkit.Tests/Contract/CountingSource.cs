@@ -38,6 +38,26 @@ public sealed class CountingSource<T>(Func<int, T> item, int? count = null, int?
         }
     }
 
+    /// <summary>Yields <paramref name="count"/> items, then waits for the next one forever, ignoring cancellation (as a careless source does).</summary>
+    public async IAsyncEnumerable<T> EnumerateThenHangAsync()
+    {
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await Task.Yield();
+                Interlocked.Increment(ref _pulled);
+                yield return item(i);
+            }
+
+            await Task.Delay(Timeout.Infinite, CancellationToken.None);
+        }
+        finally
+        {
+            Volatile.Write(ref _disposed, 1);
+        }
+    }
+
     public async IAsyncEnumerable<T> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         try

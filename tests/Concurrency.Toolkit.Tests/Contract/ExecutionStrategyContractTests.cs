@@ -289,7 +289,44 @@ public abstract class ExecutionStrategyContractTests
         Assert.Equal(pulled, source.Pulled);
     }
 
+    [Fact]
+    public async Task MapAsync_ConsumerBreaksWhileInputIgnoresCancellation_EndsPromptly()
+    {
+        await using var strategy = CreateStrategy(2);
+        var source = new CountingSource<int>(static i => i, count: 3);
+        var seen = 0;
+        var started = Stopwatch.GetTimestamp();
+
+        await foreach (var result in strategy.MapAsync(source.EnumerateThenHangAsync(), ContractWork.Double))
+        {
+            if (++seen == 3)
+            {
+                break;
+            }
+        }
+
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
+        Assert.Equal(3, source.Pulled);
+    }
+
     // ---------------------------------------------------------------- cancellation
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MapAsync_CancelledWhileInputIgnoresCancellation_EndsPromptlyWithOperationCanceled(bool unordered)
+    {
+        await using var strategy = CreateStrategy(2);
+        var source = new CountingSource<int>(static i => i, count: 2);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var started = Stopwatch.GetTimestamp();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => unordered
+            ? ToListAsync(strategy.MapUnorderedAsync(source.EnumerateThenHangAsync(), ContractWork.DoubleAsync, cancellationToken: cts.Token))
+            : ToListAsync(strategy.MapAsync(source.EnumerateThenHangAsync(), ContractWork.DoubleAsync, cancellationToken: cts.Token)));
+
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
+    }
 
     [Theory]
     [InlineData(false)]
