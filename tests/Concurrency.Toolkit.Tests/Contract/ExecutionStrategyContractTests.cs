@@ -895,6 +895,23 @@ public abstract class ExecutionStrategyContractTests
         await AssertDisposesPromptlyAsync(strategy);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MapAsync_InputThrowsOnItsFirstPull_EndsTheCallWithThatException(bool asyncInput)
+    {
+        await using var strategy = CreateStrategy(2);
+        var source = new CountingSource<int>(static i => i, throwAfter: 0);
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => asyncInput
+            ? ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.Double))
+            : ToListAsync(strategy.MapUnorderedAsync(source.Enumerate(), ContractWork.DoubleAsync)));
+
+        Assert.Equal(CountingSource<int>.InputFailure, thrown.Message);
+        Assert.Equal(0, source.Pulled);
+        Assert.True(source.Disposed);
+    }
+
     // ---------------------------------------------------------------- RunAsync
 
     [Fact]
