@@ -75,6 +75,42 @@ public sealed class ThreadPoolStrategyTests
     }
 
     [Fact]
+    public async Task DisposeAsync_SecondConcurrentCall_ReturnsOnlyOnceTheThreadsAreStopped()
+    {
+        var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { MaxDegreeOfParallelism = 2, DedicatedThreads = true });
+        var started = new TaskCompletionSource<Thread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new ManualResetEventSlim();
+        var run = strategy.RunAsync(x =>
+        {
+            started.SetResult(Thread.CurrentThread);
+            release.Wait();
+            return x;
+        }, 1).AsTask();
+        var thread = await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var first = strategy.DisposeAsync().AsTask();
+        var second = strategy.DisposeAsync().AsTask();
+        release.Set();
+        await second.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(thread.IsAlive, "the second DisposeAsync returned while the strategy's threads still ran");
+        await first.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await run);
+        release.Dispose();
+    }
+
+    [Fact]
+    public void Dispose_Synchronous_DisposesTheStrategy()
+    {
+        var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { DedicatedThreads = true });
+
+        strategy.Dispose();
+        strategy.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => strategy.MapAsync(Enumerable.Range(0, 1), static x => x));
+    }
+
+    [Fact]
     public void Constructor_InvalidThreadOptions_ThrowArgumentExceptionNamingTheOption()
     {
         Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => new ThreadPoolStrategy(null!)).ParamName);
