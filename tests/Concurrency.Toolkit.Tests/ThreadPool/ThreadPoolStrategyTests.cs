@@ -36,6 +36,26 @@ public sealed class ThreadPoolStrategyTests
     }
 
     [Fact]
+    public async Task MapUnorderedAsync_DedicatedThreads_RunAsManyBlockingItemsAtOnceAsTheDegree()
+    {
+        // Each item blocks until all of them are running: only a pool that really starts a thread per lane passes.
+        const int degree = 64;
+        for (var round = 0; round < 10; round++)
+        {
+            await using var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { MaxDegreeOfParallelism = degree, DedicatedThreads = true });
+            using var barrier = new Barrier(degree);
+
+            var outcomes = new List<WorkOutcome<int, bool>>();
+            await foreach (var outcome in strategy.MapUnorderedAsync(Enumerable.Range(0, degree), _ => barrier.SignalAndWait(TimeSpan.FromSeconds(10)), new MapOptions { MaxBatchSize = 1 }))
+            {
+                outcomes.Add(outcome);
+            }
+
+            Assert.All(outcomes, static o => Assert.True(o.IsSuccess && o.Result, "an item waited for a thread while the degree allowed it to run"));
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_SharedPool_RunsOnThreadPoolThreads()
     {
         await using var strategy = new ThreadPoolStrategy();
