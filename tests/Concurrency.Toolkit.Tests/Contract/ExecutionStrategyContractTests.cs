@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 
@@ -793,6 +794,51 @@ public abstract class ExecutionStrategyContractTests
         await AssertDisposesPromptlyAsync(strategy);
     }
 
+    [Fact]
+    public async Task RunAsync_CircuitBreakerPipeline_OpensAfterFailuresAndStopsRunningWork()
+    {
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 3,
+                SamplingDuration = TimeSpan.FromSeconds(30),
+                BreakDuration = TimeSpan.FromSeconds(30),
+            })
+            .Build();
+        await using var strategy = CreateStrategy(1, resilience: pipeline);
+
+        for (var i = 0; i < 3; i++)
+        {
+            AssertWorkFailure(await Assert.ThrowsAnyAsync<Exception>(async () => await strategy.RunAsync(ContractWork.Run, new Job(i, Fail: true))), i);
+        }
+
+        // The circuit is open: the item is refused without running (it would have succeeded).
+        await Assert.ThrowsAsync<BrokenCircuitException>(async () => await strategy.RunAsync(ContractWork.Run, new Job(3)));
+        var outcome = Assert.Single(await ToListAsync(strategy.MapUnorderedAsync(new[] { new Job(4) }, ContractWork.RunAsync)));
+        Assert.IsType<BrokenCircuitException>(outcome.Exception);
+    }
+
+    // ---------------------------------------------------------------- progress
+
+    [Fact]
+    public async Task MapAsync_WithProgress_FinalReportCountsEveryItem()
+    {
+        await using var strategy = CreateStrategy(4);
+        var progress = new RecordingProgress();
+        var jobs = Enumerable.Range(0, 500).Select(static i => new Job(i, Fail: i % 100 == 0));
+
+        var outcomes = await ToListAsync(strategy.MapUnorderedAsync(jobs, ContractWork.Run, new MapOptions { Progress = progress }));
+
+        Assert.Equal(500, outcomes.Count);
+        var last = progress.Last;
+        Assert.NotNull(last);
+        Assert.Equal(500, last.Value.Started);
+        Assert.Equal(495, last.Value.Succeeded);
+        Assert.Equal(5, last.Value.Failed);
+        Assert.Equal(0, last.Value.InFlight);
+    }
+
     // ---------------------------------------------------------------- bad input
 
     [Fact]
@@ -958,6 +1004,32 @@ public abstract class ExecutionStrategyContractTests
         }
 
         return list;
+    }
+
+    /// <summary>Records progress reports synchronously (<see cref="Progress{T}"/> would post them to a context).</summary>
+    protected sealed class RecordingProgress : IProgress<MapProgress>
+    {
+        private readonly Lock _lock = new();
+        private MapProgress? _last;
+
+        public MapProgress? Last
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _last;
+                }
+            }
+        }
+
+        public void Report(MapProgress value)
+        {
+            lock (_lock)
+            {
+                _last = value;
+            }
+        }
     }
 
     /// <summary>The largest number of items whose running intervals overlap at one instant.</summary>
