@@ -79,7 +79,7 @@ public abstract class ExecutionStrategyContractTests
         var results = await ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.Double));
 
         Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * 2), results);
-        Assert.True(source.Disposed);
+        await AssertClosedAsync(source.Closed);
     }
 
     [Fact]
@@ -222,8 +222,8 @@ public abstract class ExecutionStrategyContractTests
         }
 
         Assert.Equal(Enumerable.Range(0, 100).Select(static x => x * 2), results);
+        await AssertClosedAsync(source.Closed);
         Assert.InRange(source.Pulled, 100, 100 + lookAhead);
-        Assert.True(source.Disposed);
     }
 
     [Fact]
@@ -244,8 +244,8 @@ public abstract class ExecutionStrategyContractTests
             }
         }
 
+        await AssertClosedAsync(source.Closed);
         Assert.InRange(source.Pulled, 100, 100 + lookAhead);
-        Assert.True(source.Disposed);
     }
 
     [Theory]
@@ -281,7 +281,7 @@ public abstract class ExecutionStrategyContractTests
             }
         }
 
-        Assert.True(source.Disposed, "the input was not disposed when the consumer stopped");
+        await AssertClosedAsync(source.Closed);
         var pulled = source.Pulled;
         Assert.InRange(pulled, 5, 5 + lookAhead);
 
@@ -371,7 +371,7 @@ public abstract class ExecutionStrategyContractTests
         Assert.InRange(Stopwatch.GetElapsedTime(cancelledAt), TimeSpan.Zero, Prompt);
         Assert.Equal(cts.Token, thrown.CancellationToken);
         Assert.Equal(10, seen);
-        Assert.True(source.Disposed);
+        await AssertClosedAsync(source.Closed);
         await AssertDisposesPromptlyAsync(strategy);
     }
 
@@ -644,7 +644,7 @@ public abstract class ExecutionStrategyContractTests
         Assert.InRange(outcomes.Count, 5, source.Pulled);
         Assert.All(outcomes, static o => Assert.True(o.IsSuccess && o.Result == o.Input.Value, o.ToString()));
         Assert.Equal(outcomes.Count, outcomes.Select(static o => o.Index).Distinct().Count());
-        Assert.True(source.Disposed);
+        await AssertClosedAsync(source.Closed);
     }
 
     [Fact]
@@ -756,7 +756,7 @@ public abstract class ExecutionStrategyContractTests
         var pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                MaxRetryAttempts = 50,
+                MaxRetryAttempts = 100,
                 Delay = TimeSpan.FromMilliseconds(20),
                 BackoffType = DelayBackoffType.Constant,
                 OnRetry = _ =>
@@ -768,16 +768,16 @@ public abstract class ExecutionStrategyContractTests
             .Build();
         await using var strategy = CreateStrategy(2, resilience: pipeline);
 
-        // Fails for the next 100 ms: a transient fault that needs no state in the work.
-        var failUntil = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
-        Assert.Equal(1, await strategy.RunAsync(ContractWork.Run, new Job(1, FailUntil: failUntil)));
-        Assert.Equal(2, await strategy.RunAsync(ContractWork.RunAsync, new Job(2, FailUntil: failUntil)));
-
-        failUntil = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
+        // Each item fails for the next 300 ms: a transient fault that needs no state in the work.
+        Assert.Equal(1, await strategy.RunAsync(ContractWork.Run, new Job(1, FailUntil: Soon())));
+        Assert.Equal(2, await strategy.RunAsync(ContractWork.RunAsync, new Job(2, FailUntil: Soon())));
+        var failUntil = Soon();
         var outcomes = await ToListAsync(strategy.MapUnorderedAsync(Enumerable.Range(0, 4).Select(i => new Job(i, FailUntil: failUntil)), ContractWork.RunAsync));
 
         Assert.All(outcomes, static o => Assert.True(o.IsSuccess, o.ToString()));
-        Assert.True(Volatile.Read(ref retries) >= 2, $"expected retries, saw {retries}");
+        Assert.True(Volatile.Read(ref retries) >= 1, "no attempt failed, so nothing was retried");
+
+        static long Soon() => Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 3 / 10);
     }
 
     [Fact]
@@ -937,7 +937,7 @@ public abstract class ExecutionStrategyContractTests
         var failure = Assert.IsType<InvalidOperationException>(thrown);
         Assert.Equal(CountingSource<Job>.InputFailure, failure.Message);
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
-        Assert.True(source.Disposed);
+        await AssertClosedAsync(source.Closed);
         await AssertDisposesPromptlyAsync(strategy);
     }
 
@@ -955,7 +955,7 @@ public abstract class ExecutionStrategyContractTests
 
         Assert.Equal(CountingSource<int>.InputFailure, thrown.Message);
         Assert.Equal(0, source.Pulled);
-        Assert.True(source.Disposed);
+        await AssertClosedAsync(source.Closed);
     }
 
     // ---------------------------------------------------------------- RunAsync
@@ -1046,6 +1046,13 @@ public abstract class ExecutionStrategyContractTests
         }
 
         return max;
+    }
+
+    /// <summary>Asserts that the call let go of its input: a call that ended disposes it (at once, unless a pull is still pending).</summary>
+    protected static async Task AssertClosedAsync(Task closed)
+    {
+        var finished = await Task.WhenAny(closed, Task.Delay(Prompt));
+        Assert.True(finished == closed, "the input enumerator was not disposed");
     }
 
     /// <summary>Disposes the strategy (built with a long dispose timeout) and asserts it ended promptly: nothing was left running.</summary>
