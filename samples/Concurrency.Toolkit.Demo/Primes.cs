@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Demo;
+namespace Concurrency.Toolkit.Samples.Demo;
 
 /// <summary>CPU-bound work: counting primes by trial division, deliberately plain.</summary>
 public static class Primes

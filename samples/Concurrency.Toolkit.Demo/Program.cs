@@ -1,147 +1,123 @@
-// Concurrency.Toolkit demo: the toolkit registered through dependency injection, a CPU-bound workload on the
-// ThreadPool strategy and a wait-bound asynchronous workload on the Coroutine strategy, timed against plain loops.
+// The main demo: the toolkit registered through dependency injection, a CPU-bound workload (counting primes) on
+// the ThreadPool strategy and a wait-bound asynchronous workload on the Coroutine strategy, each timed next to
+// the plain .NET way of doing the same.
 using System.Diagnostics;
 using Concurrency.Toolkit;
-using Concurrency.Toolkit.Demo;
+using Concurrency.Toolkit.Samples;
+using Concurrency.Toolkit.Samples.Demo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-if (args.Contains("--help") || args.Contains("-h"))
+var cli = SampleCommandLine.Parse(
+    args,
+    "Concurrency.Toolkit.Demo",
+    "Counts primes on one thread and on ThreadPoolStrategy, awaits thousands of delays on CoroutineStrategy, all resolved through dependency injection, and prints the times.",
+    [
+        new("--quick", "A short run for CI (a few seconds): smaller workloads."),
+    ],
+    out var exitCode);
+if (cli is null)
 {
-    Console.WriteLine("""
-        Concurrency.Toolkit demo
-
-        Usage: dotnet run --project samples/Concurrency.Toolkit.Demo [-- options]
-
-          --quick   smaller workloads (a few seconds in all)
-          --help    show this text
-
-        Runs a CPU-bound workload (counting primes) on one thread and on the ThreadPool strategy, and a
-        wait-bound asynchronous workload (Task.Delay items) on the Coroutine strategy, then prints the times.
-        """);
-    return 0;
+    return exitCode;
 }
 
-var unknown = args.Where(a => a is not "--quick").ToList();
-if (unknown.Count > 0)
-{
-    Console.Error.WriteLine($"Unknown option '{unknown[0]}'. Run with --help to see the options.");
-    return 2;
-}
-
-var quick = args.Contains("--quick");
+var quick = cli.Has("--quick");
 var primesBelow = quick ? 600_000L : 3_000_000L;
 const int PrimeChunk = 10_000;
-var waitItems = quick ? 2_000 : 10_000;
+var waits = quick ? 2_000 : 10_000;
 var wait = TimeSpan.FromMilliseconds(10);
 const int WaitConcurrency = 1_000;
 
-// Dependency injection: the strategies are keyed singletons, their options validated on start, disposed with the container.
+// Dependency injection: keyed singleton strategies, options validated on start, disposed with the container.
 var services = new ServiceCollection().AddConcurrencyToolkit(toolkit => toolkit
-    .ConfigureThreadPool(o => o.Name = "cpu")
-    .ConfigureCoroutine(o => { o.Name = "io"; o.MaxConcurrency = WaitConcurrency; }));
+    .ConfigureThreadPool(o => o.Name = "primes")
+    .ConfigureCoroutine(o => { o.Name = "waits"; o.MaxConcurrency = WaitConcurrency; }));
 await using var container = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 container.GetRequiredService<IStartupValidator>().Validate();
 
 var strategies = container.GetRequiredService<IExecutionStrategyProvider>();
 var threads = strategies.Get(ExecutionStrategyKind.ThreadPool);
 var coroutines = strategies.Get(ExecutionStrategyKind.Coroutine);
+Console.WriteLine($"Resolved from the container: {threads}; {coroutines}.");
 
-Console.WriteLine($"Concurrency.Toolkit demo{(quick ? " (quick)" : string.Empty)}: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-Console.WriteLine($"  {threads}");
-Console.WriteLine($"  {coroutines}");
-Console.WriteLine();
-
-var rows = new List<(string Workload, string RunOn, long Items, TimeSpan Time, string Note)>();
 var ranges = NumberRange.Split(primesBelow, PrimeChunk).ToList();
+var delays = Enumerable.Range(0, waits).ToList();
 
-// Warm up (JIT, thread pool, timers) so that the timings below compare the models, not start-up costs.
+// Warm up (JIT, thread pool, timers) so that the timings compare the models, not start-up costs.
 await foreach (var _ in threads.MapAsync(ranges.Take(4), Primes.CountInRange))
 {
 }
 
-await foreach (var _ in coroutines.MapAsync(Enumerable.Range(0, 100), async (int i, CancellationToken ct) => { await Task.Delay(1, ct); return i; }))
+await foreach (var _ in coroutines.MapAsync(delays.Take(100), async (int i, CancellationToken ct) => { await Task.Delay(1, ct); return i; }))
 {
 }
 
-// 1. CPU-bound: count primes below N in chunks, first on one thread, then on the ThreadPool strategy.
-Console.WriteLine($"Counting primes below {primesBelow:N0} in {ranges.Count:N0} chunks (CPU-bound)...");
+// 1. CPU-bound: count the primes below N in chunks of 10,000 numbers.
+Console.WriteLine();
+Console.WriteLine($"Counting the primes below {primesBelow:N0} in {ranges.Count} chunks (CPU-bound):");
+var cpu = new ResultTable($"CPU-bound: {ranges.Count} chunks of prime counting on {Environment.ProcessorCount} cores");
+
 var clock = Stopwatch.StartNew();
-var sequentialPrimes = 0L;
+var expected = 0L;
 foreach (var range in ranges)
 {
-    sequentialPrimes += Primes.CountInRange(range);
+    expected += Primes.CountInRange(range);
 }
 
-var sequentialTime = clock.Elapsed;
-rows.Add(("count primes", "one thread (plain loop)", ranges.Count, sequentialTime, $"{sequentialPrimes:N0} primes"));
+cpu.Add("count primes", "one thread (plain loop)", ranges.Count, clock.Elapsed, $"{expected:N0} primes");
 
-var cpuProgress = new ProgressLine("ThreadPool", ranges.Count);
 clock.Restart();
-var parallelPrimes = 0L;
-await foreach (var count in threads.MapAsync(ranges, Primes.CountInRange, new MapOptions { Progress = cpuProgress }))
+var counted = 0L;
+await foreach (var count in threads.MapAsync(ranges, Primes.CountInRange, new MapOptions { Progress = new ConsoleProgress($"ThreadPoolStrategy '{threads.Name}'", ranges.Count) }))
 {
-    parallelPrimes += count;
+    counted += count;
 }
 
-var parallelTime = clock.Elapsed;
-cpuProgress.Finish();
-if (parallelPrimes != sequentialPrimes)
-{
-    Console.Error.WriteLine($"The ThreadPool strategy counted {parallelPrimes:N0} primes, the plain loop {sequentialPrimes:N0}.");
-    return 1;
-}
+cpu.Add("count primes", $"ThreadPoolStrategy, degree {Environment.ProcessorCount}", ranges.Count, clock.Elapsed, Check(counted, expected));
 
-rows.Add(("count primes", $"ThreadPool strategy ({threads.Name})", ranges.Count, parallelTime,
-    $"speed-up {sequentialTime / parallelTime:F2}x on {Environment.ProcessorCount} cores"));
-
-// 2. Wait-bound: many asynchronous waits at once on the Coroutine strategy; one at a time would take items x wait.
-Console.WriteLine($"Awaiting {waitItems:N0} delays of {wait.TotalMilliseconds:N0} ms, at most {WaitConcurrency:N0} at once (asynchronous I/O-like)...");
-var ioProgress = new ProgressLine("Coroutine", waitItems);
 clock.Restart();
-var waited = 0;
-await foreach (var outcome in coroutines.MapUnorderedAsync(
-    Enumerable.Range(0, waitItems),
-    async (int i, CancellationToken ct) => { await Task.Delay(wait, ct); return i; },
-    new MapOptions { Progress = ioProgress }))
-{
-    if (outcome.IsSuccess)
-    {
-        waited++;
-    }
-}
+var inBox = 0L;
+Parallel.ForEach(ranges, range => Interlocked.Add(ref inBox, Primes.CountInRange(range)));
+cpu.Add("count primes", "Parallel.ForEach (in-box)", ranges.Count, clock.Elapsed, Check(inBox, expected));
 
-var waitTime = clock.Elapsed;
-ioProgress.Finish();
-var ideal = wait * Math.Ceiling(waitItems / (double)WaitConcurrency);
-var oneAtATime = wait * waitItems;
-rows.Add(("await Task.Delay", $"Coroutine strategy ({coroutines.Name})", waited, waitTime,
-    $"ideal {ideal.TotalMilliseconds:N0} ms; one at a time about {oneAtATime.TotalSeconds:N0} s"));
-
+// 2. Wait-bound: asynchronous waits, at most 1,000 at once. One at a time they would take waits x 10 ms.
 Console.WriteLine();
-PrintTable(rows);
-return 0;
+Console.WriteLine($"Awaiting {waits:N0} delays of {wait.TotalMilliseconds:0} ms, at most {WaitConcurrency:N0} at once (asynchronous, I/O-like):");
+var io = new ResultTable($"Wait-bound: {waits:N0} x Task.Delay({wait.TotalMilliseconds:0} ms), {WaitConcurrency:N0} at once; ideal {wait.TotalMilliseconds * Math.Ceiling(waits / (double)WaitConcurrency):0} ms, one at a time {wait.TotalSeconds * waits:0} s");
 
-static void PrintTable(List<(string Workload, string RunOn, long Items, TimeSpan Time, string Note)> rows)
+clock.Restart();
+using (var gate = new SemaphoreSlim(WaitConcurrency))
 {
-    string[] header = ["workload", "run on", "items", "time", "items/s", "note"];
-    var cells = rows.Select(r => new[]
+    await Task.WhenAll(delays.Select(async i =>
     {
-        r.Workload,
-        r.RunOn,
-        $"{r.Items:N0}",
-        $"{r.Time.TotalMilliseconds:N0} ms",
-        $"{r.Items / Math.Max(r.Time.TotalSeconds, 1e-9):N0}",
-        r.Note,
-    }).ToList();
-    var widths = header.Select((h, i) => Math.Max(h.Length, cells.Max(c => c[i].Length))).ToArray();
-    bool[] right = [false, false, true, true, true, false];
-
-    string Line(string[] values) => "| " + string.Join(" | ", values.Select((v, i) => right[i] ? v.PadLeft(widths[i]) : v.PadRight(widths[i]))) + " |";
-    Console.WriteLine(Line(header));
-    Console.WriteLine("|" + string.Join("|", widths.Select((w, i) => right[i] ? new string('-', w + 1) + ":" : ":" + new string('-', w + 1))) + "|");
-    foreach (var row in cells)
-    {
-        Console.WriteLine(Line(row));
-    }
+        await gate.WaitAsync();
+        try
+        {
+            await Task.Delay(wait);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }));
 }
+
+io.Add("await Task.Delay", "SemaphoreSlim + Task.WhenAll (in-box)", waits, clock.Elapsed);
+
+clock.Restart();
+var done = 0;
+await foreach (var outcome in coroutines.MapUnorderedAsync(
+    delays,
+    async (int i, CancellationToken ct) => { await Task.Delay(wait, ct); return i; },
+    new MapOptions { Progress = new ConsoleProgress($"CoroutineStrategy '{coroutines.Name}'", waits) }))
+{
+    done += outcome.IsSuccess ? 1 : 0;
+}
+
+io.Add("await Task.Delay", $"CoroutineStrategy, {WaitConcurrency:N0} at once", done, clock.Elapsed, done == waits ? string.Empty : $"only {done} succeeded");
+
+cpu.Print();
+io.Print();
+return counted == expected && inBox == expected && done == waits ? 0 : 1;
+
+static string Check(long counted, long expected) => counted == expected ? "same count" : $"WRONG: {counted:N0}, expected {expected:N0}";
