@@ -78,7 +78,7 @@ cpu.Add("count primes", $"ThreadPoolStrategy, degree {Environment.ProcessorCount
 clock.Restart();
 var inBox = 0L;
 Parallel.ForEach(ranges, range => Interlocked.Add(ref inBox, Primes.CountInRange(range)));
-cpu.Add("count primes", "Parallel.ForEach (in-box)", ranges.Count, clock.Elapsed, Check(inBox, expected));
+cpu.Add("count primes", "in-box: Parallel.ForEach", ranges.Count, clock.Elapsed, Check(inBox, expected));
 
 // 2. Wait-bound: asynchronous waits, at most 1,000 at once. One at a time they would take waits x 10 ms.
 Console.WriteLine();
@@ -102,7 +102,7 @@ using (var gate = new SemaphoreSlim(WaitConcurrency))
     }));
 }
 
-io.Add("await Task.Delay", "SemaphoreSlim + Task.WhenAll (in-box)", waits, clock.Elapsed);
+io.Add("await Task.Delay", "in-box: SemaphoreSlim + WhenAll", waits, clock.Elapsed);
 
 clock.Restart();
 var done = 0;
