@@ -197,7 +197,15 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         Telemetry.ItemsStarted(batch.Count);
         try
         {
-            await ExecuteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The call ended while this batch waited for its lane: it must not start.
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+            }
+            else
+            {
+                await ExecuteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -303,8 +311,23 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         ValidateWork(work);
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = Telemetry.StartActivity("Run");
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token, _stopping.Token);
-        await AcquireLaneAsync(linked.Token).ConfigureAwait(false);
+        // The item itself is cancelled by the caller or by disposal's abort (after DisposeTimeout), not when disposal
+        // begins: disposal waits for running items. Disposal does stop a call that is still waiting for a lane.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, _stopping.Token))
+        {
+            try
+            {
+                await AcquireLaneAsync(waiting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                ThrowIfDisposed();
+                throw;
+            }
+        }
+
         var batch = new WorkBatch<TIn, TOut>(work, 0, 0, 1);
         batch.Add(input);
         try

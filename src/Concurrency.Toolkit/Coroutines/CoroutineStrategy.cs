@@ -55,12 +55,25 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
     {
         if (_loop is null)
         {
+            if (!batch.Work.IsAsync)
+            {
+                // Synchronous work would otherwise run inline on the map's dispatcher, serialising every item
+                // and keeping a cancelled call from ending until the item returns.
+                await Task.Yield();
+            }
+
             await RunAsyncItems(batch, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         for (var i = 0; i < batch.Count; i++)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+                return;
+            }
+
             try
             {
                 // Each attempt (Polly may retry) starts on the loop, so no item's code ever leaves it.
