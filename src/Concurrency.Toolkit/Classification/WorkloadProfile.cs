@@ -35,6 +35,10 @@ public sealed record WorkloadProfile
     /// <value>The default value is <see langword="null"/>: not measured.</value>
     public double? CpuShare { get; init; }
 
+    /// <summary>Gets the CPU time of one item, on average (every synchronous segment of it, on whatever thread it ran).</summary>
+    /// <value>The default value is <see langword="null"/>: not measured.</value>
+    public TimeSpan? CpuTimePerItem { get; init; }
+
     /// <summary>Gets the median wall time of one item.</summary>
     /// <value>The default value is <see langword="null"/>: not measured.</value>
     public TimeSpan? MedianItemDuration { get; init; }

@@ -22,8 +22,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         var items = Take(samples, options.SampleCount);
         cancellationToken.ThrowIfCancellationRequested();
 
-        // Task.Run: the samples never run on (or resume to) the caller's synchronization context.
-        return await Task.Run(() => ProfileCoreAsync(work, items, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await OffContext(work, () => ProfileCoreAsync(work, items, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<OnceProfile<TIn, TOut>> ProfileOnceAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, IReadOnlyList<TIn> items, CancellationToken cancellationToken)
@@ -33,8 +32,18 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             throw new ArgumentException("There must be at least one item to profile.", nameof(items));
         }
 
-        return await Task.Run(() => ProfileOnceCoreAsync(work, items, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await OffContext(work, () => ProfileOnceCoreAsync(work, items, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Starts profiling off the caller's synchronization context. Synchronous work is measured on a thread of its own:
+    /// blocking a pool thread for the length of a sample would starve the pool and slow every continuation in the
+    /// process, including the ones being measured.
+    /// </summary>
+    private static Task<T> OffContext<TIn, TOut, T>(WorkFunction<TIn, TOut> work, Func<Task<T>> profile, CancellationToken cancellationToken)
+        => work.IsAsync
+            ? Task.Run(profile, cancellationToken)
+            : Task.Factory.StartNew(profile, cancellationToken, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
 
     private static List<TIn> Take<TIn>(IEnumerable<TIn> samples, int count)
     {
@@ -363,6 +372,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         return new WorkloadProfile
         {
             CpuShare = cpuKnown ? cpu / Math.Max(wall - delay, Math.Max(cpu, 1e-9)) : null,
+            CpuTimePerItem = cpuKnown ? TimeSpan.FromSeconds(cpu / items.Count) : null,
             MedianItemDuration = TimeSpan.FromSeconds(Median(items.Select(m => m.WallSeconds))),
             AllocatedBytesPerItem = (long)(allocated / items.Count),
             IsAsynchronous = isAsyncDelegate && asyncWait > blockingWait,
