@@ -15,6 +15,7 @@ internal sealed class DedicatedThreadPool : IDisposable
     private readonly int _maxThreads;
     private readonly int _stackSize;
     private int _idle;
+    private int _queued;
 
     public DedicatedThreadPool(string namePrefix, int maxThreads, int stackSize)
     {
@@ -36,6 +37,7 @@ internal sealed class DedicatedThreadPool : IDisposable
 
     public void Queue(Action action)
     {
+        Interlocked.Increment(ref _queued);
         _queue.Add(action);
         StartThreadIfNeeded();
     }
@@ -58,16 +60,21 @@ internal sealed class DedicatedThreadPool : IDisposable
         _queue.Dispose();
     }
 
+    /// <summary>
+    /// Starts a thread when more actions wait than threads are idle. Comparing with the queue, not just checking for
+    /// an idle thread, matters when many actions arrive at once: a thread just started counts as idle before it has
+    /// taken anything, and would otherwise be the only one started for the whole burst.
+    /// </summary>
     private void StartThreadIfNeeded()
     {
-        if (Volatile.Read(ref _idle) > 0)
+        if (Volatile.Read(ref _queued) <= Volatile.Read(ref _idle))
         {
             return;
         }
 
         lock (_lock)
         {
-            if (_threads.Count >= _maxThreads || Volatile.Read(ref _idle) > 0)
+            if (_threads.Count >= _maxThreads || Volatile.Read(ref _queued) <= Volatile.Read(ref _idle))
             {
                 return;
             }
@@ -89,6 +96,7 @@ internal sealed class DedicatedThreadPool : IDisposable
         {
             foreach (var action in _queue.GetConsumingEnumerable())
             {
+                Interlocked.Decrement(ref _queued);
                 Interlocked.Decrement(ref _idle);
                 try
                 {
