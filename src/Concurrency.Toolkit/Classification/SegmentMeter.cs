@@ -31,10 +31,14 @@ internal sealed class SegmentMeter
     [ThreadStatic]
     private static long t_delay0;
 
+    [ThreadStatic]
+    private static long t_overhead;
+
     private long _cpu;
     private long _allocated;
     private long _segmentWall;
     private long _delay;
+    private long _overhead;
     private int _segments;
     private bool _cpuUnavailable;
 
@@ -52,6 +56,9 @@ internal sealed class SegmentMeter
 
     /// <summary>Gets the summed run-queue delay inside segments, in nanoseconds.</summary>
     public long RunQueueDelayNanoseconds => Volatile.Read(ref _delay);
+
+    /// <summary>Gets the time the meter itself spent outside the segments' windows, in <see cref="Stopwatch"/> ticks; the item's wall time is corrected by it.</summary>
+    public long OverheadTicks => Volatile.Read(ref _overhead);
 
     /// <summary>Gets how many segments ran.</summary>
     public int Segments => Volatile.Read(ref _segments);
@@ -77,10 +84,14 @@ internal sealed class SegmentMeter
 
     private void StartSegment()
     {
-        // Order matters: the clocks that may allocate or make system calls are read outside the allocation window.
+        // Order matters: the run-queue delay is a file read (a few microseconds), so it stays outside the wall and CPU
+        // windows, and the time it takes is counted as overhead that the item's wall time is corrected by; the
+        // allocation window is innermost. Tiny items would otherwise look like they wait.
+        var overhead0 = Stopwatch.GetTimestamp();
         t_running = this;
-        t_wall0 = Stopwatch.GetTimestamp();
         t_delay0 = ThreadClock.RunQueueDelayNanoseconds();
+        t_wall0 = Stopwatch.GetTimestamp();
+        t_overhead = t_wall0 - overhead0;
         t_cpu0 = ThreadClock.CpuTimeNanoseconds();
         t_alloc0 = GC.GetAllocatedBytesForCurrentThread();
     }
@@ -89,8 +100,10 @@ internal sealed class SegmentMeter
     {
         var allocated = GC.GetAllocatedBytesForCurrentThread() - t_alloc0;
         var cpu1 = ThreadClock.CpuTimeNanoseconds();
+        var wall1 = Stopwatch.GetTimestamp();
+        var wall = wall1 - t_wall0;
         var delay = ThreadClock.RunQueueDelayNanoseconds() - t_delay0;
-        var wall = Stopwatch.GetTimestamp() - t_wall0;
+        Interlocked.Add(ref _overhead, t_overhead + (Stopwatch.GetTimestamp() - wall1));
         t_running = null;
         if (cpu1 < 0 || t_cpu0 < 0)
         {

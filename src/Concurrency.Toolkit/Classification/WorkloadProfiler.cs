@@ -17,6 +17,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     /// <summary>A scaling pass longer than this buys no precision worth its cost.</summary>
     private static readonly TimeSpan TargetProbePass = TimeSpan.FromMilliseconds(150);
 
+    /// <summary>Items shorter than this are timed in one batch: per-item clocks would cost as much as the item.</summary>
+    private static readonly TimeSpan TinyItem = TimeSpan.FromMicroseconds(50);
+
+    private static readonly TimeSpan TinyItemsBatch = TimeSpan.FromMilliseconds(10);
+
     public async Task<WorkloadProfile> ProfileAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken)
     {
         var items = Take(samples, options.SampleCount);
@@ -89,6 +94,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         }
 
         var profile = Aggregate(measured, work.IsAsync);
+        if (work.Sync is { } tiny && profile.MedianItemDuration < TinyItem)
+        {
+            profile = MeasureTinyItems(tiny, items, profile);
+        }
+
         if (!ShouldProbe(profile))
         {
             return profile with { ProfilingTime = clock.Elapsed };
@@ -227,6 +237,49 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         return new OnceProfile<TIn, TOut>(profile, items.Count, results, errors);
     }
 
+    /// <summary>
+    /// Measures items too short to time one by one (the clocks cost about as much as the item) in one segment that
+    /// runs the samples over and over for a few milliseconds.
+    /// </summary>
+    private static WorkloadProfile MeasureTinyItems<TIn, TOut>(Func<TIn, TOut> work, List<TIn> items, WorkloadProfile profile)
+    {
+        var meter = new SegmentMeter();
+        var count = 0;
+        var start = Stopwatch.GetTimestamp();
+        meter.Attach();
+        try
+        {
+            while (Stopwatch.GetElapsedTime(start) < TinyItemsBatch)
+            {
+                foreach (var item in items)
+                {
+                    work(item);
+                    count++;
+                }
+            }
+        }
+        finally
+        {
+            SegmentMeter.Detach();
+        }
+
+        if (meter.CpuUnavailable || count == 0)
+        {
+            return profile;
+        }
+
+        var wall = meter.SegmentWallTicks / (double)Stopwatch.Frequency;
+        var cpu = meter.CpuNanoseconds / 1e9;
+        var effective = Math.Max(wall - (meter.RunQueueDelayNanoseconds / 1e9), Math.Max(cpu, 1e-9));
+        return profile with
+        {
+            CpuShare = cpu / effective,
+            CpuTimePerItem = TimeSpan.FromSeconds(cpu / count),
+            MedianItemDuration = TimeSpan.FromSeconds(wall / count),
+            AllocatedBytesPerItem = meter.AllocatedBytes / count,
+        };
+    }
+
     private bool ShouldProbe(WorkloadProfile profile)
         => options.MeasureScaling && options.ProcessorCount > 1 && profile.CpuShare is { } cpu && cpu > options.IoBoundThreshold;
 
@@ -315,8 +368,16 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             }
         }
 
-        var wall = Stopwatch.GetTimestamp() - start;
-        return new ItemMeasurement(wall, meter, result, error);
+        var wall = Stopwatch.GetTimestamp() - start - meter.OverheadTicks;
+
+        // A synchronous item has nothing outside its one segment: its wall time is the segment's, free of the
+        // bookkeeping around it (which would swamp items of a microsecond).
+        if (work.Sync is not null)
+        {
+            wall = meter.SegmentWallTicks;
+        }
+
+        return new ItemMeasurement(Math.Max(wall, meter.SegmentWallTicks), meter, result, error);
     }
 
     private static async Task<TOut> RunMeteredAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, SegmentMeter meter, CancellationToken cancellationToken)

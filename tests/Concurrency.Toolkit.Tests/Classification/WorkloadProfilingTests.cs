@@ -199,12 +199,24 @@ public class WorkloadProfilingTests
     }
 
     [Fact]
+    public async Task ProfileAsync_TinyItems_CpuBoundDespiteTheClocksCostingMoreThanAnItem()
+    {
+        var classifier = new WorkloadClassifier(Quick);
+
+        var profile = await classifier.ProfileAsync(static (int x) => (x * 31) ^ (x >> 3), Enumerable.Range(0, 6));
+
+        Assert.True(profile.CpuShare > 0.8, $"CPU share {profile.CpuShare} of tiny computations should be above 0.8 ({profile})");
+        Assert.True(profile.MedianItemDuration < TimeSpan.FromMilliseconds(1), profile.ToString());
+        Assert.Equal(WorkloadKind.CpuBound, classifier.Recommend(profile).Workload);
+    }
+
+    [Fact]
     public async Task ProfileAsync_MoreSamplesThanSampleCount_MeasuresOnlySampleCount()
     {
         var seen = 0;
         var classifier = new WorkloadClassifier(new WorkloadClassifierOptions { SampleCount = 3, MeasureScaling = false });
 
-        var profile = await classifier.ProfileAsync((int x) => Interlocked.Increment(ref seen), Enumerable.Range(0, 1000));
+        var profile = await classifier.ProfileAsync((int x) => { Thread.Sleep(1); return Interlocked.Increment(ref seen); }, Enumerable.Range(0, 1000));
 
         Assert.Equal(3, profile.SampleCount);
         Assert.Equal(4, seen); // a warm-up run and three measured
