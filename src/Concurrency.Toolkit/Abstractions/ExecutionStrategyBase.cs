@@ -352,6 +352,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         if (batch.GetError(0) is { } error)
         {
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity?.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, error.GetType().FullName);
             if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException(error.Message, error, cancellationToken);

@@ -34,6 +34,7 @@ internal sealed class MapRun<TIn, TOut>
     private readonly CancellationTokenSource _dispatchCts;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private Task _dispatcher = Task.CompletedTask;
+    private Activity? _activity;
     private Exception? _terminal;
     private int _pending = 1;
     private int _owners = 2;
@@ -142,7 +143,12 @@ internal sealed class MapRun<TIn, TOut>
         }
     }
 
-    private void Start() => _dispatcher = Task.Run(DispatchAsync, CancellationToken.None);
+    private void Start()
+    {
+        // Started before the dispatcher so that it, and work that flows the execution context, run under the call's span.
+        _activity = _strategy.Telemetry.StartActivity("Map");
+        _dispatcher = Task.Run(DispatchAsync, CancellationToken.None);
+    }
 
     private async ValueTask<WorkBatch<TIn, TOut>?> NextBatchAsync()
     {
@@ -387,6 +393,7 @@ internal sealed class MapRun<TIn, TOut>
         }
         finally
         {
+            _activity?.Dispose();
             ReleaseOwner();
         }
     }
@@ -410,6 +417,7 @@ internal sealed class MapRun<TIn, TOut>
     {
         if (_terminal is not null)
         {
+            MarkFailed(_terminal);
             ExceptionDispatchInfo.Throw(_terminal);
         }
     }
@@ -419,6 +427,7 @@ internal sealed class MapRun<TIn, TOut>
     [DoesNotReturn]
     private void ThrowCallCancelled()
     {
+        MarkFailed(typeof(OperationCanceledException), "The map call was cancelled.");
         _callToken.ThrowIfCancellationRequested();
         _enumeratorToken.ThrowIfCancellationRequested();
         throw new OperationCanceledException("The map call was cancelled because its strategy was disposed and its items aborted.");
@@ -432,6 +441,18 @@ internal sealed class MapRun<TIn, TOut>
             ThrowCallCancelled();
         }
 
+        MarkFailed(error);
         ExceptionDispatchInfo.Throw(error);
+    }
+
+    private void MarkFailed(Exception error) => MarkFailed(error.GetType(), error.Message);
+
+    private void MarkFailed(Type errorType, string message)
+    {
+        if (_activity is not null)
+        {
+            _activity.SetStatus(ActivityStatusCode.Error, message);
+            _activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, errorType.FullName);
+        }
     }
 }
