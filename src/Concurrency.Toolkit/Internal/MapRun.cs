@@ -21,7 +21,7 @@ internal sealed class MapRun<TIn, TOut>
     private readonly MapSettings _settings;
     private readonly ItemCredits _credits;
     private readonly BatchSizer _sizer;
-    private readonly SemaphoreSlim? _callLanes;
+    private readonly LaneGate? _callLanes;
     private readonly Channel<WorkBatch<TIn, TOut>> _finished = Channel.CreateUnbounded<WorkBatch<TIn, TOut>>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
@@ -48,7 +48,7 @@ internal sealed class MapRun<TIn, TOut>
         _settings = settings;
         _credits = new ItemCredits(settings.LookAhead);
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
-        _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new SemaphoreSlim(settings.Degree, settings.Degree) : null;
+        _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
         _itemCts = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken, abortToken);
@@ -249,14 +249,30 @@ internal sealed class MapRun<TIn, TOut>
         }
     }
 
-    private async ValueTask AcquireLanesAsync(int items, CancellationToken token)
+    private ValueTask AcquireLanesAsync(int items, CancellationToken token)
+    {
+        // The common case takes both lanes without waiting, allocating nothing and touching no queue metric.
+        if (_callLanes is null || _callLanes.TryAcquire())
+        {
+            if (_strategy.TryAcquireLane())
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _callLanes?.Release();
+        }
+
+        return WaitForLanesAsync(items, token);
+    }
+
+    private async ValueTask WaitForLanesAsync(int items, CancellationToken token)
     {
         _strategy.Telemetry.QueueChanged(items);
         try
         {
             if (_callLanes is not null)
             {
-                await _callLanes.WaitAsync(token).ConfigureAwait(false);
+                await _callLanes.AcquireAsync(token).ConfigureAwait(false);
             }
 
             try
@@ -277,13 +293,18 @@ internal sealed class MapRun<TIn, TOut>
 
     private async Task RunAndPublishAsync(WorkBatch<TIn, TOut> batch)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _strategy.BeginBatch(batch.Count);
         try
         {
-            await _strategy.RunBatchAsync(batch, _itemCts.Token).ConfigureAwait(false);
+            await _strategy.ExecuteBatchGuardedAsync(batch, _itemCts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            batch.FailRemaining(ex);
         }
         finally
         {
+            _strategy.EndBatch(batch, started);
             _strategy.ReleaseLane();
             _callLanes?.Release();
         }
@@ -340,7 +361,6 @@ internal sealed class MapRun<TIn, TOut>
         {
             _dispatchCts.Dispose();
             _itemCts.Dispose();
-            _callLanes?.Dispose();
         }
     }
 
