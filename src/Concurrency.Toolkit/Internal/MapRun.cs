@@ -293,7 +293,7 @@ internal sealed class MapRun<TIn, TOut>
 
     private async Task RunAndPublishAsync(WorkBatch<TIn, TOut> batch)
     {
-        var started = _strategy.BeginBatch(batch.Count);
+        var started = _strategy.BeginBatch(batch.Count, _sizer.IsAdaptive);
         try
         {
             await _strategy.ExecuteBatchGuardedAsync(batch, _itemCts.Token).ConfigureAwait(false);
@@ -309,7 +309,10 @@ internal sealed class MapRun<TIn, TOut>
             _callLanes?.Release();
         }
 
-        _sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - started);
+        if (started != 0)
+        {
+            _sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - started);
+        }
         _finished.Writer.TryWrite(batch);
         ReleasePending();
     }
