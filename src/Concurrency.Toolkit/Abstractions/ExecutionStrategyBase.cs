@@ -186,6 +186,8 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     internal ValueTask AcquireLaneAsync(CancellationToken cancellationToken) => _lanes.AcquireAsync(cancellationToken);
 
+    internal ValueTask AcquireLaneAsync(LaneWaiter waiter) => _lanes.AcquireAsync(waiter);
+
     internal bool TryAcquireLane() => _lanes.TryAcquire();
 
     internal void ReleaseLane() => _lanes.Release();

@@ -22,6 +22,8 @@ internal sealed class MapRun<TIn, TOut>
     private readonly ItemCredits _credits;
     private readonly BatchSizer _sizer;
     private readonly LaneGate? _callLanes;
+    private readonly LaneWaiter _laneWaiter;
+    private readonly LaneWaiter? _callLaneWaiter;
     private readonly Channel<WorkBatch<TIn, TOut>> _finished = Channel.CreateUnbounded<WorkBatch<TIn, TOut>>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
@@ -53,6 +55,8 @@ internal sealed class MapRun<TIn, TOut>
         _enumeratorToken = enumeratorToken;
         _itemCts = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken, abortToken);
         _dispatchCts = CancellationTokenSource.CreateLinkedTokenSource(_itemCts.Token, stoppingToken);
+        _laneWaiter = new LaneWaiter(_dispatchCts.Token);
+        _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
     }
 
     public async IAsyncEnumerable<TOut> ReadOrderedAsync()
@@ -180,6 +184,14 @@ internal sealed class MapRun<TIn, TOut>
         long index = 0;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
+
+        // One registration for the dispatcher's lifetime cancels whichever lane wait is in progress.
+        using var cancelWaits = token.UnsafeRegister(static state =>
+        {
+            var run = (MapRun<TIn, TOut>)state!;
+            run._callLaneWaiter?.Cancel();
+            run._laneWaiter.Cancel();
+        }, this);
         try
         {
             while (true)
@@ -218,7 +230,7 @@ internal sealed class MapRun<TIn, TOut>
 
                 _credits.Return(credits - batch.Count);
                 index += batch.Count;
-                await AcquireLanesAsync(batch.Count, token).ConfigureAwait(false);
+                await AcquireLanesAsync(batch.Count).ConfigureAwait(false);
                 Interlocked.Increment(ref _pending);
                 Interlocked.Add(ref _started, batch.Count);
                 _ = RunAndPublishAsync(batch);
@@ -249,7 +261,7 @@ internal sealed class MapRun<TIn, TOut>
         }
     }
 
-    private ValueTask AcquireLanesAsync(int items, CancellationToken token)
+    private ValueTask AcquireLanesAsync(int items)
     {
         // The common case takes both lanes without waiting, allocating nothing and touching no queue metric.
         if (_callLanes is null || _callLanes.TryAcquire())
@@ -262,22 +274,24 @@ internal sealed class MapRun<TIn, TOut>
             _callLanes?.Release();
         }
 
-        return WaitForLanesAsync(items, token);
+        return WaitForLanesAsync(items);
     }
 
-    private async ValueTask WaitForLanesAsync(int items, CancellationToken token)
+    /// <summary>Waits for the lanes with the run's reusable waiters; the dispatcher's registration cancels them.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitForLanesAsync(int items)
     {
         _strategy.Telemetry.QueueChanged(items);
         try
         {
             if (_callLanes is not null)
             {
-                await _callLanes.AcquireAsync(token).ConfigureAwait(false);
+                await _callLanes.AcquireAsync(_callLaneWaiter!).ConfigureAwait(false);
             }
 
             try
             {
-                await _strategy.AcquireLaneAsync(token).ConfigureAwait(false);
+                await _strategy.AcquireLaneAsync(_laneWaiter).ConfigureAwait(false);
             }
             catch
             {

@@ -79,6 +79,33 @@ public class LaneGateTests
         Assert.Equal(lanes, gate.Available);
     }
 
+    [Fact]
+    public async Task AcquireAsync_ReusedWaiter_WaitsAgainAndCancelsOnlyItsCurrentWait()
+    {
+        var gate = new LaneGate(1);
+        using var cts = new CancellationTokenSource();
+        var waiter = new LaneWaiter(cts.Token);
+        Assert.True(gate.TryAcquire());
+
+        // First wait: served by a release.
+        var first = gate.AcquireAsync(waiter);
+        Assert.False(first.IsCompleted);
+        gate.Release();
+        await first.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Second wait with the same waiter: cancelled, and the lane it would have had goes to the next waiter.
+        var second = gate.AcquireAsync(waiter).AsTask();
+        var other = gate.AcquireAsync(CancellationToken.None).AsTask();
+        await cts.CancelAsync();
+        waiter.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(TimeSpan.FromSeconds(30)));
+        gate.Release();
+        await other.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(gate.TryAcquire());
+        gate.Release();
+        Assert.Equal(1, gate.Available);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         var current = Volatile.Read(ref target);
