@@ -98,7 +98,7 @@ public static class QuickRunner
         }
 
         var baseline = rows.FirstOrDefault(r => r.Baseline && r.Error is null);
-        var width = Math.Max(10, rows.Max(r => r.Name.Length));
+        var width = Math.Max(10, rows.Max(r => r.Name.Length + (r.Baseline ? " (base)".Length : 0)));
         Console.WriteLine($"| {"Method".PadRight(width)} | {"items/s",14} | {"best ms",9} | {"median ms",9} | {"ratio",6} | {"B/item",8} | {"CPU ns/item",11} |");
         Console.WriteLine($"|{new string('-', width + 2)}|{new string('-', 16)}|{new string('-', 11)}|{new string('-', 11)}|{new string('-', 8)}|{new string('-', 10)}|{new string('-', 13)}|");
         foreach (var r in rows)
