@@ -228,6 +228,13 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs the strategy's lane code; a synchronous throw comes back as a faulted task, like an asynchronous one.</summary>
     internal ValueTask ExecuteBatchGuardedAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The call ended while this batch waited for its lane: it must not start.
+            batch.FailRemaining(new OperationCanceledException(cancellationToken));
+            return ValueTask.CompletedTask;
+        }
+
         try
         {
             return ExecuteBatchAsync(batch, cancellationToken);
@@ -389,8 +396,23 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         ValidateWork(work);
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = Telemetry.StartActivity("Run");
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token, _stopping.Token);
-        await AcquireLaneAsync(linked.Token).ConfigureAwait(false);
+        // The item itself is cancelled by the caller or by disposal's abort (after DisposeTimeout), not when disposal
+        // begins: disposal waits for running items. Disposal does stop a call that is still waiting for a lane.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, _stopping.Token))
+        {
+            try
+            {
+                await AcquireLaneAsync(waiting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                ThrowIfDisposed();
+                throw;
+            }
+        }
+
         var batch = new WorkBatch<TIn, TOut>(work, 0, 0, 1);
         batch.Add(input);
         try

@@ -48,7 +48,10 @@ public sealed class ConcurrencyToolkitBuilder
     /// built-in one included). Use it for a strategy of your own, or a kind that a separate package provides.
     /// </summary>
     /// <param name="kind">The key the strategy is registered under; it need not be a named value of <see cref="ExecutionStrategyKind"/>.</param>
-    /// <param name="factory">Builds the strategy once, on first use. The container disposes it.</param>
+    /// <param name="factory">
+    /// Builds the strategy once, on first use. The container disposes it; a strategy that implements only
+    /// <see cref="IAsyncDisposable"/> needs the container disposed with <c>DisposeAsync</c>, as a host does.
+    /// </param>
     /// <returns>This builder, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
     public ConcurrencyToolkitBuilder AddStrategy(ExecutionStrategyKind kind, Func<IServiceProvider, IExecutionStrategy> factory)

@@ -8,6 +8,12 @@ internal sealed class ExecutionStrategyProvider(IServiceProvider services, Strat
     public IExecutionStrategy Get(ExecutionStrategyKind kind)
         => services.GetKeyedService<IExecutionStrategy>(kind) ?? throw NotRegistered(kind);
 
+    public IExecutionStrategy For(StrategyRecommendation recommendation)
+    {
+        ArgumentNullException.ThrowIfNull(recommendation);
+        return Get(recommendation.Strategy);
+    }
+
     private InvalidOperationException NotRegistered(ExecutionStrategyKind kind)
     {
         var registered = registry.Kinds.Count == 0 ? "none" : string.Join(", ", registry.Kinds);

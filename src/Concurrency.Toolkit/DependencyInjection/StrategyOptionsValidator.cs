@@ -19,9 +19,28 @@ internal sealed class StrategyOptionsValidator<TOptions> : IValidateOptions<TOpt
         }
         catch (ArgumentException ex)
         {
-            // The message already names the option and its allowed range; keep it on one line for logs.
-            var message = ex.Message.ReplaceLineEndings(" ");
+            var message = MessageOnly(ex);
             return ValidateOptionsResult.Fail(string.IsNullOrEmpty(name) ? message : $"{message} (options name '{name}')");
         }
+    }
+
+    /// <summary>
+    /// The options' message already names the option, its value and the allowed range; the runtime's
+    /// " (Parameter '...')" and "Actual value was ..." additions would only repeat them.
+    /// </summary>
+    private static string MessageOnly(ArgumentException ex)
+    {
+        var message = ex.Message;
+        if (!string.IsNullOrEmpty(ex.ParamName))
+        {
+            var suffix = new ArgumentException(string.Empty, ex.ParamName).Message;
+            var at = suffix.Length > 0 ? message.IndexOf(suffix, StringComparison.Ordinal) : -1;
+            if (at > 0)
+            {
+                message = message[..at];
+            }
+        }
+
+        return message.ReplaceLineEndings(" ").Trim();
     }
 }

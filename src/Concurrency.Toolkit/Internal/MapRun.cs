@@ -15,6 +15,9 @@ internal sealed class MapRun<TIn, TOut>
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long an ending call waits for the dispatcher to let go of the input.</summary>
+    private static readonly TimeSpan DispatcherStopGrace = TimeSpan.FromSeconds(1);
+
     private readonly ExecutionStrategyBase _strategy;
     private readonly InputSource<TIn> _input;
     private readonly WorkFunction<TIn, TOut> _work;
@@ -204,7 +207,7 @@ internal sealed class MapRun<TIn, TOut>
                     break;
                 }
 
-                token.ThrowIfCancellationRequested();
+                ThrowIfStopping(token);
                 var batch = new WorkBatch<TIn, TOut>(_work, sequence++, index, credits);
                 batch.Add(_input.Current);
                 var ended = false;
@@ -231,6 +234,14 @@ internal sealed class MapRun<TIn, TOut>
                 _credits.Return(credits - batch.Count);
                 index += batch.Count;
                 await AcquireLanesAsync(batch.Count).ConfigureAwait(false);
+                if (Stopping)
+                {
+                    // A free lane is taken without looking at the token: never start a batch for a call that ended.
+                    _strategy.ReleaseLane();
+                    _callLanes?.Release();
+                    ThrowIfStopping(token);
+                }
+
                 Interlocked.Increment(ref _pending);
                 Interlocked.Add(ref _started, batch.Count);
                 _ = RunAndPublishAsync(batch);
@@ -240,7 +251,7 @@ internal sealed class MapRun<TIn, TOut>
                 }
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (Stopping)
         {
             if (!_itemCts.IsCancellationRequested)
             {
@@ -411,13 +422,31 @@ internal sealed class MapRun<TIn, TOut>
                 await _itemCts.CancelAsync().ConfigureAwait(false);
             }
 
-            await _dispatcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The dispatcher stops at once unless it waits in an input's MoveNextAsync that ignores cancellation;
+            // then the call still ends promptly, and the dispatcher closes the input (reading nothing more) when
+            // that pull returns.
+            await _dispatcher.WaitAsync(DispatcherStopGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ReportProgress();
         }
         finally
         {
             _activity?.Dispose();
             ReleaseOwner();
+        }
+    }
+
+    /// <summary>
+    /// Whether the dispatcher must stop. The call's cancellation reaches the dispatcher's token through a linked
+    /// registration that can run after the items' token is already cancelled (StopAsync cancels with CancelAsync),
+    /// so both are checked.
+    /// </summary>
+    private bool Stopping => _dispatchCts.IsCancellationRequested || _itemCts.IsCancellationRequested;
+
+    private void ThrowIfStopping(CancellationToken token)
+    {
+        if (Stopping)
+        {
+            throw new OperationCanceledException(token);
         }
     }
 

@@ -142,16 +142,22 @@ public class StrategyTelemetryTests
         using var telemetry = new TelemetryCollector(UniqueName("telemetry-map"));
         await using var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { Name = telemetry.StrategyName });
 
+        var outside = Activity.Current;
         await foreach (var _ in strategy.MapAsync(Enumerable.Range(0, 100), static x => x))
         {
+            // The call's activity belongs to the call: it never becomes the consumer's current activity.
+            Assert.Same(outside, Activity.Current);
         }
 
         await foreach (var _ in strategy.MapUnorderedAsync(Enumerable.Range(0, 100), static x => x))
         {
+            Assert.Same(outside, Activity.Current);
         }
 
+        Assert.Same(outside, Activity.Current);
         var activities = telemetry.Activities;
         Assert.Equal(2, activities.Count);
+        Assert.All(activities, a => Assert.Equal(outside?.Id, a.ParentId));
         Assert.All(activities, a =>
         {
             Assert.Equal($"{ActivitySourceName}.Map", a.OperationName);
