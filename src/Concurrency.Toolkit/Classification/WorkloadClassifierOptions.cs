@@ -20,6 +20,14 @@ public sealed class WorkloadClassifierOptions
     /// <value>The default value is 0.6: on 2 threads, a speed-up of at least 1.2×.</value>
     public double ScalingEfficiencyThreshold { get; set; } = 0.6;
 
+    /// <summary>
+    /// Gets or sets the shortest median item for which worker processes are recommended when CPU-bound work does not
+    /// scale on threads. Shorter items cost more to ship to a worker (serialising the input and result, a round trip)
+    /// than the threads lose, so they stay on threads.
+    /// </summary>
+    /// <value>The default value is 0.5 ms.</value>
+    public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.5);
+
     /// <summary>Gets or sets how many sample inputs profiling measures at most (the rest of the samples are ignored).</summary>
     /// <value>The default value is 16.</value>
     public int SampleCount { get; set; } = 16;
@@ -67,6 +75,11 @@ public sealed class WorkloadClassifierOptions
         if (TimeBudget <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(TimeBudget), TimeBudget, $"{nameof(WorkloadClassifierOptions)}.{nameof(TimeBudget)} must be positive; it bounds how long profiling takes.");
+        }
+
+        if (MinProcessItemDuration < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinProcessItemDuration), MinProcessItemDuration, $"{nameof(WorkloadClassifierOptions)}.{nameof(MinProcessItemDuration)} must be zero or positive.");
         }
 
         AtLeast(ProcessorCount, 1, nameof(ProcessorCount), "it is the number of cores recommendations size for.");

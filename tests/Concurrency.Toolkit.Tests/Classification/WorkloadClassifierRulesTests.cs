@@ -50,6 +50,20 @@ public class WorkloadClassifierRulesTests
         Assert.Contains("GC pressure: 8 MB allocated per item", r.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0.4, ExecutionStrategyKind.ThreadPool)]
+    [InlineData(0.5, ExecutionStrategyKind.Process)]
+    public void Recommend_CpuBoundNotScalingShortItems_StaysOnThreadsBelowMinProcessItemDuration(double medianMs, ExecutionStrategyKind expected)
+    {
+        var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0) with { MedianItemDuration = TimeSpan.FromMilliseconds(medianMs) });
+
+        Assert.Equal(expected, r.Strategy);
+        if (expected == ExecutionStrategyKind.ThreadPool)
+        {
+            Assert.Contains("too short for worker processes to pay off", r.Reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Recommend_CpuBoundScalingNotMeasured_ThreadPoolAssumingItScales()
     {
@@ -319,6 +333,7 @@ public class WorkloadClassifierRulesTests
     [InlineData(nameof(WorkloadClassifierOptions.ProcessorCount))]
     [InlineData(nameof(WorkloadClassifierOptions.MaxThreads))]
     [InlineData(nameof(WorkloadClassifierOptions.MaxConcurrency))]
+    [InlineData(nameof(WorkloadClassifierOptions.MinProcessItemDuration))]
     public void Constructor_OptionOutOfRange_ArgumentExceptionNamingIt(string option)
     {
         var options = new WorkloadClassifierOptions();
@@ -331,7 +346,8 @@ public class WorkloadClassifierRulesTests
             case nameof(WorkloadClassifierOptions.TimeBudget): options.TimeBudget = TimeSpan.Zero; break;
             case nameof(WorkloadClassifierOptions.ProcessorCount): options.ProcessorCount = 0; break;
             case nameof(WorkloadClassifierOptions.MaxThreads): options.MaxThreads = 0; break;
-            default: options.MaxConcurrency = -1; break;
+            case nameof(WorkloadClassifierOptions.MaxConcurrency): options.MaxConcurrency = -1; break;
+            default: options.MinProcessItemDuration = TimeSpan.FromMilliseconds(-1); break;
         }
 
         var ex = Assert.ThrowsAny<ArgumentException>(() => new WorkloadClassifier(options));
