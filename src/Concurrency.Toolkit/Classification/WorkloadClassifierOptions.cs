@@ -51,6 +51,14 @@ public sealed class WorkloadClassifierOptions
     /// <value>The default value is 128.</value>
     public int MaxThreads { get; set; } = 128;
 
+    /// <summary>
+    /// Gets or sets how many times Goetz's count of items in flight is recommended for asynchronous I/O-bound work. An
+    /// awaiting item holds no thread and costs next to nothing, so erring high is cheap, while erring low puts the
+    /// waits in series (and a CPU share measured one item at a time, with cold connections and caches, runs high).
+    /// </summary>
+    /// <value>The default value is 4.</value>
+    public double AsyncConcurrencyHeadroom { get; set; } = 4;
+
     /// <summary>Gets or sets the most items in progress recommended for asynchronous I/O-bound work.</summary>
     /// <value>The default value is 1,000, the default of <see cref="CoroutineStrategyOptions.MaxConcurrency"/>.</value>
     public int MaxConcurrency { get; set; } = 1000;
@@ -80,6 +88,11 @@ public sealed class WorkloadClassifierOptions
         if (MinProcessItemDuration < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MinProcessItemDuration), MinProcessItemDuration, $"{nameof(WorkloadClassifierOptions)}.{nameof(MinProcessItemDuration)} must be zero or positive.");
+        }
+
+        if (!(AsyncConcurrencyHeadroom >= 1 && AsyncConcurrencyHeadroom <= 1000))
+        {
+            throw new ArgumentOutOfRangeException(nameof(AsyncConcurrencyHeadroom), AsyncConcurrencyHeadroom, $"{nameof(WorkloadClassifierOptions)}.{nameof(AsyncConcurrencyHeadroom)} must be between 1 (Goetz's count exactly) and 1000.");
         }
 
         AtLeast(ProcessorCount, 1, nameof(ProcessorCount), "it is the number of cores recommendations size for.");
