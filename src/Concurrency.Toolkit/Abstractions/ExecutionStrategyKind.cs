@@ -11,4 +11,10 @@ public enum ExecutionStrategyKind
 
     /// <summary>Async continuations with bounded concurrency, optionally on one event-loop thread.</summary>
     Coroutine = 2,
+
+    /// <summary>
+    /// Not a model of its own: <see cref="AdaptiveStrategy"/> profiles the first items of each map and runs the rest on
+    /// the model the classifier recommends.
+    /// </summary>
+    Auto = 3,
 }

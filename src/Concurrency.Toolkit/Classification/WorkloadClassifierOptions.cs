@@ -1,0 +1,118 @@
+namespace Concurrency.Toolkit;
+
+/// <summary>Options of <see cref="WorkloadClassifier"/>: the thresholds of its rules and the cost of profiling.</summary>
+/// <remarks>Validated when the classifier is built; a bad value throws an exception that names the option.</remarks>
+public sealed class WorkloadClassifierOptions
+{
+    /// <summary>Gets or sets the CPU share (CPU time over wall time) at or above which work counts as CPU-bound.</summary>
+    /// <value>The default value is 0.7.</value>
+    public double CpuBoundThreshold { get; set; } = 0.7;
+
+    /// <summary>Gets or sets the CPU share at or below which work counts as I/O-bound; between the two thresholds it is mixed.</summary>
+    /// <value>The default value is 0.3.</value>
+    public double IoBoundThreshold { get; set; } = 0.3;
+
+    /// <summary>
+    /// Gets or sets the parallel efficiency (measured speed-up divided by the probe's threads) at or above which
+    /// CPU-bound work counts as scaling on threads. Below it, something serialises the threads (a lock, GC pressure)
+    /// and worker processes, each with its own locks and heap, are recommended.
+    /// </summary>
+    /// <value>The default value is 0.6: on 2 threads, a speed-up of at least 1.2×.</value>
+    public double ScalingEfficiencyThreshold { get; set; } = 0.6;
+
+    /// <summary>
+    /// Gets or sets the shortest median item for which worker processes are recommended when CPU-bound work does not
+    /// scale on threads. Shorter items cost more to ship to a worker (serialising the input and result, a round trip)
+    /// than the threads lose, so they stay on threads.
+    /// </summary>
+    /// <value>The default value is 0.5 ms.</value>
+    public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.5);
+
+    /// <summary>Gets or sets how many sample inputs profiling measures at most (the rest of the samples are ignored).</summary>
+    /// <value>The default value is 16.</value>
+    public int SampleCount { get; set; } = 16;
+
+    /// <summary>
+    /// Gets or sets how long profiling may take, scaling probe included. Profiling stops starting items once it is
+    /// spent (an item already running finishes), and skips the scaling probe when too little is left for it.
+    /// </summary>
+    /// <value>The default value is 2 seconds.</value>
+    public TimeSpan TimeBudget { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets whether CPU-bound and mixed work is run on one and on several threads to measure whether it scales.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool MeasureScaling { get; set; } = true;
+
+    /// <summary>Gets or sets the cores the recommendations size for, and the threads of the scaling probe.</summary>
+    /// <value>The default value is <see cref="Environment.ProcessorCount"/>.</value>
+    public int ProcessorCount { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Gets or sets the most threads recommended for blocking or mixed work (Goetz's rule, cores / CPU share, can ask for very many).</summary>
+    /// <value>The default value is 128.</value>
+    public int MaxThreads { get; set; } = 128;
+
+    /// <summary>
+    /// Gets or sets how many times Goetz's count of items in flight is recommended for asynchronous I/O-bound work. An
+    /// awaiting item holds no thread and costs next to nothing, so erring high is cheap, while erring low puts the
+    /// waits in series (and a CPU share measured one item at a time, with cold connections and caches, runs high).
+    /// </summary>
+    /// <value>The default value is 4.</value>
+    public double AsyncConcurrencyHeadroom { get; set; } = 4;
+
+    /// <summary>Gets or sets the most items in progress recommended for asynchronous I/O-bound work.</summary>
+    /// <value>The default value is 1,000, the default of <see cref="CoroutineStrategyOptions.MaxConcurrency"/>.</value>
+    public int MaxConcurrency { get; set; } = 1000;
+
+    /// <summary>Throws when an option is out of range, naming the option and the allowed range.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate()
+    {
+        Share(CpuBoundThreshold, nameof(CpuBoundThreshold));
+        Share(IoBoundThreshold, nameof(IoBoundThreshold));
+        if (IoBoundThreshold >= CpuBoundThreshold)
+        {
+            throw new ArgumentException($"{nameof(WorkloadClassifierOptions)}.{nameof(IoBoundThreshold)} ({IoBoundThreshold}) must be below {nameof(CpuBoundThreshold)} ({CpuBoundThreshold}); CPU shares between the two count as mixed.", nameof(IoBoundThreshold));
+        }
+
+        if (!(ScalingEfficiencyThreshold > 0 && ScalingEfficiencyThreshold <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ScalingEfficiencyThreshold), ScalingEfficiencyThreshold, $"{nameof(WorkloadClassifierOptions)}.{nameof(ScalingEfficiencyThreshold)} must be above 0 and at most 1 (speed-up divided by threads).");
+        }
+
+        AtLeast(SampleCount, 1, nameof(SampleCount), "profiling needs at least one item to measure.");
+        if (TimeBudget <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TimeBudget), TimeBudget, $"{nameof(WorkloadClassifierOptions)}.{nameof(TimeBudget)} must be positive; it bounds how long profiling takes.");
+        }
+
+        if (MinProcessItemDuration < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinProcessItemDuration), MinProcessItemDuration, $"{nameof(WorkloadClassifierOptions)}.{nameof(MinProcessItemDuration)} must be zero or positive.");
+        }
+
+        if (!(AsyncConcurrencyHeadroom >= 1 && AsyncConcurrencyHeadroom <= 1000))
+        {
+            throw new ArgumentOutOfRangeException(nameof(AsyncConcurrencyHeadroom), AsyncConcurrencyHeadroom, $"{nameof(WorkloadClassifierOptions)}.{nameof(AsyncConcurrencyHeadroom)} must be between 1 (Goetz's count exactly) and 1000.");
+        }
+
+        AtLeast(ProcessorCount, 1, nameof(ProcessorCount), "it is the number of cores recommendations size for.");
+        AtLeast(MaxThreads, 1, nameof(MaxThreads), "it caps the threads recommended for blocking work.");
+        AtLeast(MaxConcurrency, 1, nameof(MaxConcurrency), "it caps the items in progress recommended for asynchronous work.");
+    }
+
+    private static void Share(double value, string option)
+    {
+        if (!(value >= 0 && value <= 1))
+        {
+            throw new ArgumentOutOfRangeException(option, value, $"{nameof(WorkloadClassifierOptions)}.{option} must be between 0 and 1 (a share of wall time).");
+        }
+    }
+
+    private static void AtLeast(int value, int minimum, string option, string hint)
+    {
+        if (value < minimum)
+        {
+            throw new ArgumentOutOfRangeException(option, value, $"{nameof(WorkloadClassifierOptions)}.{option} must be at least {minimum} (it was {value}); {hint}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using Concurrency.Toolkit.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Concurrency.Toolkit;
+
+/// <summary>
+/// Configures the strategies that <see cref="ConcurrencyToolkitServiceCollectionExtensions.AddConcurrencyToolkit"/>
+/// registers, and registers more of them. Every strategy is a singleton keyed by its <see cref="ExecutionStrategyKind"/>
+/// and resolved as <see cref="IExecutionStrategy"/>; the container disposes it.
+/// </summary>
+/// <example>
+/// <code>
+/// services.AddConcurrencyToolkit(toolkit => toolkit
+///     .ConfigureThreadPool(o => o.MaxDegreeOfParallelism = 4)
+///     .ConfigureCoroutine(o => o.MaxConcurrency = 500));
+/// var threads = provider.GetRequiredKeyedService&lt;IExecutionStrategy&gt;(ExecutionStrategyKind.ThreadPool);
+/// </code>
+/// </example>
+public sealed class ConcurrencyToolkitBuilder
+{
+    private readonly StrategyRegistry _registry;
+
+    internal ConcurrencyToolkitBuilder(IServiceCollection services)
+    {
+        Services = services;
+        _registry = FindRegistry(services) ?? AddRegistry(services);
+    }
+
+    /// <summary>Gets the service collection the toolkit is registered in, for registrations the builder has no method for.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Configures the options of the <see cref="ExecutionStrategyKind.ThreadPool"/> strategy. Each call adds a configuration; all of them apply, in order.</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder ConfigureThreadPool(Action<ThreadPoolStrategyOptions> configure) => Configure(configure);
+
+    /// <summary>Configures the options of the <see cref="ExecutionStrategyKind.Coroutine"/> strategy. Each call adds a configuration; all of them apply, in order.</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder ConfigureCoroutine(Action<CoroutineStrategyOptions> configure) => Configure(configure);
+
+    /// <summary>
+    /// Registers the strategy for <paramref name="kind"/>, replacing any earlier registration of that kind (a
+    /// built-in one included). Use it for a strategy of your own, or a kind that a separate package provides.
+    /// </summary>
+    /// <param name="kind">The key the strategy is registered under; it need not be a named value of <see cref="ExecutionStrategyKind"/>.</param>
+    /// <param name="factory">
+    /// Builds the strategy once, on first use. The container disposes it; a strategy that implements only
+    /// <see cref="IAsyncDisposable"/> needs the container disposed with <c>DisposeAsync</c>, as a host does.
+    /// </param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder AddStrategy(ExecutionStrategyKind kind, Func<IServiceProvider, IExecutionStrategy> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.RemoveAllKeyed<IExecutionStrategy>(kind);
+        Services.AddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp));
+        _registry.Add(kind);
+        return this;
+    }
+
+    /// <summary>
+    /// Registers the strategy for <paramref name="kind"/> built from options of type <typeparamref name="TOptions"/>,
+    /// replacing any earlier registration of that kind. The options come from <see cref="IOptions{TOptions}"/>: they
+    /// are validated when the host starts, and take the container's logger factory and time provider unless set.
+    /// </summary>
+    /// <typeparam name="TOptions">The strategy's options type.</typeparam>
+    /// <param name="kind">The key the strategy is registered under.</param>
+    /// <param name="factory">Builds the strategy once, on first use, from the validated options. The container disposes it.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder AddStrategy<TOptions>(ExecutionStrategyKind kind, Func<IServiceProvider, TOptions, IExecutionStrategy> factory)
+        where TOptions : ExecutionStrategyOptions
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        AddStrategyOptions<TOptions>();
+        return AddStrategy(kind, sp => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
+    }
+
+    /// <summary>Registers a built-in strategy unless its kind is already registered, so that a user's own registration wins.</summary>
+    internal ConcurrencyToolkitBuilder TryAddStrategy<TOptions>(ExecutionStrategyKind kind, Func<IServiceProvider, TOptions, IExecutionStrategy> factory)
+        where TOptions : ExecutionStrategyOptions
+    {
+        AddStrategyOptions<TOptions>();
+        Services.TryAddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
+        _registry.Add(kind);
+        return this;
+    }
+
+    /// <summary>Adds one configuration of <typeparamref name="TOptions"/>; the strategy-specific <c>Configure…</c> methods call it.</summary>
+    internal ConcurrencyToolkitBuilder Configure<TOptions>(Action<TOptions> configure)
+        where TOptions : ExecutionStrategyOptions
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        AddStrategyOptions<TOptions>();
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Registers validation on start and the container defaults for <typeparamref name="TOptions"/>, once per collection.</summary>
+    internal void AddStrategyOptions<TOptions>()
+        where TOptions : ExecutionStrategyOptions
+    {
+        var validator = ServiceDescriptor.Singleton<IValidateOptions<TOptions>, StrategyOptionsValidator<TOptions>>();
+        if (Services.Any(d => d.ServiceType == validator.ServiceType && d.ImplementationType == validator.ImplementationType))
+        {
+            return;
+        }
+
+        Services.Add(validator);
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<TOptions>, StrategyOptionsDefaults<TOptions>>());
+        Services.AddOptions<TOptions>().ValidateOnStart();
+    }
+
+    private static StrategyRegistry? FindRegistry(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(StrategyRegistry) && !descriptor.IsKeyedService && descriptor.ImplementationInstance is StrategyRegistry registry)
+            {
+                return registry;
+            }
+        }
+
+        return null;
+    }
+
+    private static StrategyRegistry AddRegistry(IServiceCollection services)
+    {
+        var registry = new StrategyRegistry();
+        services.AddSingleton(registry);
+        return registry;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace Concurrency.Toolkit.DependencyInjection;
+
+/// <summary>
+/// Runs the options' own <see cref="ExecutionStrategyOptions.Validate"/> under the options pipeline, so that
+/// <c>ValidateOnStart</c> reports a bad value when the host starts rather than when the strategy is first resolved.
+/// </summary>
+internal sealed class StrategyOptionsValidator<TOptions> : IValidateOptions<TOptions>
+    where TOptions : ExecutionStrategyOptions
+{
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            options.Validate();
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException ex)
+        {
+            var message = MessageOnly(ex);
+            return ValidateOptionsResult.Fail(string.IsNullOrEmpty(name) ? message : $"{message} (options name '{name}')");
+        }
+    }
+
+    /// <summary>
+    /// The options' message already names the option, its value and the allowed range; the runtime's
+    /// " (Parameter '...')" and "Actual value was ..." additions would only repeat them.
+    /// </summary>
+    private static string MessageOnly(ArgumentException ex)
+    {
+        var message = ex.Message;
+        if (!string.IsNullOrEmpty(ex.ParamName))
+        {
+            var suffix = new ArgumentException(string.Empty, ex.ParamName).Message;
+            var at = suffix.Length > 0 ? message.IndexOf(suffix, StringComparison.Ordinal) : -1;
+            if (at > 0)
+            {
+                message = message[..at];
+            }
+        }
+
+        return message.ReplaceLineEndings(" ").Trim();
+    }
+}
