@@ -1,0 +1,23 @@
+using Concurrency.Toolkit.Tests.Contract;
+
+namespace Concurrency.Toolkit.Tests.Processes;
+
+/// <summary>The contract suite on a pool of worker processes: every item crosses a process boundary.</summary>
+public sealed class ProcessStrategyContractTests : ExecutionStrategyContractTests
+{
+    protected override string DegreeOptionName => nameof(ProcessStrategyOptions.WorkerCount);
+
+    protected override ExecutionStrategyOptions CreateOptions(int maxDegree)
+        => new ProcessStrategyOptions { WorkerCount = maxDegree, CancellationGracePeriod = TimeSpan.FromMilliseconds(500) };
+
+    protected override IExecutionStrategy CreateStrategy(ExecutionStrategyOptions options)
+        => new ProcessStrategy((ProcessStrategyOptions)options);
+
+    /// <summary>Work that throws in a worker arrives as <see cref="RemoteWorkException"/> carrying the remote type and message.</summary>
+    protected override void AssertWorkFailure(Exception exception, int value)
+    {
+        var remote = Assert.IsType<RemoteWorkException>(exception);
+        Assert.Equal(typeof(InvalidOperationException).FullName, remote.RemoteType);
+        Assert.Equal(ContractWork.FailureFor(value), remote.RemoteMessage);
+    }
+}
