@@ -90,7 +90,9 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             return;
         }
 
-        // The pipeline wraps each item, so a retry after a crash runs just that item again, on whichever worker is free.
+        // The pipeline wraps each item, so a retry after a crash runs just that item again, on whichever worker is
+        // free. The first attempt's worker is leased before the pipeline starts, so that a worker's start-up does
+        // not count against a timeout in the pipeline.
         for (var i = 0; i < batch.Count; i++)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -99,14 +101,18 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                 return;
             }
 
+            var lease = new LeaseHolder();
             try
             {
+                lease.Worker = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
                 var result = await Resilience.ExecuteAsync(
                     static async (state, ct) =>
                     {
                         var single = new WorkBatch<TIn, TOut>(state.batch.Work, 0, 0, 1);
                         single.Add(state.batch.Inputs[state.i]);
-                        await state.self.RunItemsAsync(single, state.method, state.workId, ct).ConfigureAwait(false);
+                        var worker = state.lease.Worker;
+                        state.lease.Worker = null;
+                        await state.self.RunItemsAsync(single, state.method, state.workId, ct, worker).ConfigureAwait(false);
                         if (single.GetError(0) is { } error)
                         {
                             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
@@ -114,13 +120,21 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
                         return single.Results[0];
                     },
-                    (self: this, batch, i, method, workId),
+                    (self: this, batch, i, method, workId, lease),
                     cancellationToken).ConfigureAwait(false);
                 batch.SetResult(i, result);
             }
             catch (Exception ex)
             {
                 batch.SetError(i, ex);
+            }
+            finally
+            {
+                if (lease.Worker is { } unused)
+                {
+                    // The pipeline rejected the item without running it (an open circuit breaker).
+                    _pool.Return(unused);
+                }
             }
         }
     }
@@ -146,7 +160,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// Runs every item of <paramref name="batch"/> on workers: as few frames as the size cap allows, each to one
     /// worker; when a worker dies, the item it was running fails and the rest go to another worker.
     /// </summary>
-    private async ValueTask RunItemsAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, int workId, CancellationToken cancellationToken)
+    private async ValueTask RunItemsAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, int workId, CancellationToken cancellationToken, WorkerHandle? leased = null)
     {
         var done = new bool[batch.Count];
         var inputs = SerializeInputs(batch, done);
@@ -159,95 +173,120 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             }
         }
 
-        var fruitlessDeaths = 0;
-        while (pending.Count > 0)
+        try
         {
-            if (cancellationToken.IsCancellationRequested)
+            var fruitlessDeaths = 0;
+            while (pending.Count > 0)
             {
-                Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
-                return;
-            }
-
-            WorkerHandle worker;
-            try
-            {
-                worker = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                Fail(batch, done, pending, ex is OperationCanceledException ? new OperationCanceledException(cancellationToken) : ex);
-                return;
-            }
-
-            var (take, consumed) = TakeForFrame(pending, inputs, worker, done);
-            if (take.Length == 0)
-            {
-                _pool.Return(worker);
-                pending = [.. pending.Skip(consumed).Where(i => !done[i])];
-                continue;
-            }
-
-            worker.ItemsAssigned += take.Length;
-            var run = new ActiveRun<TIn, TOut>(worker.NextBatchId(), batch, take, done, _serializer);
-            var frame = BuildFrame(run.BatchId, workId, take, inputs);
-            try
-            {
-                await worker.EnsureDefinedAsync(workId, method, cancellationToken).ConfigureAwait(false);
-                await worker.StartRunAsync(run, frame, cancellationToken).ConfigureAwait(false);
-                await run.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                run.Detach();
-                _ = SuperviseCancelledAsync(worker, run);
-                Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
-                return;
-            }
-            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
-            {
-                // The worker died while the frame was being sent: its death reaches the run.
-                await run.Finished.ConfigureAwait(false);
-            }
-
-            worker.EndRun(run);
-            var progressed = false;
-            var unreported = new List<int>();
-            for (var k = 0; k < take.Length; k++)
-            {
-                if (run.IsReported(k))
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    progressed = true;
+                    Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
+                    return;
+                }
+
+                WorkerHandle worker;
+                if (leased is not null && leased.IsAlive)
+                {
+                    worker = leased;
+                    leased = null;
                 }
                 else
                 {
-                    unreported.Add(take[k]);
-                }
-            }
+                    if (leased is not null)
+                    {
+                        _pool.Return(leased);
+                        leased = null;
+                    }
 
-            if (run.Finished.Result == RunEndKind.Done)
-            {
-                _pool.Return(worker);
-            }
-            else if (run.Death is { } death)
-            {
-                if (death.HasRunningItem && death.RunningBatchId == run.BatchId && death.RunningIndex < take.Length && !run.IsReported(death.RunningIndex))
+                    try
+                    {
+                        worker = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        Fail(batch, done, pending, ex is OperationCanceledException ? new OperationCanceledException(cancellationToken) : ex);
+                        return;
+                    }
+                }
+
+                var (take, consumed) = TakeForFrame(pending, inputs, worker, done);
+                if (take.Length == 0)
                 {
-                    var i = take[death.RunningIndex];
-                    batch.SetError(i, DeathException(worker, death));
-                    done[i] = true;
-                    unreported.Remove(i);
-                    progressed = true;
+                    _pool.Return(worker);
+                    pending = [.. pending.Skip(consumed).Where(i => !done[i])];
+                    continue;
                 }
 
-                if (!progressed && ++fruitlessDeaths >= 3)
+                worker.ItemsAssigned += take.Length;
+                var run = new ActiveRun<TIn, TOut>(worker.NextBatchId(), batch, take, done, _serializer);
+                var frame = BuildFrame(run.BatchId, workId, take, inputs);
+                try
                 {
-                    // Workers die on this batch before finishing any item, without saying which: stop feeding them.
-                    Fail(batch, done, unreported, DeathException(worker, death));
-                    unreported.Clear();
+                    await worker.EnsureDefinedAsync(workId, method, cancellationToken).ConfigureAwait(false);
+                    await worker.StartRunAsync(run, frame, cancellationToken).ConfigureAwait(false);
+                    await run.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
-            }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    run.Detach();
+                    _ = SuperviseCancelledAsync(worker, run);
+                    Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
+                    return;
+                }
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                    // The worker died while the frame was being sent: its death reaches the run.
+                    await run.Finished.ConfigureAwait(false);
+                }
 
-            pending = [.. unreported.Where(i => !done[i]), .. pending.Skip(consumed).Where(i => !done[i])];
+                worker.EndRun(run);
+                var progressed = false;
+                var unreported = new List<int>();
+                for (var k = 0; k < take.Length; k++)
+                {
+                    if (run.IsReported(k))
+                    {
+                        progressed = true;
+                    }
+                    else
+                    {
+                        unreported.Add(take[k]);
+                    }
+                }
+
+                if (run.Finished.Result == RunEndKind.Done)
+                {
+                    _pool.Return(worker);
+                }
+                else if (run.Death is { } death)
+                {
+                    if (death.HasRunningItem && death.RunningBatchId == run.BatchId && death.RunningIndex < take.Length && !run.IsReported(death.RunningIndex))
+                    {
+                        var i = take[death.RunningIndex];
+                        batch.SetError(i, DeathException(worker, death));
+                        done[i] = true;
+                        unreported.Remove(i);
+                        progressed = true;
+                    }
+
+                    if (!progressed && ++fruitlessDeaths >= 3)
+                    {
+                        // Workers die on this batch before finishing any item, without saying which: stop feeding them.
+                        Fail(batch, done, unreported, DeathException(worker, death));
+                        unreported.Clear();
+                    }
+                }
+
+                pending = [.. unreported.Where(i => !done[i]), .. pending.Skip(consumed).Where(i => !done[i])];
+            }
+        }
+        finally
+        {
+            if (leased is not null)
+            {
+                // Nothing was left to send to the worker leased for this run.
+                _pool.Return(leased);
+            }
         }
     }
 
@@ -383,6 +422,11 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         }
 
         return frame.Complete();
+    }
+
+    private sealed class LeaseHolder
+    {
+        public WorkerHandle? Worker { get; set; }
     }
 
     private sealed record SerializedInputs(FrameBuffer Buffer, int[] Offsets, int[] Lengths);
