@@ -70,7 +70,7 @@ public class ProcessStrategyFaultTests
         {
             var run = s.RunAsync(SabotageWork.SignalThenSleep, marker).AsTask();
             await WaitUntilAsync(() => File.Exists(marker) && new FileInfo(marker).Length > 0, TimeSpan.FromSeconds(60), "the item to start");
-            var pid = int.Parse(await File.ReadAllTextAsync(marker));
+            var pid = int.Parse(await File.ReadAllTextAsync(marker), System.Globalization.CultureInfo.InvariantCulture);
             Process.GetProcessById(pid).Kill();
             var crash = await Assert.ThrowsAsync<WorkerCrashedException>(() => run);
             Assert.Equal(9, crash.Signal);

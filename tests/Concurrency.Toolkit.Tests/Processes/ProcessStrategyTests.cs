@@ -40,7 +40,7 @@ public class ProcessStrategyTests
     public async Task RunAsync_ComplexTypes_RoundTrip()
     {
         await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
-        var d = await s.RunAsync(ProcessWork.Double, new Dto { Name = "x", Value = 21 });
+        var d = await s.RunAsync(ProcessWork.DoubleDto, new Dto { Name = "x", Value = 21 });
         Assert.Equal("xx", d.Name);
         Assert.Equal(42, d.Value);
     }

@@ -63,15 +63,17 @@ public static class ProcessWork
         return 99;
     }
 
-    public static int InitCount;
+    private static int _initCount;
 
-    public static void CountInit() => Interlocked.Increment(ref InitCount);
+    public static int InitCount => Volatile.Read(ref _initCount);
 
-    public static int ReadInitCount(int _) => Volatile.Read(ref InitCount);
+    public static void CountInit() => Interlocked.Increment(ref _initCount);
+
+    public static int ReadInitCount(int _) => Volatile.Read(ref _initCount);
 
     public static void FailingInit() => throw new InvalidOperationException("the model file is missing");
 
-    public static Dto Double(Dto d) => new() { Name = d.Name + d.Name, Value = d.Value * 2 };
+    public static Dto DoubleDto(Dto d) => new() { Name = d.Name + d.Name, Value = d.Value * 2 };
 
     public static byte[] Allocate(int megabytes)
     {
@@ -107,7 +109,7 @@ public static class SabotageWork
             {
                 try
                 {
-                    using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)int.Parse(Path.GetFileName(fd)), ownsHandle: false);
+                    using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)int.Parse(Path.GetFileName(fd), System.Globalization.CultureInfo.InvariantCulture), ownsHandle: false);
                     using var stream = new FileStream(handle, FileAccess.Write, 1);
                     stream.Write([0xFF, 0xFF, 0xFF, 0x7F, 20]);
                     stream.Flush();
