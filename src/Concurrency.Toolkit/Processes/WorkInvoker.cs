@@ -61,7 +61,9 @@ internal abstract class WorkInvoker
                     continue;
                 }
 
-                marker.Begin(batch.Id, i, Stopwatch.GetTimestamp());
+                var now = Stopwatch.GetTimestamp();
+                output.FlushIfDue(now);
+                marker.Begin(batch.Id, i, now);
                 TOut result;
                 try
                 {
@@ -76,7 +78,6 @@ internal abstract class WorkInvoker
 
                 marker.Idle();
                 output.AddResult(batch.Id, i, result, serializer);
-                output.FlushIfDue();
             }
 
             return batch.Count;
@@ -106,7 +107,9 @@ internal abstract class WorkInvoker
                     continue;
                 }
 
-                marker.Begin(batch.Id, i, Stopwatch.GetTimestamp());
+                var now = Stopwatch.GetTimestamp();
+                output.FlushIfDue(now);
+                marker.Begin(batch.Id, i, now);
                 TOut result;
                 try
                 {
@@ -124,7 +127,6 @@ internal abstract class WorkInvoker
 
                 marker.Idle();
                 output.AddResult(batch.Id, i, result, serializer);
-                output.FlushIfDue();
             }
 
             return batch.Count;

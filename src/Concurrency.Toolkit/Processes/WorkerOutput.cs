@@ -17,44 +17,18 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 
     private readonly object _gate = new();
     private readonly FrameBuffer _frame = new(64 * 1024);
-    private readonly FrameBuffer _item = new(1024);
     private readonly FrameBuffer _control = new(1024);
     private int _batchId;
     private int _first;
     private int _count;
     private long _lastFlush = Stopwatch.GetTimestamp();
 
+    /// <summary>Appends an item's result to the pending results frame. Called only from the execution thread.</summary>
     public void AddResult<T>(int batchId, int index, T value, WorkSerializer serializer)
     {
-        _item.Reset();
-        try
-        {
-            serializer.Serialize(_item, value);
-        }
-        catch (Exception ex)
-        {
-            Fail(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
-                typeof(WorkSerializationException).FullName!,
-                $"The result of type '{typeof(T).FullName}' could not be serialized in the worker: {ex.Message}",
-                ex.StackTrace,
-                [RemoteError.From(ex)]));
-            return;
-        }
-
-        var size = _item.Length + 4;
-        if (size + ResultsHeader > maxFrameBytes)
-        {
-            Fail(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
-                typeof(WorkSerializationException).FullName!,
-                $"The result of type '{typeof(T).FullName}' is {_item.Length} bytes, more than MaxMessageBytes ({maxFrameBytes}) allows.",
-                null,
-                []));
-            return;
-        }
-
         lock (_gate)
         {
-            if (_count > 0 && (_batchId != batchId || _first + _count != index || _frame.Length + size > maxFrameBytes))
+            if (_count > 0 && (_batchId != batchId || _first + _count != index))
             {
                 FlushLocked();
             }
@@ -69,15 +43,53 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 _first = index;
             }
 
-            _frame.WriteBytes(_item.Written);
+            // Serialize in place behind a length placeholder; roll back if it fails or overflows the frame.
+            var start = _frame.Length;
+            _frame.WriteInt32(0);
+            try
+            {
+                serializer.Serialize(_frame, value);
+            }
+            catch (Exception ex)
+            {
+                _frame.Truncate(start);
+                FailLocked(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
+                    typeof(WorkSerializationException).FullName!,
+                    $"The result of type '{typeof(T).FullName}' could not be serialized in the worker: {ex.Message}",
+                    ex.StackTrace,
+                    [RemoteError.From(ex)]));
+                return;
+            }
+
+            var size = _frame.Length - start - 4;
+            if (_frame.Length > maxFrameBytes)
+            {
+                _frame.Truncate(start);
+                if (size + 4 + ResultsHeader > maxFrameBytes)
+                {
+                    FailLocked(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
+                        typeof(WorkSerializationException).FullName!,
+                        $"The result of type '{typeof(T).FullName}' is {size} bytes, more than MaxMessageBytes ({maxFrameBytes}) allows.",
+                        null,
+                        []));
+                    return;
+                }
+
+                // It fits in a frame of its own: send what is pending, then start again with this one.
+                FlushLocked();
+                AddResult(batchId, index, value, serializer);
+                return;
+            }
+
+            _frame.PatchInt32(start, size);
             _count++;
         }
     }
 
-    /// <summary>Sends the pending results if they waited long enough or grew large.</summary>
-    public void FlushIfDue()
+    /// <summary>Sends the pending results if they waited long enough or grew large; called before each item starts.</summary>
+    public void FlushIfDue(long now)
     {
-        if (_count > 0 && (Stopwatch.GetTimestamp() - _lastFlush >= FlushInterval || _frame.Length >= FlushBytes))
+        if (_count > 0 && (now - _lastFlush >= FlushInterval || _frame.Length >= FlushBytes))
         {
             lock (_gate)
             {
@@ -90,13 +102,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     {
         lock (_gate)
         {
-            FlushLocked();
-            _control.Begin(FrameType.ItemFailed);
-            _control.WriteInt32(batchId);
-            _control.WriteInt32(index);
-            _control.WriteByte((byte)kind);
-            error.Write(_control);
-            SendLocked(_control);
+            FailLocked(batchId, index, kind, error);
         }
     }
 
@@ -133,6 +139,17 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         {
             SendLocked(frame);
         }
+    }
+
+    private void FailLocked(int batchId, int index, ItemFailureKind kind, RemoteError error)
+    {
+        FlushLocked();
+        _control.Begin(FrameType.ItemFailed);
+        _control.WriteInt32(batchId);
+        _control.WriteInt32(index);
+        _control.WriteByte((byte)kind);
+        error.Write(_control);
+        SendLocked(_control);
     }
 
     private void FlushLocked()

@@ -55,7 +55,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         try
         {
-            JsonSerializer.Serialize(json, value, (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T)));
+            JsonSerializer.Serialize(json, value, TypeInfo<T>());
             json.Flush();
         }
         finally
@@ -66,7 +66,26 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
     /// <inheritdoc/>
     public override T Deserialize<T>(ReadOnlySpan<byte> data)
-        => JsonSerializer.Deserialize(data, (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T)))!;
+        => JsonSerializer.Deserialize(data, TypeInfo<T>())!;
+
+    /// <summary>Skips the options' type-info dictionary on the per-item path: one cached entry per type, valid while the options are the same.</summary>
+    private JsonTypeInfo<T> TypeInfo<T>()
+    {
+        var cached = TypeInfoCache<T>.Entry;
+        if (cached is not null && ReferenceEquals(cached.Options, _options))
+        {
+            return cached;
+        }
+
+        var info = (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
+        TypeInfoCache<T>.Entry = info;
+        return info;
+    }
+
+    private static class TypeInfoCache<T>
+    {
+        public static JsonTypeInfo<T>? Entry;
+    }
 
     /// <summary>Keeps the cached writer from holding on to a caller's buffer between calls.</summary>
     private sealed class NullWriter : IBufferWriter<byte>
