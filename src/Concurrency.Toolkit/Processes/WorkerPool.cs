@@ -429,9 +429,17 @@ internal sealed class WorkerPool : IAsyncDisposable
             pending.ProcessId = process.Id;
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            await process.StandardInput.WriteLineAsync(Convert.ToHexString(token)).ConfigureAwait(false);
-            await process.StandardInput.FlushAsync().ConfigureAwait(false);
-            process.StandardInput.Close();
+            try
+            {
+                await process.StandardInput.WriteLineAsync(Convert.ToHexString(token)).ConfigureAwait(false);
+                await process.StandardInput.FlushAsync().ConfigureAwait(false);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // It died at once (a missing assembly, a bad runtime config): its exit code and stderr say why.
+                throw await StartFailureAsync(process, stderr, "before it read its start-up token").ConfigureAwait(false);
+            }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
             timeout.CancelAfter(_options.WorkerStartTimeout);

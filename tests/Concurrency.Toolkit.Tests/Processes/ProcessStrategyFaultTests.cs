@@ -252,3 +252,38 @@ public class ProcessStrategyFaultTests
         Assert.Equal(Enumerable.Range(0, 100), results);
     }
 }
+
+public class ProcessStrategyStartFailureTests
+{
+    [Fact]
+    public async Task RunAsync_WorkerExecutableMissing_CrashLoopExceptionSaysWhy()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-worker-" + Guid.NewGuid().ToString("N"));
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, WorkerExecutablePath = missing, CrashLoopThreshold = 2 });
+        var ex = await Assert.ThrowsAsync<WorkerCrashLoopException>(async () => await s.RunAsync(ProcessWork.AddOne, 1));
+        Assert.Contains("could not be started", ex.LastFailure);
+        Assert.Contains(missing, ex.Message + ex.InnerException?.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkerDiesAtStart_CrashLoopExceptionCarriesItsStandardError()
+    {
+        // An executable that exits at once, as a worker does when an assembly it needs is missing.
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, WorkerExecutablePath = "/bin/false", CrashLoopThreshold = 2 });
+        var ex = await Assert.ThrowsAsync<WorkerCrashLoopException>(async () => await s.RunAsync(ProcessWork.AddOne, 1));
+        Assert.Contains("exited with code 1", ex.LastFailure);
+        Assert.Empty(s.WorkerProcessIds);
+    }
+
+    [Fact]
+    public void Options_Invalid_ThrowNamingTheOption()
+    {
+        Assert.Contains(nameof(ProcessStrategyOptions.WorkerCount), Assert.ThrowsAny<ArgumentException>(() => new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 0 })).Message);
+        Assert.Contains(nameof(ProcessStrategyOptions.MaxMessageBytes), Assert.ThrowsAny<ArgumentException>(() => new ProcessStrategy(new ProcessStrategyOptions { MaxMessageBytes = 10 })).Message);
+        Assert.Contains(nameof(ProcessStrategyOptions.ItemTimeout), Assert.ThrowsAny<ArgumentException>(() => new ProcessStrategy(new ProcessStrategyOptions { ItemTimeout = TimeSpan.Zero })).Message);
+        Assert.Contains(nameof(ProcessStrategyOptions.MaxItemsPerWorker), Assert.ThrowsAny<ArgumentException>(() => new ProcessStrategy(new ProcessStrategyOptions { MaxItemsPerWorker = 0 })).Message);
+        var factor = 2;
+        var capture = Assert.Throws<WorkNotShippableException>(() => new ProcessStrategy(new ProcessStrategyOptions { WorkerInitializer = () => factor++ }));
+        Assert.Contains("factor", capture.Message);
+    }
+}
