@@ -48,6 +48,12 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     /// <summary>Gets how many dedicated threads the strategy has started so far (0 on the shared pool).</summary>
     public int DedicatedThreadCount => _dedicated?.ThreadCount ?? 0;
 
+    /// <summary>
+    /// Reads further ahead than the base default: a batch of tiny items is at most a quarter of the look-ahead per two
+    /// lanes, and more batches in flight keep one descheduled thread (a busy machine) from stalling the whole map.
+    /// </summary>
+    private protected override int DefaultLookAhead(int degree) => Math.Max(4096, degree * 4);
+
     private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         var lane = new LaneWorkItem<TIn, TOut>(this, batch, cancellationToken);
