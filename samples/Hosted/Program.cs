@@ -1,11 +1,14 @@
 // A Generic Host service: AddConcurrencyToolkit registers the strategies, their options are bound from
 // appsettings.json (and validated when the host starts), and a BackgroundService drains a queue through the
-// strategy the configuration names. Try: ConcurrencyToolkit__Coroutine__MaxConcurrency=0 dotnet run --project samples/Hosted
+// strategy the workload classifier recommends (or the one the configuration names).
+// Try: OrderProcessing__Strategy=ThreadPool dotnet run --project samples/Hosted
+//      ConcurrencyToolkit__Coroutine__MaxConcurrency=0 dotnet run --project samples/Hosted
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
 using Concurrency.Toolkit.Samples.Hosted;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,8 +40,12 @@ builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
 builder.Services.AddConcurrencyToolkit();
 builder.Services.AddOptions<ThreadPoolStrategyOptions>().BindConfiguration("ConcurrencyToolkit:ThreadPool");
 builder.Services.AddOptions<CoroutineStrategyOptions>().BindConfiguration("ConcurrencyToolkit:Coroutine");
+builder.Services.TryAddSingleton<IWorkloadClassifier>(_ => new WorkloadClassifier());
 
-builder.Services.AddOptions<OrderProcessingOptions>().BindConfiguration("OrderProcessing");
+builder.Services.AddOptions<OrderProcessingOptions>()
+    .BindConfiguration("OrderProcessing")
+    .Validate(o => o.IsValid, "OrderProcessing:Strategy must be Recommended, ThreadPool or Coroutine.")
+    .ValidateOnStart();
 builder.Services.AddSingleton<OrderInbox>();
 builder.Services.AddHostedService<OrderIntake>();
 builder.Services.AddHostedService<OrderProcessor>();

@@ -20,6 +20,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _activeBatches;
     private int _disposeState;
 
@@ -142,7 +143,8 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     {
         if (Interlocked.Exchange(ref _disposeState, 1) != 0)
         {
-            await _drained.Task.ConfigureAwait(false);
+            // A later call returns when the first has finished, resources released, not merely when items drained.
+            await _disposed.Task.ConfigureAwait(false);
             return;
         }
 
@@ -165,8 +167,15 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         }
         finally
         {
-            await ReleaseResourcesAsync().ConfigureAwait(false);
-            _drained.TrySetResult();
+            try
+            {
+                await ReleaseResourcesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _drained.TrySetResult();
+                _disposed.TrySetResult();
+            }
         }
 
         GC.SuppressFinalize(this);

@@ -11,8 +11,8 @@ namespace Concurrency.Toolkit;
 /// <para>The rules, in order (declared traits win over measured figures; thresholds are <see cref="WorkloadClassifierOptions"/>):</para>
 /// <list type="number">
 /// <item><description><see cref="WorkloadTraits.RequiresIsolation"/> or <see cref="WorkloadTraits.NotThreadSafe"/> declared: Process, one worker per core.</description></item>
-/// <item><description>CPU-bound and scales on threads (or scaling not measured): ThreadPool, one thread per core. CPU-bound and does not scale (a shared lock, GC pressure: the .NET analogue of Python's GIL): Process, one worker per core. On one core: ThreadPool with one thread.</description></item>
-/// <item><description>I/O-bound and asynchronous: Coroutine, with cores / CPU share items in progress (the wait time over the CPU time, plus one, per core), capped by <see cref="WorkloadClassifierOptions.MaxConcurrency"/>.
+/// <item><description>CPU-bound and scales on threads (or scaling not measured): ThreadPool, one thread per core. CPU-bound and does not scale (a shared lock, GC pressure: the .NET analogue of Python's GIL): Process, one worker per core, unless its items are shorter than <see cref="WorkloadClassifierOptions.MinProcessItemDuration"/> (then shipping them costs more than threads lose). On one core: ThreadPool with one thread.</description></item>
+/// <item><description>I/O-bound and asynchronous: Coroutine, with cores / CPU share items in progress (the wait time over the CPU time, plus one, per core) times <see cref="WorkloadClassifierOptions.AsyncConcurrencyHeadroom"/>, capped by <see cref="WorkloadClassifierOptions.MaxConcurrency"/>.
 /// I/O-bound and blocking: ThreadPool on dedicated threads, cores / CPU share of them (Goetz's sizing rule, <i>Java Concurrency in Practice</i> §8.2), capped by <see cref="WorkloadClassifierOptions.MaxThreads"/>.
 /// I/O-bound with no measured or declared way of waiting counts as blocking, which is safe for both delegate shapes.</description></item>
 /// <item><description>Mixed: ThreadPool with degree from the same rule; on dedicated threads when the waits block.</description></item>
@@ -55,6 +55,8 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
             ProcessorCount = options.ProcessorCount,
             MaxThreads = options.MaxThreads,
             MaxConcurrency = options.MaxConcurrency,
+            MinProcessItemDuration = options.MinProcessItemDuration,
+            AsyncConcurrencyHeadroom = options.AsyncConcurrencyHeadroom,
         };
         _profiler = new WorkloadProfiler(Options);
     }
@@ -182,6 +184,11 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
             causes += $"; GC pressure: {Figures.Bytes(bytes)} allocated per item";
         }
 
+        if (profile.MedianItemDuration is { } median && median < Options.MinProcessItemDuration)
+        {
+            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what} but does not scale on threads ({scaling}{causes}), and its items ({Figures.Duration(median)}) are too short for worker processes to pay off: ThreadPool with {Threads(cores)}", profile);
+        }
+
         return new(ExecutionStrategyKind.Process, WorkloadKind.CpuBound, cores, false, $"{what} but does not scale on threads ({scaling}{causes}): Process with {Workers(cores)}", profile);
     }
 
@@ -190,7 +197,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         var (isAsync, how) = Waits(profile);
         if (isAsync)
         {
-            var (concurrency, sizing) = Goetz(profile, cores, Options.MaxConcurrency);
+            var (concurrency, sizing) = Goetz(profile, cores, Options.MaxConcurrency, Options.AsyncConcurrencyHeadroom);
             return new(ExecutionStrategyKind.Coroutine, WorkloadKind.IoBound, concurrency, false, $"{what} and {how}: Coroutine with {concurrency} items in flight ({sizing})", profile);
         }
 
@@ -227,17 +234,19 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         };
     }
 
-    /// <summary>Goetz's sizing rule: cores × (1 + wait/compute) = cores / CPU share, at least one per core, at most <paramref name="cap"/>.</summary>
-    private static (int Degree, string Rule) Goetz(WorkloadProfile profile, int cores, int cap)
+    /// <summary>Goetz's sizing rule: cores × (1 + wait/compute) = cores / CPU share, rounded up, at least one per core, at most <paramref name="cap"/>.</summary>
+    private static (int Degree, string Rule) Goetz(WorkloadProfile profile, int cores, int cap, double headroom = 1)
     {
         if (profile.CpuShare is not { } share || share <= 0)
         {
             return (Math.Max(1, cap), $"the cap of {cap}, as no CPU share was measured");
         }
 
-        var wanted = cores / share;
-        var degree = (int)Math.Clamp(Math.Round(wanted, MidpointRounding.AwayFromZero), Math.Min(cores, cap), cap);
-        var rule = $"{cores} {(cores == 1 ? "core" : "cores")} / {Figures.Percent(share)} CPU, Goetz's rule";
+        var wanted = cores / share * headroom;
+        // Rounded up: a lane short leaves cores idle whenever the items' waits line up; a lane over costs little.
+        var degree = (int)Math.Clamp(Math.Ceiling(wanted - 1e-9), Math.Min(cores, cap), cap);
+        var rule = $"{cores} {(cores == 1 ? "core" : "cores")} / {Figures.Percent(share)} CPU, Goetz's rule"
+            + (headroom == 1 ? string.Empty : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", ×{headroom:0.##} for awaiting items"));
         return wanted > cap ? (degree, $"{rule}, capped at {cap}") : (degree, rule);
     }
 

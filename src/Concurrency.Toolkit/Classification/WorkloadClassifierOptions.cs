@@ -20,6 +20,14 @@ public sealed class WorkloadClassifierOptions
     /// <value>The default value is 0.6: on 2 threads, a speed-up of at least 1.2×.</value>
     public double ScalingEfficiencyThreshold { get; set; } = 0.6;
 
+    /// <summary>
+    /// Gets or sets the shortest median item for which worker processes are recommended when CPU-bound work does not
+    /// scale on threads. Shorter items cost more to ship to a worker (serialising the input and result, a round trip)
+    /// than the threads lose, so they stay on threads.
+    /// </summary>
+    /// <value>The default value is 0.5 ms.</value>
+    public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.5);
+
     /// <summary>Gets or sets how many sample inputs profiling measures at most (the rest of the samples are ignored).</summary>
     /// <value>The default value is 16.</value>
     public int SampleCount { get; set; } = 16;
@@ -42,6 +50,14 @@ public sealed class WorkloadClassifierOptions
     /// <summary>Gets or sets the most threads recommended for blocking or mixed work (Goetz's rule, cores / CPU share, can ask for very many).</summary>
     /// <value>The default value is 128.</value>
     public int MaxThreads { get; set; } = 128;
+
+    /// <summary>
+    /// Gets or sets how many times Goetz's count of items in flight is recommended for asynchronous I/O-bound work. An
+    /// awaiting item holds no thread and costs next to nothing, so erring high is cheap, while erring low puts the
+    /// waits in series (and a CPU share measured one item at a time, with cold connections and caches, runs high).
+    /// </summary>
+    /// <value>The default value is 4.</value>
+    public double AsyncConcurrencyHeadroom { get; set; } = 4;
 
     /// <summary>Gets or sets the most items in progress recommended for asynchronous I/O-bound work.</summary>
     /// <value>The default value is 1,000, the default of <see cref="CoroutineStrategyOptions.MaxConcurrency"/>.</value>
@@ -67,6 +83,16 @@ public sealed class WorkloadClassifierOptions
         if (TimeBudget <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(TimeBudget), TimeBudget, $"{nameof(WorkloadClassifierOptions)}.{nameof(TimeBudget)} must be positive; it bounds how long profiling takes.");
+        }
+
+        if (MinProcessItemDuration < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinProcessItemDuration), MinProcessItemDuration, $"{nameof(WorkloadClassifierOptions)}.{nameof(MinProcessItemDuration)} must be zero or positive.");
+        }
+
+        if (!(AsyncConcurrencyHeadroom >= 1 && AsyncConcurrencyHeadroom <= 1000))
+        {
+            throw new ArgumentOutOfRangeException(nameof(AsyncConcurrencyHeadroom), AsyncConcurrencyHeadroom, $"{nameof(WorkloadClassifierOptions)}.{nameof(AsyncConcurrencyHeadroom)} must be between 1 (Goetz's count exactly) and 1000.");
         }
 
         AtLeast(ProcessorCount, 1, nameof(ProcessorCount), "it is the number of cores recommendations size for.");

@@ -15,7 +15,10 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     private static readonly TimeSpan MinimumProbePass = TimeSpan.FromMilliseconds(5);
 
     /// <summary>A scaling pass longer than this buys no precision worth its cost.</summary>
-    private static readonly TimeSpan TargetProbePass = TimeSpan.FromMilliseconds(150);
+    private static readonly TimeSpan TargetProbePass = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How many times the one-thread and N-thread passes alternate.</summary>
+    private const int ProbeRounds = 3;
 
     /// <summary>Items shorter than this are timed in one batch: per-item clocks would cost as much as the item.</summary>
     private static readonly TimeSpan TinyItem = TimeSpan.FromMicroseconds(50);
@@ -110,8 +113,8 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         var passSeconds = measured.Sum(m => m.EffectiveSeconds);
         var remaining = options.TimeBudget - clock.Elapsed;
 
-        // Worst case (no scaling at all) the N-thread pass takes N times the one-thread pass.
-        var passBudget = remaining / (1 + threads);
+        // Worst case (no scaling at all) the N-thread pass takes N times the one-thread pass, in every round.
+        var passBudget = remaining / ((1 + threads) * ProbeRounds);
         while (probeItems.Count > 1 && TimeSpan.FromSeconds(passSeconds) > passBudget)
         {
             passSeconds -= measured[probeItems.Count - 1].EffectiveSeconds;
@@ -145,16 +148,24 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             }
         }
 
-        var one = await RunOnThreadsAsync(1, Body).ConfigureAwait(false);
-        var contentions = Monitor.LockContentionCount;
-        var many = await RunOnThreadsAsync(threads, Body).ConfigureAwait(false);
-        contentions = Monitor.LockContentionCount - contentions;
+        // Alternate the passes and keep the best of each: a burst of load from elsewhere on the machine then spoils
+        // one pass, not the ratio.
+        double one = double.MaxValue, many = double.MaxValue;
+        long contentions = 0;
+        for (var round = 0; round < ProbeRounds; round++)
+        {
+            one = Math.Min(one, await RunOnThreadsAsync(1, Body).ConfigureAwait(false));
+            var before = Monitor.LockContentionCount;
+            many = Math.Min(many, await RunOnThreadsAsync(threads, Body).ConfigureAwait(false));
+            contentions += Monitor.LockContentionCount - before;
+        }
+
         var speedup = threads * one / Math.Max(many, 1e-9);
         return profile with
         {
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
-            LockContentionsPerItem = contentions / (double)(threads * repeats * probeItems.Count),
+            LockContentionsPerItem = contentions / (double)(ProbeRounds * threads * repeats * probeItems.Count),
             ProfilingTime = clock.Elapsed,
         };
     }
@@ -226,7 +237,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         contentions = Monitor.LockContentionCount - contentions;
 
         // Throughput on N threads over throughput on one (the median sequential item).
-        var speedup = rest / Math.Max(seconds, 1e-9) * Median(figures.Select(f => f.EffectiveSeconds));
+        var speedup = rest / Math.Max(seconds, 1e-9) * Median(figures.Select(f => f.WallSeconds));
         profile = profile with
         {
             ScalingSpeedup = speedup,
@@ -302,8 +313,10 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
     /// <summary>
     /// Runs <paramref name="body"/> on <paramref name="threads"/> dedicated threads released together, and returns the
-    /// time the slowest took, less the time it spent waiting for a core (so other processes' load does not read as
-    /// poor scaling).
+    /// seconds the slowest took. Plain wall time on purpose: the scheduler shares cores per thread, so steady load from
+    /// other processes slows one thread and N threads alike and the ratio holds; subtracting run-queue delay would not
+    /// (a thread woken when a lock is released waits for a core while its holder makes progress, and that wait is
+    /// the lock's doing). Bursts of load are handled by alternating rounds and keeping the best.
     /// </summary>
     private static async Task<double> RunOnThreadsAsync(int threads, Action<int> body)
     {
@@ -317,12 +330,9 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
                 () =>
                 {
                     gate.Wait();
-                    var delay0 = ThreadClock.RunQueueDelayNanoseconds();
                     var start = Stopwatch.GetTimestamp();
                     body(thread);
-                    var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                    var delay = (ThreadClock.RunQueueDelayNanoseconds() - delay0) / 1e9;
-                    seconds[thread] = Math.Max(elapsed - delay, elapsed * 0.05);
+                    seconds[thread] = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 },
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,

@@ -76,7 +76,8 @@ public static class WorkloadSuiteRunner
             {
                 { Strategy: ExecutionStrategyKind.Process } => processes,
                 { Strategy: ExecutionStrategyKind.ThreadPool, UseDedicatedThreads: false } when recommendation.MaxDegreeOfParallelism == cores => threads,
-                { Strategy: ExecutionStrategyKind.Coroutine, MaxDegreeOfParallelism: 1000 } => coroutines,
+                // A coroutine bound at or above the item count runs exactly like the default bound of 1,000: all items at once.
+                { Strategy: ExecutionStrategyKind.Coroutine } when recommendation.MaxDegreeOfParallelism >= Math.Min(1000, workload.Count) => coroutines,
                 _ => await TimeAsync(workload, () => Build(recommendation), runs),
             };
             var fastest = new[] { threads, processes, coroutines, recommended }.Where(t => t.Time is not null).Min(t => t.Time!.Value);
@@ -116,12 +117,12 @@ public static class WorkloadSuiteRunner
         [
             new WorkloadCase<int>("pure-cpu", "2 ms of computation", Range(N(300)), Workloads.PureCpu, null),
             new WorkloadCase<int>("cpu-under-lock", "1 ms of computation under one shared lock", Range(N(300)), Workloads.CpuUnderSharedLock, null),
-            new WorkloadCase<int>("allocation-heavy", "4 MB of short-lived arrays per item", Range(N(300)), Workloads.AllocationHeavy, null),
+            new WorkloadCase<int>("allocation-heavy", "4 MB of short-lived arrays per item", Range(N(1500)), Workloads.AllocationHeavy, null),
             new WorkloadCase<int>("async-delay", "await Task.Delay(20 ms)", Range(N(200)), null, Workloads.AsyncDelay),
             new WorkloadCase<int>("blocking-sleep", "Thread.Sleep(20 ms)", Range(N(200)), Workloads.BlockingSleep, null),
             new WorkloadCase<string>("http-async", "GET from 127.0.0.1, answered after 20 ms", urls, null, Workloads.HttpGet),
             new WorkloadCase<int>("mixed", "3 ms of computation, then await Task.Delay(3 ms)", Range(N(300)), null, Workloads.MixedCpuAndWait),
-            new WorkloadCase<int>("tiny-cpu", "64 multiply-adds", Range(N(200_000)), Workloads.Tiny, null),
+            new WorkloadCase<int>("tiny-cpu", "64 multiply-adds", Range(N(1_000_000)), Workloads.Tiny, null),
         ];
     }
 

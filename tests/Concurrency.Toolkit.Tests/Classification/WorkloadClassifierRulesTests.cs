@@ -50,6 +50,20 @@ public class WorkloadClassifierRulesTests
         Assert.Contains("GC pressure: 8 MB allocated per item", r.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0.4, ExecutionStrategyKind.ThreadPool)]
+    [InlineData(0.5, ExecutionStrategyKind.Process)]
+    public void Recommend_CpuBoundNotScalingShortItems_StaysOnThreadsBelowMinProcessItemDuration(double medianMs, ExecutionStrategyKind expected)
+    {
+        var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0) with { MedianItemDuration = TimeSpan.FromMilliseconds(medianMs) });
+
+        Assert.Equal(expected, r.Strategy);
+        if (expected == ExecutionStrategyKind.ThreadPool)
+        {
+            Assert.Contains("too short for worker processes to pay off", r.Reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Recommend_CpuBoundScalingNotMeasured_ThreadPoolAssumingItScales()
     {
@@ -98,6 +112,17 @@ public class WorkloadClassifierRulesTests
 
         Assert.Equal(ExecutionStrategyKind.Coroutine, r.Strategy);
         Assert.Equal(WorkloadKind.IoBound, r.Workload);
+        Assert.Equal(800, r.MaxDegreeOfParallelism);
+        Assert.Equal("I/O-bound (CPU 1% of wall time) and asynchronous: Coroutine with 800 items in flight (2 cores / 1% CPU, Goetz's rule, ×4 for awaiting items)", r.Reason);
+    }
+
+    [Fact]
+    public void Recommend_IoBoundAsynchronousNoHeadroom_GoetzCountExactly()
+    {
+        var exact = new WorkloadClassifier(new WorkloadClassifierOptions { ProcessorCount = 2, AsyncConcurrencyHeadroom = 1 });
+
+        var r = exact.Recommend(Measured(0.01, isAsync: true));
+
         Assert.Equal(200, r.MaxDegreeOfParallelism);
         Assert.Equal("I/O-bound (CPU 1% of wall time) and asynchronous: Coroutine with 200 items in flight (2 cores / 1% CPU, Goetz's rule)", r.Reason);
     }
@@ -319,6 +344,8 @@ public class WorkloadClassifierRulesTests
     [InlineData(nameof(WorkloadClassifierOptions.ProcessorCount))]
     [InlineData(nameof(WorkloadClassifierOptions.MaxThreads))]
     [InlineData(nameof(WorkloadClassifierOptions.MaxConcurrency))]
+    [InlineData(nameof(WorkloadClassifierOptions.MinProcessItemDuration))]
+    [InlineData(nameof(WorkloadClassifierOptions.AsyncConcurrencyHeadroom))]
     public void Constructor_OptionOutOfRange_ArgumentExceptionNamingIt(string option)
     {
         var options = new WorkloadClassifierOptions();
@@ -331,7 +358,9 @@ public class WorkloadClassifierRulesTests
             case nameof(WorkloadClassifierOptions.TimeBudget): options.TimeBudget = TimeSpan.Zero; break;
             case nameof(WorkloadClassifierOptions.ProcessorCount): options.ProcessorCount = 0; break;
             case nameof(WorkloadClassifierOptions.MaxThreads): options.MaxThreads = 0; break;
-            default: options.MaxConcurrency = -1; break;
+            case nameof(WorkloadClassifierOptions.MaxConcurrency): options.MaxConcurrency = -1; break;
+            case nameof(WorkloadClassifierOptions.MinProcessItemDuration): options.MinProcessItemDuration = TimeSpan.FromMilliseconds(-1); break;
+            default: options.AsyncConcurrencyHeadroom = 0.5; break;
         }
 
         var ex = Assert.ThrowsAny<ArgumentException>(() => new WorkloadClassifier(options));

@@ -10,12 +10,13 @@ public sealed class CountingSource<T>(Func<int, T> item, int? count = null, int?
 {
     public const string InputFailure = "the input broke on purpose";
 
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pulled;
-    private int _disposed;
 
     public int Pulled => Volatile.Read(ref _pulled);
 
-    public bool Disposed => Volatile.Read(ref _disposed) != 0;
+    /// <summary>Completes when the enumerator has been disposed (or ran to its end).</summary>
+    public Task Closed => _closed.Task;
 
     public IEnumerable<T> Enumerate()
     {
@@ -34,7 +35,7 @@ public sealed class CountingSource<T>(Func<int, T> item, int? count = null, int?
         }
         finally
         {
-            Volatile.Write(ref _disposed, 1);
+            _closed.TrySetResult();
         }
     }
 
@@ -54,7 +55,7 @@ public sealed class CountingSource<T>(Func<int, T> item, int? count = null, int?
         }
         finally
         {
-            Volatile.Write(ref _disposed, 1);
+            _closed.TrySetResult();
         }
     }
 
@@ -78,7 +79,7 @@ public sealed class CountingSource<T>(Func<int, T> item, int? count = null, int?
         }
         finally
         {
-            Volatile.Write(ref _disposed, 1);
+            _closed.TrySetResult();
         }
     }
 }

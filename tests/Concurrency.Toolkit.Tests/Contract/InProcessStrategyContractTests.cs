@@ -213,6 +213,25 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
     }
 
     [Fact]
+    public async Task Calls_WorkThrowsOperationCanceledOnItsOwn_ReportThatExceptionInstance()
+    {
+        await using var strategy = CreateStrategy(2);
+        var gaveUp = new OperationCanceledException("the item gave up on its own");
+
+        Assert.Same(gaveUp, await Assert.ThrowsAsync<OperationCanceledException>(async () => await strategy.RunAsync(async ValueTask<int> (int _, CancellationToken _) =>
+        {
+            await Task.Yield();
+            throw gaveUp;
+        }, 1)));
+        var outcome = Assert.Single(await ToListAsync(strategy.MapUnorderedAsync(Enumerable.Range(0, 1), async ValueTask<int> (int _, CancellationToken _) =>
+        {
+            await Task.Yield();
+            throw gaveUp;
+        })));
+        Assert.Same(gaveUp, outcome.Exception);
+    }
+
+    [Fact]
     public async Task Calls_WorkFails_ReportTheSameExceptionInstance()
     {
         await using var strategy = CreateStrategy(2);

@@ -36,6 +36,26 @@ public sealed class ThreadPoolStrategyTests
     }
 
     [Fact]
+    public async Task MapUnorderedAsync_DedicatedThreads_RunAsManyBlockingItemsAtOnceAsTheDegree()
+    {
+        // Each item blocks until all of them are running: only a pool that really starts a thread per lane passes.
+        const int degree = 64;
+        for (var round = 0; round < 10; round++)
+        {
+            await using var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { MaxDegreeOfParallelism = degree, DedicatedThreads = true });
+            using var barrier = new Barrier(degree);
+
+            var outcomes = new List<WorkOutcome<int, bool>>();
+            await foreach (var outcome in strategy.MapUnorderedAsync(Enumerable.Range(0, degree), _ => barrier.SignalAndWait(TimeSpan.FromSeconds(10)), new MapOptions { MaxBatchSize = 1 }))
+            {
+                outcomes.Add(outcome);
+            }
+
+            Assert.All(outcomes, static o => Assert.True(o.IsSuccess && o.Result, "an item waited for a thread while the degree allowed it to run"));
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_SharedPool_RunsOnThreadPoolThreads()
     {
         await using var strategy = new ThreadPoolStrategy();
@@ -72,6 +92,42 @@ public sealed class ThreadPoolStrategyTests
 
         // Disposal lets the dedicated threads exit: nothing keeps running afterwards.
         Assert.All(threads.Distinct(), static t => Assert.True(t.Join(TimeSpan.FromSeconds(5)), $"{t.Name} still runs"));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_SecondConcurrentCall_ReturnsOnlyOnceTheThreadsAreStopped()
+    {
+        var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { MaxDegreeOfParallelism = 2, DedicatedThreads = true });
+        var started = new TaskCompletionSource<Thread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new ManualResetEventSlim();
+        var run = strategy.RunAsync(x =>
+        {
+            started.SetResult(Thread.CurrentThread);
+            release.Wait();
+            return x;
+        }, 1).AsTask();
+        var thread = await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var first = strategy.DisposeAsync().AsTask();
+        var second = strategy.DisposeAsync().AsTask();
+        release.Set();
+        await second.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(thread.IsAlive, "the second DisposeAsync returned while the strategy's threads still ran");
+        await first.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await run);
+        release.Dispose();
+    }
+
+    [Fact]
+    public void Dispose_Synchronous_DisposesTheStrategy()
+    {
+        var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { DedicatedThreads = true });
+
+        strategy.Dispose();
+        strategy.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => strategy.MapAsync(Enumerable.Range(0, 1), static x => x));
     }
 
     [Fact]
