@@ -56,10 +56,11 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
 
     private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        var lane = new LaneWorkItem<TIn, TOut>(this, batch, cancellationToken);
+        // The caller's execution context (Activity.Current, logging scopes, AsyncLocals) flows to the lane once per batch.
+        var lane = new LaneWorkItem<TIn, TOut>(this, batch, ExecutionContext.Capture(), cancellationToken);
         if (_dedicated is not null)
         {
-            _dedicated.Queue(lane.Run);
+            _dedicated.Queue(lane.Execute);
         }
         else
         {
@@ -83,15 +84,24 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     }
 
     /// <summary>One batch on one thread: synchronous items in a tight loop, asynchronous ones awaited in order.</summary>
-    private sealed class LaneWorkItem<TIn, TOut>(ThreadPoolStrategy owner, WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken) : IThreadPoolWorkItem
+    private sealed class LaneWorkItem<TIn, TOut>(ThreadPoolStrategy owner, WorkBatch<TIn, TOut> batch, ExecutionContext? context, CancellationToken cancellationToken) : IThreadPoolWorkItem
     {
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Completion => _completion.Task;
 
-        public void Execute() => Run();
+        public void Execute()
+        {
+            if (context is null)
+            {
+                Run();
+                return;
+            }
 
-        public void Run()
+            ExecutionContext.Run(context, static state => ((LaneWorkItem<TIn, TOut>)state!).Run(), this);
+        }
+
+        private void Run()
         {
             if (batch.Work.IsAsync)
             {
