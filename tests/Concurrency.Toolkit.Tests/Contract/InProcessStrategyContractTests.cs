@@ -29,7 +29,7 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
         Assert.False(finishedEarly, "disposal did not wait for the running item");
         Assert.Equal(7, await run.WaitAsync(Prompt));
         await disposing.WaitAsync(Prompt);
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Double, 1));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Twice, 1));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
             return x;
         }, 1).AsTask();
         await started.Task.WaitAsync(Prompt);
-        var waiting = strategy.RunAsync(ContractWork.Double, 2).AsTask();
+        var waiting = strategy.RunAsync(ContractWork.Twice, 2).AsTask();
 
         var disposing = strategy.DisposeAsync().AsTask();
         var thrown = await Record.ExceptionAsync(() => waiting.WaitAsync(Prompt));
