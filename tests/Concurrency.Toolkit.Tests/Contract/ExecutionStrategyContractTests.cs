@@ -16,7 +16,18 @@ namespace Concurrency.Toolkit.Tests.Contract;
 /// observed on the host side: input pulls are counted in the input enumerator, running times come back as
 /// <see cref="Stopwatch.GetTimestamp"/> pairs, delays and failures travel in the input.
 /// Tests that need in-process gates live in <see cref="InProcessStrategyContractTests"/>.
+/// A strategy whose work may fail in another process wraps the failure: override <see cref="AssertWorkFailure"/>.
 /// </remarks>
+/// <example>
+/// <code>
+/// public sealed class ProcessStrategyContractTests : ExecutionStrategyContractTests
+/// {
+///     protected override string DegreeOptionName => nameof(ProcessStrategyOptions.WorkerCount);
+///     protected override ExecutionStrategyOptions CreateOptions(int maxDegree) => new ProcessStrategyOptions { WorkerCount = maxDegree };
+///     protected override IExecutionStrategy CreateStrategy(ExecutionStrategyOptions options) => new ProcessStrategy((ProcessStrategyOptions)options);
+/// }
+/// </code>
+/// </example>
 public abstract class ExecutionStrategyContractTests
 {
     /// <summary>Generous upper bound for anything the contract calls prompt (about a second) on a loaded machine.</summary>
@@ -37,6 +48,7 @@ public abstract class ExecutionStrategyContractTests
     /// <summary>Builds the strategy from options made by <see cref="CreateOptions"/>.</summary>
     protected abstract IExecutionStrategy CreateStrategy(ExecutionStrategyOptions options);
 
+    /// <summary>Builds the strategy with the shared options the tests vary; everything else keeps its default.</summary>
     protected IExecutionStrategy CreateStrategy(int maxDegree, ResiliencePipeline? resilience = null, TimeSpan? disposeTimeout = null, int? maxLookAhead = null)
     {
         var options = CreateOptions(maxDegree);
