@@ -584,6 +584,17 @@ public abstract class ExecutionStrategyContractTests
         Assert.InRange(MaxOverlap(timings), 1, 2);
     }
 
+    [Fact]
+    public async Task MapAsync_MapOptionsAskForMoreThanTheStrategy_NeverExceedsTheStrategysDegree()
+    {
+        await using var strategy = CreateStrategy(2);
+        var jobs = Enumerable.Range(0, 30).Select(static i => new Job(i, DelayMs: 10));
+
+        var timings = await ToListAsync(strategy.MapAsync(jobs, ContractWork.TimeAsync, new MapOptions { MaxDegreeOfParallelism = 16 }));
+
+        Assert.InRange(MaxOverlap(timings), 1, 2);
+    }
+
     // ---------------------------------------------------------------- disposal
 
     [Fact]

@@ -75,6 +75,28 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
     }
 
     [Fact]
+    public async Task RunAsync_CancelledWhileWaitingForALane_ThrowsOperationCanceledForTheCallersToken()
+    {
+        await using var strategy = CreateStrategy(1);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = strategy.RunAsync(async (int x, CancellationToken ct) =>
+        {
+            started.SetResult();
+            await release.Task;
+            return x;
+        }, 1).AsTask();
+        await started.Task.WaitAsync(Prompt);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        var thrown = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => strategy.RunAsync(ContractWork.Twice, 2, cts.Token).AsTask().WaitAsync(Prompt));
+        release.SetResult();
+
+        Assert.Equal(cts.Token, thrown.CancellationToken);
+        Assert.Equal(1, await running.WaitAsync(Prompt));
+    }
+
+    [Fact]
     public async Task DisposeAsync_ItemOutlastsTheDisposeTimeout_CancelsItsTokenAndEndsTheCall()
     {
         var strategy = CreateStrategy(2, disposeTimeout: TimeSpan.FromMilliseconds(200));
