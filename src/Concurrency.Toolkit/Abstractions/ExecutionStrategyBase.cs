@@ -16,11 +16,18 @@ namespace Concurrency.Toolkit;
 /// <remarks>Only the toolkit's own strategies derive from this class; use <see cref="IExecutionStrategy"/> in your code.</remarks>
 public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 {
+    /// <summary>Added to <see cref="_activeBatches"/> when disposal closes the strategy, making it negative for good.</summary>
+    private const int Closed = int.MinValue / 2;
+
     private readonly SemaphoreSlim _lanes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Batches running, plus <see cref="Closed"/> once disposal has closed the strategy. Starting a batch and
+    /// closing both go through this one field, so no batch can start after disposal found nothing running.
+    /// </summary>
     private int _activeBatches;
     private int _disposeState;
 
@@ -151,10 +158,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         try
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
-            if (Volatile.Read(ref _activeBatches) == 0)
-            {
-                _drained.TrySetResult();
-            }
+            CloseIfIdle();
 
             var drained = await WaitDrainedAsync(DisposeTimeout).ConfigureAwait(false);
             if (!drained)
@@ -169,6 +173,8 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         {
             try
             {
+                // Items that outlived the abort may still be running; nothing new starts while resources go away.
+                Close();
                 await ReleaseResourcesAsync().ConfigureAwait(false);
             }
             finally
@@ -201,7 +207,15 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs a batch with the bookkeeping every lane needs: telemetry, the drain count for disposal, and failing what the lane left without an outcome.</summary>
     internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _activeBatches);
+        if (Interlocked.Increment(ref _activeBatches) < 0)
+        {
+            // Disposal found nothing running and is releasing resources (a dedicated thread pool, an event loop,
+            // workers): this batch, dispatched just before, must not start on them.
+            Interlocked.Decrement(ref _activeBatches);
+            batch.FailRemaining(new ObjectDisposedException(ToString(), "The strategy was disposed before this item could start."));
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         Telemetry.ItemsStarted(batch.Count);
         try
@@ -242,7 +256,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
             if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
             {
-                _drained.TrySetResult();
+                CloseIfIdle();
             }
         }
     }
@@ -380,6 +394,31 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             ThrowIfDisposed();
             return read(new MapRun<TIn, TOut>(this, inputs.Fresh(), work, settings, cancellationToken, enumeratorToken, _stopping.Token, _abort.Token));
         });
+    }
+
+    /// <summary>Closes the strategy if no batch runs; the last batch to finish after disposal began calls it again.</summary>
+    private void CloseIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _activeBatches, Closed, 0) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Closes the strategy whether or not batches still run (after the abort gave up waiting for them).</summary>
+    private void Close()
+    {
+        var current = Volatile.Read(ref _activeBatches);
+        while (current >= 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _activeBatches, current + Closed, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     private async Task<bool> WaitDrainedAsync(TimeSpan timeout)
