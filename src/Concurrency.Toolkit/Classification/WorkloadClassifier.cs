@@ -57,6 +57,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
             MaxConcurrency = options.MaxConcurrency,
             MinProcessItemDuration = options.MinProcessItemDuration,
             AsyncConcurrencyHeadroom = options.AsyncConcurrencyHeadroom,
+            BusyMachineThreshold = options.BusyMachineThreshold,
         };
         _profiler = new WorkloadProfiler(Options);
     }
@@ -168,6 +169,11 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         }
 
         var scaling = Figures.Speedup(speedup, threads);
+        if (profile.ScalingCoreWaitShare is { } busy && busy >= Options.BusyMachineThreshold && speedup / threads < Options.ScalingEfficiencyThreshold)
+        {
+            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(busy)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
+        }
+
         if (speedup / threads >= Options.ScalingEfficiencyThreshold)
         {
             return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what} and scales on threads ({scaling}): ThreadPool with {Threads(cores)}", profile);

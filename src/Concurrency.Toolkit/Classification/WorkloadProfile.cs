@@ -66,6 +66,14 @@ public sealed record WorkloadProfile
     /// <value>The default value is <see langword="null"/>: not measured (I/O-bound work, one core, or no time left in the budget).</value>
     public double? ScalingSpeedup { get; init; }
 
+    /// <summary>
+    /// Gets the share of the scaling probe's multi-thread pass that its threads spent runnable but waiting for a core
+    /// (Linux only). A large share means the machine had no idle core to give, so the speed-up says more about the
+    /// machine than about the work.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: not measured.</value>
+    public double? ScalingCoreWaitShare { get; init; }
+
     /// <summary>Gets how many threads the scaling probe used.</summary>
     /// <value>The default value is <see langword="null"/>: no scaling probe ran.</value>
     public int? ScalingThreads { get; init; }

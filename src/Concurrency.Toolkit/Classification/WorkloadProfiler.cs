@@ -150,14 +150,18 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
         // Alternate the passes and keep the best of each: a burst of load from elsewhere on the machine then spoils
         // one pass, not the ratio.
-        double one = double.MaxValue, many = double.MaxValue;
+        double one = double.MaxValue, many = double.MaxValue, coreWait = 0;
         long contentions = 0;
         for (var round = 0; round < ProbeRounds; round++)
         {
-            one = Math.Min(one, await RunOnThreadsAsync(1, Body).ConfigureAwait(false));
+            one = Math.Min(one, (await RunOnThreadsAsync(1, Body).ConfigureAwait(false)).Seconds);
             var before = Monitor.LockContentionCount;
-            many = Math.Min(many, await RunOnThreadsAsync(threads, Body).ConfigureAwait(false));
+            var (seconds, waited) = await RunOnThreadsAsync(threads, Body).ConfigureAwait(false);
             contentions += Monitor.LockContentionCount - before;
+            if (seconds < many)
+            {
+                (many, coreWait) = (seconds, waited);
+            }
         }
 
         var speedup = threads * one / Math.Max(many, 1e-9);
@@ -165,6 +169,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         {
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
+            ScalingCoreWaitShare = coreWait,
             LockContentionsPerItem = contentions / (double)(ProbeRounds * threads * repeats * probeItems.Count),
             ProfilingTime = clock.Elapsed,
         };
@@ -219,7 +224,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         var invoke = Blocking(work, cancellationToken);
         var next = ran - 1;
         var contentions = Monitor.LockContentionCount;
-        var seconds = await RunOnThreadsAsync(threads, _ =>
+        var (seconds, coreWait) = await RunOnThreadsAsync(threads, _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < items.Count)
@@ -242,6 +247,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         {
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
+            ScalingCoreWaitShare = coreWait,
             LockContentionsPerItem = contentions / (double)rest,
             ProfilingTime = clock.Elapsed,
         };
@@ -318,10 +324,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     /// (a thread woken when a lock is released waits for a core while its holder makes progress, and that wait is
     /// the lock's doing). Bursts of load are handled by alternating rounds and keeping the best.
     /// </summary>
-    private static async Task<double> RunOnThreadsAsync(int threads, Action<int> body)
+    private static async Task<(double Seconds, double CoreWait)> RunOnThreadsAsync(int threads, Action<int> body)
     {
         using var gate = new ManualResetEventSlim(false);
         var seconds = new double[threads];
+        var waited = new double[threads];
         var tasks = new Task[threads];
         for (var t = 0; t < threads; t++)
         {
@@ -330,9 +337,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
                 () =>
                 {
                     gate.Wait();
+                    var delay0 = ThreadClock.RunQueueDelayNanoseconds();
                     var start = Stopwatch.GetTimestamp();
                     body(thread);
                     seconds[thread] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    waited[thread] = (ThreadClock.RunQueueDelayNanoseconds() - delay0) / 1e9;
                 },
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
@@ -341,7 +350,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
         gate.Set();
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        return seconds.Max();
+        return (seconds.Max(), waited.Sum() / Math.Max(seconds.Sum(), 1e-9));
     }
 
     private static async Task<ItemMeasurement> MeasureAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)

@@ -64,6 +64,26 @@ public class WorkloadClassifierRulesTests
         }
     }
 
+    [Theory]
+    [InlineData(0.24, ExecutionStrategyKind.Process)]
+    [InlineData(0.25, ExecutionStrategyKind.ThreadPool)]
+    public void Recommend_NoScalingOnABusyMachine_InconclusiveSoThreads(double coreWait, ExecutionStrategyKind expected)
+    {
+        var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0) with { ScalingCoreWaitShare = coreWait });
+
+        Assert.Equal(expected, r.Strategy);
+        if (expected == ExecutionStrategyKind.ThreadPool)
+        {
+            Assert.Equal("CPU-bound (CPU 95% of wall time), scaling inconclusive (1.00× on 2 threads, but the threads waited 25% of the probe for a core: the machine is busy): ThreadPool with 2 threads", r.Reason);
+        }
+    }
+
+    [Fact]
+    public void Recommend_ScalesOnABusyMachine_StillThreads()
+    {
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, TwoCores.Recommend(Measured(0.95, speedup: 1.9) with { ScalingCoreWaitShare = 0.9 }).Strategy);
+    }
+
     [Fact]
     public void Recommend_CpuBoundScalingNotMeasured_ThreadPoolAssumingItScales()
     {
@@ -346,6 +366,7 @@ public class WorkloadClassifierRulesTests
     [InlineData(nameof(WorkloadClassifierOptions.MaxConcurrency))]
     [InlineData(nameof(WorkloadClassifierOptions.MinProcessItemDuration))]
     [InlineData(nameof(WorkloadClassifierOptions.AsyncConcurrencyHeadroom))]
+    [InlineData(nameof(WorkloadClassifierOptions.BusyMachineThreshold))]
     public void Constructor_OptionOutOfRange_ArgumentExceptionNamingIt(string option)
     {
         var options = new WorkloadClassifierOptions();
@@ -360,7 +381,8 @@ public class WorkloadClassifierRulesTests
             case nameof(WorkloadClassifierOptions.MaxThreads): options.MaxThreads = 0; break;
             case nameof(WorkloadClassifierOptions.MaxConcurrency): options.MaxConcurrency = -1; break;
             case nameof(WorkloadClassifierOptions.MinProcessItemDuration): options.MinProcessItemDuration = TimeSpan.FromMilliseconds(-1); break;
-            default: options.AsyncConcurrencyHeadroom = 0.5; break;
+            case nameof(WorkloadClassifierOptions.AsyncConcurrencyHeadroom): options.AsyncConcurrencyHeadroom = 0.5; break;
+            default: options.BusyMachineThreshold = 2; break;
         }
 
         var ex = Assert.ThrowsAny<ArgumentException>(() => new WorkloadClassifier(options));
