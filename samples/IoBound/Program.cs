@@ -1,5 +1,5 @@
 // I/O-bound work: many HTTP requests that mostly wait. Three ways to run them against a local server:
-//   1. async HttpClient on CoroutineStrategy: thousands in flight on a handful of threads;
+//   1. async HttpClient on CoroutineStrategy: hundreds in flight on a handful of threads (or on one);
 //   2. the blocking client (synchronous HttpClient.Send) on ThreadPoolStrategy with dedicated threads;
 //   3. the same blocking client on the shared .NET thread pool, which it starves (and the server with it).
 using System.Diagnostics;

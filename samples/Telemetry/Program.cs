@@ -67,8 +67,8 @@ using (var batch = appSource.StartActivity("nightly batch"))
 
     Console.WriteLine($"   {failed} lookups failed: counted in concurrency_toolkit.items.failed with their error.type.");
 
-    // Single calls are traced: each RunAsync is a span under the caller's current activity.
-    Console.WriteLine("3. Three single RunAsync calls, traced as spans of the \"nightly batch\" activity (the third one fails):");
+    // Every call is traced: each map call and each RunAsync is a span under the caller's current activity.
+    Console.WriteLine("3. Three single RunAsync calls; like the map calls above, each is a span of the \"nightly batch\" activity (the third one fails):");
     foreach (var key in new[] { 1, 2, 25 })
     {
         try

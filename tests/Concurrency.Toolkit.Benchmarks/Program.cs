@@ -15,7 +15,8 @@ public static class Program
 {
     private const string Usage = """
         Our switches (all others go to BenchmarkDotNet, e.g. --filter '*Tiny*' --job short, --list flat):
-          --suite NAME    only the named suite (repeatable); see --suites
+          --suite NAME    only the named suite (repeatable); see --suites. A suite with a runner of its own
+                          (e.g. --suite workload) gets all the other arguments
           --suites        list the suites and their benchmark classes
           --quick         side-by-side run with a plain Stopwatch, seconds in total (CI uses it)
           --filter GLOB   with --quick: only matching 'Class.Method' names
@@ -75,6 +76,23 @@ public static class Program
             }
         }
 
+        if (chosen.FirstOrDefault(s => s.HasOwnRunner) is { } own)
+        {
+            var ownArgs = new List<string>();
+            for (var i = 0; i < args.Length; i++)
+            {
+                if (args[i] == "--suite" && i + 1 < args.Length && string.Equals(args[i + 1], own.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    i++;
+                    continue;
+                }
+
+                ownArgs.Add(args[i]);
+            }
+
+            return await own.RunOwnAsync([.. ownArgs]);
+        }
+
         if (quick)
         {
             if (rest.Count > 0)
@@ -83,7 +101,7 @@ public static class Program
                 return 2;
             }
 
-            var quickSuites = chosen.Count > 0 ? chosen : [.. suites.Where(s => s.InDefaultQuickRun)];
+            var quickSuites = chosen.Count > 0 ? chosen : [.. suites.Where(s => s.InDefaultQuickRun && !s.HasOwnRunner)];
             return await QuickRunner.RunAsync(quickSuites.SelectMany(s => s.BenchmarkTypes), filter, runs);
         }
 

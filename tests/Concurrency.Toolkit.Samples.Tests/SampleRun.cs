@@ -12,7 +12,10 @@ internal sealed record SampleRun(string Sample, string Arguments, int ExitCode, 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     /// <summary>Starts <c>dotnet samples/&lt;name&gt;/bin/&lt;config&gt;/net10.0/&lt;name&gt;.dll args</c> and waits for it.</summary>
-    public static async Task<SampleRun> StartAsync(string sample, params string[] args)
+    public static Task<SampleRun> StartAsync(string sample, params string[] args) => StartAsync(sample, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts a sample with extra environment variables (configuration overrides, for instance).</summary>
+    public static async Task<SampleRun> StartAsync(string sample, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -30,6 +33,10 @@ internal sealed record SampleRun(string Sample, string Arguments, int ExitCode, 
         // A developer's own settings must not steer the sample (its server binds 127.0.0.1 itself).
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("DOTNET_URLS");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
 
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the {sample} sample.");

@@ -10,7 +10,9 @@ public sealed class TelemetrySampleTests
         run.AssertSucceeded();
         run.AssertOutputContains(
             "8 lookups failed",
+            "Activity.DisplayName:        Concurrency.Toolkit.Map",
             "Activity.DisplayName:        Concurrency.Toolkit.Run",
+            "Activity.DisplayName:        nightly batch",
             "concurrency_toolkit.strategy.name: lookups",
             "StatusCode: Error",
             "Metric Name: concurrency_toolkit.items.started",

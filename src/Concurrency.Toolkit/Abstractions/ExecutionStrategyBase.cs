@@ -16,10 +16,11 @@ namespace Concurrency.Toolkit;
 /// <remarks>Only the toolkit's own strategies derive from this class; use <see cref="IExecutionStrategy"/> in your code.</remarks>
 public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 {
-    private readonly SemaphoreSlim _lanes;
+    private readonly LaneGate _lanes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _activeBatches;
     private int _disposeState;
 
@@ -35,7 +36,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         DisposeTimeout = options.DisposeTimeout;
         Logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(GetType().FullName ?? GetType().Name);
         Telemetry = new StrategyTelemetry(kind, Name);
-        _lanes = new SemaphoreSlim(maxDegreeOfParallelism, maxDegreeOfParallelism);
+        _lanes = new LaneGate(maxDegreeOfParallelism);
     }
 
     /// <inheritdoc/>
@@ -142,7 +143,8 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     {
         if (Interlocked.Exchange(ref _disposeState, 1) != 0)
         {
-            await _drained.Task.ConfigureAwait(false);
+            // A later call returns when the first has finished, resources released, not merely when items drained.
+            await _disposed.Task.ConfigureAwait(false);
             return;
         }
 
@@ -165,8 +167,15 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         }
         finally
         {
-            await ReleaseResourcesAsync().ConfigureAwait(false);
-            _drained.TrySetResult();
+            try
+            {
+                await ReleaseResourcesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _drained.TrySetResult();
+                _disposed.TrySetResult();
+            }
         }
 
         GC.SuppressFinalize(this);
@@ -184,20 +193,21 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
-    internal ValueTask AcquireLaneAsync(CancellationToken cancellationToken)
-        => _lanes.Wait(0, CancellationToken.None) ? ValueTask.CompletedTask : new ValueTask(_lanes.WaitAsync(cancellationToken));
+    internal ValueTask AcquireLaneAsync(CancellationToken cancellationToken) => _lanes.AcquireAsync(cancellationToken);
+
+    internal ValueTask AcquireLaneAsync(LaneWaiter waiter) => _lanes.AcquireAsync(waiter);
+
+    internal bool TryAcquireLane() => _lanes.TryAcquire();
 
     internal void ReleaseLane() => _lanes.Release();
 
     /// <summary>Runs a batch with the bookkeeping every lane needs: telemetry, the drain count for disposal, and failing what the lane left without an outcome.</summary>
     internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _activeBatches);
-        var started = Stopwatch.GetTimestamp();
-        Telemetry.ItemsStarted(batch.Count);
+        var started = BeginBatch(batch.Count, timed: false);
         try
         {
-            await ExecuteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            await ExecuteBatchGuardedAsync(batch, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -205,28 +215,69 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         }
         finally
         {
-            if (batch.Completed < batch.Count)
-            {
-                batch.FailRemaining(new ExecutionStrategyException($"{Kind} strategy '{Name}' finished a batch without an outcome for every item; this is a bug in the strategy."));
-            }
+            EndBatch(batch, started);
+        }
+    }
 
-            var failed = batch.ErrorCount();
-            Telemetry.ItemsFinished(batch.Count - failed, batch.Count, Stopwatch.GetElapsedTime(started));
-            if (failed > 0)
+    /// <summary>
+    /// The first half of <see cref="RunBatchAsync"/>, for a caller that awaits <see cref="ExecuteBatchGuardedAsync"/> in
+    /// its own async method: the map engine does, so that a batch costs one async state machine, not two.
+    /// </summary>
+    /// <param name="count">The batch's items.</param>
+    /// <param name="timed">Whether the caller needs the start time (the adaptive batch sizer does).</param>
+    /// <returns>The start timestamp to hand to <see cref="EndBatch"/>, or 0 when nobody needs it: reading the clock is a
+    /// measurable share of a tiny asynchronous item's cost on some virtual machines.</returns>
+    internal long BeginBatch(int count, bool timed)
+    {
+        Interlocked.Increment(ref _activeBatches);
+        Telemetry.ItemsStarted(count);
+        return timed || StrategyTelemetry.RecordsDuration ? Stopwatch.GetTimestamp() : 0;
+    }
+
+    /// <summary>Runs the strategy's lane code; a synchronous throw comes back as a faulted task, like an asynchronous one.</summary>
+    internal ValueTask ExecuteBatchGuardedAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The call ended while this batch waited for its lane: it must not start.
+            batch.FailRemaining(new OperationCanceledException(cancellationToken));
+            return ValueTask.CompletedTask;
+        }
+
+        try
+        {
+            return ExecuteBatchAsync(batch, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>The second half of <see cref="RunBatchAsync"/>: fails what has no outcome, records telemetry, counts the batch as drained.</summary>
+    internal void EndBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, long started)
+    {
+        if (batch.Completed < batch.Count)
+        {
+            batch.FailRemaining(new ExecutionStrategyException($"{Kind} strategy '{Name}' finished a batch without an outcome for every item; this is a bug in the strategy."));
+        }
+
+        var failed = batch.ErrorCount();
+        Telemetry.ItemsFinished(batch.Count - failed, batch.Count, started == 0 ? null : Stopwatch.GetElapsedTime(started));
+        if (failed > 0)
+        {
+            for (var i = 0; i < batch.Count; i++)
             {
-                for (var i = 0; i < batch.Count; i++)
+                if (batch.GetError(i) is { } error)
                 {
-                    if (batch.GetError(i) is { } error)
-                    {
-                        Telemetry.ItemFailed(error);
-                    }
+                    Telemetry.ItemFailed(error);
                 }
             }
+        }
 
-            if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
-            {
-                _drained.TrySetResult();
-            }
+        if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
+        {
+            _drained.TrySetResult();
         }
     }
 
@@ -276,7 +327,58 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     }
 
     /// <summary>Runs every item of <paramref name="batch"/> in order; the in-process lanes' loop for asynchronous work.</summary>
-    private protected async ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Asynchronous work comes one item to a batch (it is not batched by default), so that case is kept lean: an item that
+    /// completes synchronously costs no state machine, and one that suspends costs a pooled one.
+    /// </remarks>
+    private protected ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count != 1)
+        {
+            return RunAsyncItemsLoopAsync(batch, cancellationToken);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            batch.FailRemaining(new OperationCanceledException(cancellationToken));
+            return ValueTask.CompletedTask;
+        }
+
+        ValueTask<TOut> pending;
+        try
+        {
+            pending = InvokeAsync(batch.Work, batch.Inputs[0], cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            batch.SetError(0, ex);
+            return ValueTask.CompletedTask;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            batch.SetResult(0, pending.Result);
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitSingleItemAsync(batch, pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask AwaitSingleItemAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ValueTask<TOut> pending)
+    {
+        try
+        {
+            batch.SetResult(0, await pending.ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            batch.SetError(0, ex);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunAsyncItemsLoopAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         for (var i = 0; i < batch.Count; i++)
         {
@@ -303,8 +405,23 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         ValidateWork(work);
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = Telemetry.StartActivity("Run");
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token, _stopping.Token);
-        await AcquireLaneAsync(linked.Token).ConfigureAwait(false);
+        // The item itself is cancelled by the caller or by disposal's abort (after DisposeTimeout), not when disposal
+        // begins: disposal waits for running items. Disposal does stop a call that is still waiting for a lane.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, _stopping.Token))
+        {
+            try
+            {
+                await AcquireLaneAsync(waiting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                ThrowIfDisposed();
+                throw;
+            }
+        }
+
         var batch = new WorkBatch<TIn, TOut>(work, 0, 0, 1);
         batch.Add(input);
         try

@@ -51,24 +51,42 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
 
     private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => 1;
 
-    private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        if (_loop is null)
+        if (_loop is not null)
         {
-            await RunAsyncItems(batch, cancellationToken).ConfigureAwait(false);
-            return;
+            return RunOnLoopAsync(_loop, batch, cancellationToken);
         }
 
+        // Synchronous work would otherwise run inline on the map's dispatcher, serialising every item
+        // and keeping a cancelled call from ending until the item returns.
+        return batch.Work.IsAsync ? RunAsyncItems(batch, cancellationToken) : YieldThenRunAsync(batch, cancellationToken);
+    }
+
+    private async ValueTask YieldThenRunAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        await RunAsyncItems(batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask RunOnLoopAsync<TIn, TOut>(EventLoop loop, WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
         for (var i = 0; i < batch.Count; i++)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+                return;
+            }
+
             try
             {
                 // Each attempt (Polly may retry) starts on the loop, so no item's code ever leaves it.
                 var result = Resilience is null
-                    ? await _loop.InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false)
+                    ? await loop.InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false)
                     : await Resilience.ExecuteAsync(
                         static async (state, ct) => await state.Loop.InvokeAsync(state.Work, state.Input, ct).ConfigureAwait(false),
-                        (Loop: _loop, batch.Work, Input: batch.Inputs[i]),
+                        (Loop: loop, batch.Work, Input: batch.Inputs[i]),
                         cancellationToken).ConfigureAwait(false);
                 batch.SetResult(i, result);
             }

@@ -41,12 +41,10 @@ internal sealed class EventLoop : IDisposable
                 completion.TrySetResult(await work.InvokeAsync(input, token));
 #pragma warning restore CA2007
             }
-            catch (OperationCanceledException oce)
-            {
-                completion.TrySetCanceled(oce.CancellationToken);
-            }
             catch (Exception ex)
             {
+                // An OperationCanceledException too is kept as it was thrown (TrySetCanceled would swap it for a bare
+                // TaskCanceledException): the caller sees the work's own exception, message and token included.
                 completion.TrySetException(ex);
             }
         }

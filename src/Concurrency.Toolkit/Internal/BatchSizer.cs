@@ -14,6 +14,9 @@ internal sealed class BatchSizer(int maxBatchSize, TimeSpan targetBatchDuration)
 
     public int Next => Volatile.Read(ref _size);
 
+    /// <summary>Gets a value indicating whether batches can grow at all; when not, nobody needs their timings.</summary>
+    public bool IsAdaptive => maxBatchSize > 1;
+
     /// <summary>Feeds back how long a batch of <paramref name="count"/> items took. Races between lanes only blur the estimate.</summary>
     public void Observe(int count, long elapsedTicks)
     {

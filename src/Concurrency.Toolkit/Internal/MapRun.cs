@@ -15,13 +15,18 @@ internal sealed class MapRun<TIn, TOut>
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long an ending call waits for the dispatcher to let go of the input.</summary>
+    private static readonly TimeSpan DispatcherStopGrace = TimeSpan.FromSeconds(1);
+
     private readonly ExecutionStrategyBase _strategy;
     private readonly InputSource<TIn> _input;
     private readonly WorkFunction<TIn, TOut> _work;
     private readonly MapSettings _settings;
     private readonly ItemCredits _credits;
     private readonly BatchSizer _sizer;
-    private readonly SemaphoreSlim? _callLanes;
+    private readonly LaneGate? _callLanes;
+    private readonly LaneWaiter _laneWaiter;
+    private readonly LaneWaiter? _callLaneWaiter;
     private readonly Channel<WorkBatch<TIn, TOut>> _finished = Channel.CreateUnbounded<WorkBatch<TIn, TOut>>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
@@ -48,11 +53,13 @@ internal sealed class MapRun<TIn, TOut>
         _settings = settings;
         _credits = new ItemCredits(settings.LookAhead);
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
-        _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new SemaphoreSlim(settings.Degree, settings.Degree) : null;
+        _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
         _itemCts = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken, abortToken);
         _dispatchCts = CancellationTokenSource.CreateLinkedTokenSource(_itemCts.Token, stoppingToken);
+        _laneWaiter = new LaneWaiter(_dispatchCts.Token);
+        _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
     }
 
     public async IAsyncEnumerable<TOut> ReadOrderedAsync()
@@ -180,6 +187,14 @@ internal sealed class MapRun<TIn, TOut>
         long index = 0;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
+
+        // One registration for the dispatcher's lifetime cancels whichever lane wait is in progress.
+        using var cancelWaits = token.UnsafeRegister(static state =>
+        {
+            var run = (MapRun<TIn, TOut>)state!;
+            run._callLaneWaiter?.Cancel();
+            run._laneWaiter.Cancel();
+        }, this);
         try
         {
             while (true)
@@ -192,7 +207,7 @@ internal sealed class MapRun<TIn, TOut>
                     break;
                 }
 
-                token.ThrowIfCancellationRequested();
+                ThrowIfStopping(token);
                 var batch = new WorkBatch<TIn, TOut>(_work, sequence++, index, credits);
                 batch.Add(_input.Current);
                 var ended = false;
@@ -218,7 +233,15 @@ internal sealed class MapRun<TIn, TOut>
 
                 _credits.Return(credits - batch.Count);
                 index += batch.Count;
-                await AcquireLanesAsync(batch.Count, token).ConfigureAwait(false);
+                await AcquireLanesAsync(batch.Count).ConfigureAwait(false);
+                if (Stopping)
+                {
+                    // A free lane is taken without looking at the token: never start a batch for a call that ended.
+                    _strategy.ReleaseLane();
+                    _callLanes?.Release();
+                    ThrowIfStopping(token);
+                }
+
                 Interlocked.Increment(ref _pending);
                 Interlocked.Add(ref _started, batch.Count);
                 _ = RunAndPublishAsync(batch);
@@ -228,7 +251,7 @@ internal sealed class MapRun<TIn, TOut>
                 }
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (Stopping)
         {
             if (!_itemCts.IsCancellationRequested)
             {
@@ -249,19 +272,37 @@ internal sealed class MapRun<TIn, TOut>
         }
     }
 
-    private async ValueTask AcquireLanesAsync(int items, CancellationToken token)
+    private ValueTask AcquireLanesAsync(int items)
+    {
+        // The common case takes both lanes without waiting, allocating nothing and touching no queue metric.
+        if (_callLanes is null || _callLanes.TryAcquire())
+        {
+            if (_strategy.TryAcquireLane())
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _callLanes?.Release();
+        }
+
+        return WaitForLanesAsync(items);
+    }
+
+    /// <summary>Waits for the lanes with the run's reusable waiters; the dispatcher's registration cancels them.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitForLanesAsync(int items)
     {
         _strategy.Telemetry.QueueChanged(items);
         try
         {
             if (_callLanes is not null)
             {
-                await _callLanes.WaitAsync(token).ConfigureAwait(false);
+                await _callLanes.AcquireAsync(_callLaneWaiter!).ConfigureAwait(false);
             }
 
             try
             {
-                await _strategy.AcquireLaneAsync(token).ConfigureAwait(false);
+                await _strategy.AcquireLaneAsync(_laneWaiter).ConfigureAwait(false);
             }
             catch
             {
@@ -277,18 +318,26 @@ internal sealed class MapRun<TIn, TOut>
 
     private async Task RunAndPublishAsync(WorkBatch<TIn, TOut> batch)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _strategy.BeginBatch(batch.Count, _sizer.IsAdaptive);
         try
         {
-            await _strategy.RunBatchAsync(batch, _itemCts.Token).ConfigureAwait(false);
+            await _strategy.ExecuteBatchGuardedAsync(batch, _itemCts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            batch.FailRemaining(ex);
         }
         finally
         {
+            _strategy.EndBatch(batch, started);
             _strategy.ReleaseLane();
             _callLanes?.Release();
         }
 
-        _sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - started);
+        if (started != 0)
+        {
+            _sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - started);
+        }
         _finished.Writer.TryWrite(batch);
         ReleasePending();
     }
@@ -340,7 +389,6 @@ internal sealed class MapRun<TIn, TOut>
         {
             _dispatchCts.Dispose();
             _itemCts.Dispose();
-            _callLanes?.Dispose();
         }
     }
 
@@ -374,13 +422,31 @@ internal sealed class MapRun<TIn, TOut>
                 await _itemCts.CancelAsync().ConfigureAwait(false);
             }
 
-            await _dispatcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The dispatcher stops at once unless it waits in an input's MoveNextAsync that ignores cancellation;
+            // then the call still ends promptly, and the dispatcher closes the input (reading nothing more) when
+            // that pull returns.
+            await _dispatcher.WaitAsync(DispatcherStopGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ReportProgress();
         }
         finally
         {
             _activity?.Dispose();
             ReleaseOwner();
+        }
+    }
+
+    /// <summary>
+    /// Whether the dispatcher must stop. The call's cancellation reaches the dispatcher's token through a linked
+    /// registration that can run after the items' token is already cancelled (StopAsync cancels with CancelAsync),
+    /// so both are checked.
+    /// </summary>
+    private bool Stopping => _dispatchCts.IsCancellationRequested || _itemCts.IsCancellationRequested;
+
+    private void ThrowIfStopping(CancellationToken token)
+    {
+        if (Stopping)
+        {
+            throw new OperationCanceledException(token);
         }
     }
 

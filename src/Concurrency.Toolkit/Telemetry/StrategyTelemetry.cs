@@ -56,7 +56,10 @@ internal sealed class StrategyTelemetry
         }
     }
 
-    public void ItemsFinished(int succeeded, int total, TimeSpan elapsed)
+    /// <summary>Gets a value indicating whether anyone listens to the duration histogram, so that callers read the clock only then.</summary>
+    public static bool RecordsDuration => Duration.Enabled;
+
+    public void ItemsFinished(int succeeded, int total, TimeSpan? elapsed)
     {
         if (InFlight.Enabled)
         {
@@ -68,9 +71,9 @@ internal sealed class StrategyTelemetry
             Completed.Add(succeeded, _kindTag, _nameTag);
         }
 
-        if (total > 0 && Duration.Enabled)
+        if (total > 0 && elapsed is { } batchTime && Duration.Enabled)
         {
-            var perItem = elapsed.TotalSeconds / total;
+            var perItem = batchTime.TotalSeconds / total;
             for (var i = 0; i < total; i++)
             {
                 Duration.Record(perItem, _kindTag, _nameTag);

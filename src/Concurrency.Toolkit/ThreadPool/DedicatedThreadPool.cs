@@ -15,7 +15,6 @@ internal sealed class DedicatedThreadPool : IDisposable
     private readonly int _maxThreads;
     private readonly int _stackSize;
     private int _idle;
-    private int _queued;
 
     public DedicatedThreadPool(string namePrefix, int maxThreads, int stackSize)
     {
@@ -37,9 +36,15 @@ internal sealed class DedicatedThreadPool : IDisposable
 
     public void Queue(Action action)
     {
-        Interlocked.Increment(ref _queued);
         _queue.Add(action);
-        StartThreadIfNeeded();
+
+        // _idle is the number of threads minus the actions queued or running, so it goes below zero while actions
+        // wait for a thread. Claiming by decrement means two actions queued back to back never count on the same
+        // idle thread (which left one of them waiting behind a blocking item while the degree allowed it to run).
+        if (Interlocked.Decrement(ref _idle) < 0)
+        {
+            StartThread();
+        }
     }
 
     public void Dispose()
@@ -51,31 +56,24 @@ internal sealed class DedicatedThreadPool : IDisposable
             threads = [.. _threads];
         }
 
+        // Threads finish their current item and exit; they are background threads, so a stuck one cannot keep the
+        // process alive. One deadline for all of them: a second per stuck thread would add up with many of them.
+        var deadline = Environment.TickCount64 + 1000;
         foreach (var thread in threads)
         {
-            // Threads finish their current item and exit; they are background threads, so a stuck one cannot keep the process alive.
-            thread.Join(TimeSpan.FromSeconds(1));
+            thread.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
         }
 
         _queue.Dispose();
     }
 
-    /// <summary>
-    /// Starts a thread when more actions wait than threads are idle. Comparing with the queue, not just checking for
-    /// an idle thread, matters when many actions arrive at once: a thread just started counts as idle before it has
-    /// taken anything, and would otherwise be the only one started for the whole burst.
-    /// </summary>
-    private void StartThreadIfNeeded()
+    private void StartThread()
     {
-        if (Volatile.Read(ref _queued) <= Volatile.Read(ref _idle))
-        {
-            return;
-        }
-
         lock (_lock)
         {
-            if (_threads.Count >= _maxThreads || Volatile.Read(ref _queued) <= Volatile.Read(ref _idle))
+            if (_threads.Count >= _maxThreads)
             {
+                // Every thread is busy: the action runs when one of them finishes its current one.
                 return;
             }
 
@@ -96,8 +94,6 @@ internal sealed class DedicatedThreadPool : IDisposable
         {
             foreach (var action in _queue.GetConsumingEnumerable())
             {
-                Interlocked.Decrement(ref _queued);
-                Interlocked.Decrement(ref _idle);
                 try
                 {
                     action();

@@ -10,7 +10,7 @@ namespace Concurrency.Toolkit.Benchmarks.Engine;
 /// ratio is 0.50 (speed-up 2.0).
 /// </summary>
 [MemoryDiagnoser]
-[QuickRuns(warmups: 1, runs: 3)]
+[QuickRuns(warmups: 3, runs: 3)]
 public class CpuItemsBenchmarks
 {
     public const int Items = 200;

@@ -8,7 +8,7 @@ namespace Concurrency.Toolkit.Benchmarks.Engine;
 /// <c>Task.WhenAll</c> with a <c>SemaphoreSlim</c> gate.
 /// </summary>
 [MemoryDiagnoser]
-[QuickRuns(warmups: 1, runs: 3)]
+[QuickRuns(warmups: 3, runs: 3)]
 public class DelayItemsBenchmarks
 {
     public const int Items = 10_000;

@@ -7,7 +7,7 @@ namespace Concurrency.Toolkit.Benchmarks.Engine;
 /// per-item cost of the coroutine machinery itself. Allocated is bytes per item.
 /// </summary>
 [MemoryDiagnoser]
-[QuickRuns(warmups: 1, runs: 3)]
+[QuickRuns(warmups: 3, runs: 3)]
 public class YieldItemsBenchmarks
 {
     public const int Items = 1_000_000;

@@ -20,6 +20,16 @@ public abstract class BenchmarkSuite
     /// <summary>Gets a value indicating whether <c>--quick</c> without <c>--suite</c> runs this suite (turn off for slow suites).</summary>
     public virtual bool InDefaultQuickRun => true;
 
+    /// <summary>
+    /// Gets a value indicating whether the suite brings its own runner (a table of its own rather than BenchmarkDotNet
+    /// classes). <c>--suite NAME</c> then hands it every other argument through <see cref="RunOwnAsync"/>.
+    /// </summary>
+    public virtual bool HasOwnRunner => false;
+
+    /// <summary>Runs a suite that has its own runner; returns the process exit code.</summary>
+    public virtual Task<int> RunOwnAsync(string[] args)
+        => throw new NotSupportedException($"Suite '{Name}' runs through BenchmarkDotNet or --quick, not a runner of its own.");
+
     public static IReadOnlyList<BenchmarkSuite> Discover()
         => [.. typeof(BenchmarkSuite).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(BenchmarkSuite)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)

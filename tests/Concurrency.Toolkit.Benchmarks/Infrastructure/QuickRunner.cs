@@ -21,6 +21,7 @@ public static class QuickRunner
         var total = Stopwatch.StartNew();
         Console.WriteLine($"Quick side-by-side run: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine("ratio = time / baseline time (as BenchmarkDotNet prints it: below 1 is faster than the baseline); best of the measured runs.");
+        Console.WriteLine("CPU ns/item = process CPU time (all threads) per item, the least of the runs: steadier than wall time on a busy machine.");
         foreach (var type in types)
         {
             var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance)
@@ -43,12 +44,12 @@ public static class QuickRunner
 
     private static async Task<int> RunClassAsync(Type type, List<MethodInfo> methods, int? runsOverride)
     {
-        var plan = type.GetCustomAttribute<QuickRunsAttribute>() ?? new QuickRunsAttribute(1, 3);
+        var plan = type.GetCustomAttribute<QuickRunsAttribute>() ?? new QuickRunsAttribute(3, 3);
         var runs = runsOverride ?? plan.Runs;
         var instance = Activator.CreateInstance(type)!;
         SetFirstParams(instance);
         var failures = 0;
-        var rows = new List<(string Name, bool Baseline, long Items, double Best, double Median, double BytesPerItem, string? Error)>();
+        var rows = new List<(string Name, bool Baseline, long Items, double Best, double Median, double BytesPerItem, double CpuPerItem, string? Error)>();
         Console.WriteLine();
         Console.WriteLine($"## {type.Name}");
         try
@@ -67,23 +68,27 @@ public static class QuickRunner
 
                     var times = new List<double>();
                     double bytes = 0;
+                    double cpu = 0;
                     for (var i = 0; i < Math.Max(1, runs); i++)
                     {
                         var before = GC.GetTotalAllocatedBytes(precise: true);
+                        var cpuBefore = Environment.CpuUsage.TotalTime;
                         var elapsed = await InvokeOnceAsync(instance, method);
+                        var cpuUsed = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
                         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
                         times.Add(elapsed);
                         bytes = i == 0 ? allocated : Math.Min(bytes, allocated);
+                        cpu = i == 0 ? cpuUsed : Math.Min(cpu, cpuUsed);
                     }
 
                     times.Sort();
-                    rows.Add((attribute.Description ?? method.Name, attribute.Baseline, items, times[0], times[times.Count / 2], bytes / items, null));
+                    rows.Add((attribute.Description ?? method.Name, attribute.Baseline, items, times[0], times[times.Count / 2], bytes / items, cpu / items, null));
                 }
                 catch (Exception ex)
                 {
                     failures++;
                     var inner = ex is TargetInvocationException { InnerException: { } e } ? e : ex;
-                    rows.Add((attribute.Description ?? method.Name, attribute.Baseline, items, double.NaN, double.NaN, double.NaN, $"{inner.GetType().Name}: {inner.Message}"));
+                    rows.Add((attribute.Description ?? method.Name, attribute.Baseline, items, double.NaN, double.NaN, double.NaN, double.NaN, $"{inner.GetType().Name}: {inner.Message}"));
                 }
             }
         }
@@ -93,9 +98,9 @@ public static class QuickRunner
         }
 
         var baseline = rows.FirstOrDefault(r => r.Baseline && r.Error is null);
-        var width = Math.Max(10, rows.Max(r => r.Name.Length));
-        Console.WriteLine($"| {"Method".PadRight(width)} | {"items/s",14} | {"best ms",9} | {"median ms",9} | {"ratio",6} | {"B/item",8} |");
-        Console.WriteLine($"|{new string('-', width + 2)}|{new string('-', 16)}|{new string('-', 11)}|{new string('-', 11)}|{new string('-', 8)}|{new string('-', 10)}|");
+        var width = Math.Max(10, rows.Max(r => r.Name.Length + (r.Baseline ? " (base)".Length : 0)));
+        Console.WriteLine($"| {"Method".PadRight(width)} | {"items/s",14} | {"best ms",9} | {"median ms",9} | {"ratio",6} | {"B/item",8} | {"CPU ns/item",11} |");
+        Console.WriteLine($"|{new string('-', width + 2)}|{new string('-', 16)}|{new string('-', 11)}|{new string('-', 11)}|{new string('-', 8)}|{new string('-', 10)}|{new string('-', 13)}|");
         foreach (var r in rows)
         {
             if (r.Error is not null)
@@ -107,7 +112,7 @@ public static class QuickRunner
             var perSecond = r.Items / r.Best;
             var ratio = baseline.Name is null ? "?" : (r.Best / baseline.Best).ToString("F2", CultureInfo.InvariantCulture);
             var name = r.Baseline ? r.Name + " (base)" : r.Name;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name.PadRight(width)} | {perSecond,14:N0} | {r.Best * 1000,9:F1} | {r.Median * 1000,9:F1} | {ratio,6} | {r.BytesPerItem,8:F1} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name.PadRight(width)} | {perSecond,14:N0} | {r.Best * 1000,9:F1} | {r.Median * 1000,9:F1} | {ratio,6} | {r.BytesPerItem,8:F1} | {r.CpuPerItem * 1e9,11:N0} |"));
         }
 
         return failures;

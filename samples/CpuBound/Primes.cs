@@ -1,0 +1,49 @@
+namespace Concurrency.Toolkit.Samples.CpuBound;
+
+/// <summary>
+/// The work: count the primes in one block of numbers by trial division. Pure CPU, no shared state, no
+/// allocation. It is a public static method taking and returning plain values, which is what lets the
+/// process strategy ship it to a worker process by name.
+/// </summary>
+public static class Primes
+{
+    public const int BlockSize = 100_000;
+
+    public static int CountInBlock(int block)
+    {
+        var count = 0;
+        var end = (long)(block + 1) * BlockSize;
+        for (var n = (long)block * BlockSize; n < end; n++)
+        {
+            if (IsPrime(n))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static bool IsPrime(long n)
+    {
+        if (n < 2)
+        {
+            return false;
+        }
+
+        if (n % 2 == 0)
+        {
+            return n == 2;
+        }
+
+        for (long d = 3; d * d <= n; d += 2)
+        {
+            if (n % d == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

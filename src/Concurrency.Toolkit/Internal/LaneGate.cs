@@ -1,0 +1,232 @@
+using System.Threading.Tasks.Sources;
+
+namespace Concurrency.Toolkit.Internal;
+
+/// <summary>
+/// A counting gate for the degree budget (a strategy's lanes, or one call's lower degree). Like a
+/// <see cref="SemaphoreSlim"/>, but taking and returning a lane is one interlocked operation while nobody waits, and a
+/// map call's dispatcher waits with one reusable <see cref="LaneWaiter"/> instead of allocating per wait: the gate is
+/// passed once per batch, which for asynchronous work is once per item.
+/// </summary>
+/// <remarks>
+/// Waiters are served first in, first out; while any waits, <see cref="TryAcquire"/> declines so that a stream of
+/// fast-path callers cannot starve them. A release and a new waiter each re-check the other side after publishing
+/// their own change (both with full fences), so a lane is never left free while someone waits. A cancelled waiter
+/// leaves a stale entry in the queue that the next hand-over skips.
+/// </remarks>
+internal sealed class LaneGate(int lanes)
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<(LaneWaiter Waiter, int Ticket)> _queue = new();
+    private int _available = lanes;
+    private int _waiting;
+
+    /// <summary>Gets how many lanes are free now (for tests and diagnostics).</summary>
+    public int Available => Volatile.Read(ref _available);
+
+    public bool TryAcquire() => Volatile.Read(ref _waiting) == 0 && TryTake();
+
+    /// <summary>Takes a lane, waiting with a one-off waiter; for callers that wait rarely (a single RunAsync).</summary>
+    public ValueTask AcquireAsync(CancellationToken cancellationToken)
+    {
+        if (TryAcquire())
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var waiter = new LaneWaiter(cancellationToken);
+        var wait = AcquireAsync(waiter);
+        if (!wait.IsCompleted && cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.UnsafeRegister(static state => ((LaneWaiter)state!).Cancel(), waiter);
+            return AwaitAndUnregisterAsync(wait, registration);
+        }
+
+        return wait;
+
+        static async ValueTask AwaitAndUnregisterAsync(ValueTask wait, CancellationTokenRegistration registration)
+        {
+            try
+            {
+                await wait.ConfigureAwait(false);
+            }
+            finally
+            {
+                await registration.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes a lane, waiting with <paramref name="waiter"/>, which its owner reuses for its next wait and cancels
+    /// through <see cref="LaneWaiter.Cancel"/> (one registration for the owner's lifetime, not one per wait).
+    /// </summary>
+    public ValueTask AcquireAsync(LaneWaiter waiter)
+    {
+        if (TryAcquire())
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        lock (_lock)
+        {
+            _queue.Enqueue((waiter, waiter.StartWaiting(this)));
+            Interlocked.Increment(ref _waiting);
+        }
+
+        // A lane released between the failed fast path and the enqueue above is handed over here.
+        HandOver();
+        if (waiter.Token.IsCancellationRequested)
+        {
+            // Cancelled before the owner's registration could see this wait.
+            waiter.Cancel();
+        }
+
+        return new ValueTask(waiter, waiter.Version);
+    }
+
+    public void Release()
+    {
+        Interlocked.Increment(ref _available);
+        if (Volatile.Read(ref _waiting) > 0)
+        {
+            HandOver();
+        }
+    }
+
+    /// <summary>Gives free lanes to waiters, oldest first.</summary>
+    private void HandOver()
+    {
+        while (true)
+        {
+            LaneWaiter served;
+            lock (_lock)
+            {
+                while (_queue.TryPeek(out var head) && !head.Waiter.IsWaitingWith(head.Ticket))
+                {
+                    _queue.Dequeue();
+                }
+
+                if (_queue.Count == 0 || !TryTake())
+                {
+                    return;
+                }
+
+                served = _queue.Dequeue().Waiter;
+                served.MarkServed();
+                Interlocked.Decrement(ref _waiting);
+            }
+
+            // Completed outside the lock; the waiter's continuation runs asynchronously anyway.
+            served.Complete(null);
+        }
+    }
+
+    /// <summary>Removes <paramref name="waiter"/> from the queue if it still waits there; called by <see cref="LaneWaiter.Cancel"/>.</summary>
+    internal bool Withdraw(LaneWaiter waiter, int ticket)
+    {
+        lock (_lock)
+        {
+            if (!waiter.IsWaitingWith(ticket))
+            {
+                return false;
+            }
+
+            // Its queue entry goes stale and is skipped by the next hand-over.
+            waiter.MarkServed();
+            Interlocked.Decrement(ref _waiting);
+            return true;
+        }
+    }
+
+    private bool TryTake()
+    {
+        var available = Volatile.Read(ref _available);
+        while (available > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _available, available - 1, available);
+            if (seen == available)
+            {
+                return true;
+            }
+
+            available = seen;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// One owner's wait for a lane, reused for each of its waits (the owner waits for one lane at a time). Completes
+/// asynchronously, so a releasing thread never runs the owner's code.
+/// </summary>
+internal sealed class LaneWaiter(CancellationToken token) : IValueTaskSource
+{
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private LaneGate? _gate;
+    private int _ticket;
+    private bool _waiting;
+
+    public CancellationToken Token { get; } = token;
+
+    public short Version => _core.Version;
+
+    /// <summary>Fails the current wait, if any, with <see cref="OperationCanceledException"/>; safe to call at any time, repeatedly.</summary>
+    public void Cancel()
+    {
+        var gate = Volatile.Read(ref _gate);
+        if (gate is not null && gate.Withdraw(this, Volatile.Read(ref _ticket)))
+        {
+            Complete(new OperationCanceledException(Token));
+        }
+    }
+
+    public void GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>Starts a wait at <paramref name="gate"/> and returns its ticket; under the gate's lock.</summary>
+    internal int StartWaiting(LaneGate gate)
+    {
+        Volatile.Write(ref _gate, gate);
+        _waiting = true;
+        return Interlocked.Increment(ref _ticket);
+    }
+
+    /// <summary>Whether this waiter still waits in the queue entry stamped <paramref name="ticket"/>; under the gate's lock.</summary>
+    internal bool IsWaitingWith(int ticket) => _waiting && _ticket == ticket;
+
+    /// <summary>Takes the waiter out of waiting; under the gate's lock.</summary>
+    internal void MarkServed() => _waiting = false;
+
+    internal void Complete(Exception? error)
+    {
+        if (error is null)
+        {
+            _core.SetResult(true);
+        }
+        else
+        {
+            _core.SetException(error);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Processes;
+
+/// <summary>How a run of items on one worker ended.</summary>
+internal enum RunEndKind
+{
+    /// <summary>The worker reported the batch done.</summary>
+    Done,
+
+    /// <summary>The worker died first.</summary>
+    Died,
+}
+
+/// <summary>
+/// One frame of items sent to one worker, as the worker's reader loop sees it: results and failures land in the
+/// caller's batch until the run ends or the caller detaches (cancellation), after which late frames are dropped.
+/// </summary>
+internal abstract class ActiveRun(int batchId, int count)
+{
+    private readonly TaskCompletionSource<RunEndKind> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected object Gate { get; } = new();
+
+    protected bool Detached { get; private set; }
+
+    public int BatchId { get; } = batchId;
+
+    public int Count { get; } = count;
+
+    public int Processed { get; private set; } = -1;
+
+    public WorkerDeath? Death { get; private set; }
+
+    public Task<RunEndKind> Finished => _finished.Task;
+
+    public abstract void OnResults(ref PayloadReader reader, int first, int count);
+
+    public abstract void OnItemFailed(int index, ItemFailureKind kind, RemoteError error);
+
+    public abstract void OnBatchFailed(int from, RemoteError error);
+
+    public void OnDone(int processed)
+    {
+        lock (Gate)
+        {
+            Processed = processed;
+        }
+
+        _finished.TrySetResult(RunEndKind.Done);
+    }
+
+    public void OnDeath(WorkerDeath death)
+    {
+        lock (Gate)
+        {
+            Death = death;
+        }
+
+        _finished.TrySetResult(RunEndKind.Died);
+    }
+
+    /// <summary>Stops writing into the caller's batch; the caller gives up on what is not reported yet.</summary>
+    public void Detach()
+    {
+        lock (Gate)
+        {
+            Detached = true;
+        }
+    }
+}
+
+/// <summary>The typed half of <see cref="ActiveRun"/>: positions in the frame map to indices of the caller's batch.</summary>
+internal sealed class ActiveRun<TIn, TOut>(int batchId, WorkBatch<TIn, TOut> batch, int[] indices, bool[] done, WorkSerializer serializer)
+    : ActiveRun(batchId, indices.Length)
+{
+    public int[] Indices => indices;
+
+    /// <summary>Gets whether position <paramref name="k"/> of this run has an outcome; read after the run ended or detached.</summary>
+    public bool IsReported(int k)
+    {
+        lock (Gate)
+        {
+            return done[indices[k]];
+        }
+    }
+
+    public override void OnResults(ref PayloadReader reader, int first, int count)
+    {
+        if (first < 0 || count < 0 || first + count > indices.Length)
+        {
+            throw new ProtocolViolationException($"Results for positions {first}..{first + count} of a batch of {indices.Length}.");
+        }
+
+        lock (Gate)
+        {
+            for (var k = first; k < first + count; k++)
+            {
+                var bytes = reader.ReadBytes();
+                if (Detached)
+                {
+                    continue;
+                }
+
+                var i = indices[k];
+                if (done[i])
+                {
+                    throw new ProtocolViolationException($"A second outcome for position {k} of batch {BatchId}.");
+                }
+
+                try
+                {
+                    batch.SetResult(i, serializer.Deserialize<TOut>(bytes));
+                }
+                catch (Exception ex)
+                {
+                    batch.SetError(i, new WorkSerializationException($"The result of type '{typeof(TOut).FullName}' could not be deserialized in the host: {ex.Message}", typeof(TOut).FullName, ex));
+                }
+
+                done[i] = true;
+            }
+        }
+    }
+
+    public override void OnItemFailed(int index, ItemFailureKind kind, RemoteError error)
+    {
+        if (index < 0 || index >= indices.Length)
+        {
+            throw new ProtocolViolationException($"A failure for position {index} of a batch of {indices.Length}.");
+        }
+
+        lock (Gate)
+        {
+            if (Detached || done[indices[index]])
+            {
+                return;
+            }
+
+            Exception exception = kind switch
+            {
+                ItemFailureKind.Cancelled => new OperationCanceledException("The item was cancelled in its worker.", error.ToException()),
+                ItemFailureKind.InputNotDeserializable => new WorkSerializationException(error.Message, typeof(TIn).FullName, error.ToException()),
+                ItemFailureKind.ResultNotSerializable => new WorkSerializationException(error.Message, typeof(TOut).FullName, error.ToException()),
+                _ => error.ToException(),
+            };
+            batch.SetError(indices[index], exception);
+            done[indices[index]] = true;
+        }
+    }
+
+    public override void OnBatchFailed(int from, RemoteError error)
+    {
+        lock (Gate)
+        {
+            if (Detached)
+            {
+                return;
+            }
+
+            for (var k = Math.Max(0, from); k < indices.Length; k++)
+            {
+                if (!done[indices[k]])
+                {
+                    batch.SetError(indices[k], error.ToException());
+                    done[indices[k]] = true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+using System.Collections.Concurrent;
+using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+using Microsoft.Extensions.Logging;
+
+namespace Concurrency.Toolkit;
+
+/// <summary>
+/// Runs work in a supervised pool of worker processes: isolation from crashes, hard per-item timeouts, recycling
+/// against leaks, and parallelism for work that does not scale on threads. Work crosses as the identity of a
+/// static method or a non-capturing lambda plus its serialized input; results come back serialized.
+/// </summary>
+/// <remarks>
+/// <para>Workers start with no change to the app's <c>Main</c>: the strategy runs the bundled worker assembly
+/// with the app's own dependency graph, so the worker can load the app's methods by name.</para>
+/// <para>A worker that dies fails only the item it was running (<see cref="WorkerCrashedException"/>); the items
+/// of its batch it had not finished are run by another worker, and a replacement starts. An item over
+/// <see cref="ProcessStrategyOptions.ItemTimeout"/> fails with <see cref="WorkTimeoutException"/> and its worker is
+/// killed. Work that throws fails with <see cref="RemoteWorkException"/> and the worker lives on.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// await using var procs = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 2 });
+/// int n = await procs.RunAsync(Primes.CountBelow, 2_000_000);
+/// await foreach (var o in procs.MapUnorderedAsync(inputs, Primes.CountBelow))
+///     Console.WriteLine(o.IsSuccess ? $"{o.Index}: {o.Result}" : $"{o.Index} failed: {o.Exception!.Message}");
+/// </code>
+/// </example>
+public sealed class ProcessStrategy : ExecutionStrategyBase
+{
+    private const int MaxBatch = 16384;
+    private const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 12;
+
+    private readonly ProcessStrategyOptions _options;
+    private readonly WorkerPool _pool;
+    private readonly WorkSerializer _serializer;
+    private readonly ConcurrentDictionary<string, int> _workIds = new();
+    private int _nextWorkId;
+
+    /// <summary>Initializes a strategy with default options: one worker per core, started on first use.</summary>
+    public ProcessStrategy()
+        : this(new ProcessStrategyOptions())
+    {
+    }
+
+    /// <summary>Initializes a strategy.</summary>
+    /// <param name="options">The options; validated here.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public ProcessStrategy(ProcessStrategyOptions options)
+        : base(ExecutionStrategyKind.Process, Validated(options), options.WorkerCount)
+    {
+        _options = options;
+        _serializer = options.SerializerFactory?.Invoke() ?? new JsonWorkSerializer();
+        _pool = new WorkerPool(options, Logger, Telemetry);
+        if (options.PrespawnWorkers)
+        {
+            _pool.Prespawn();
+        }
+    }
+
+    /// <summary>Gets the most worker processes the pool runs at once.</summary>
+    public int WorkerCount => _options.WorkerCount;
+
+    /// <summary>Gets the operating-system process ids of the workers alive now, for diagnostics.</summary>
+    public IReadOnlyList<int> WorkerProcessIds => _pool.ProcessIds;
+
+    /// <inheritdoc/>
+    private protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
+
+    /// <inheritdoc/>
+    private protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
+
+    /// <inheritdoc/>
+    private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
+
+    /// <inheritdoc/>
+    private protected override void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work) => ShippedMethod.For(work.Delegate);
+
+    /// <inheritdoc/>
+    private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    {
+        var method = ShippedMethod.For(batch.Work.Delegate);
+        var workId = _workIds.GetOrAdd(method.Key, _ => Interlocked.Increment(ref _nextWorkId));
+        if (Resilience is null)
+        {
+            await RunItemsAsync(batch, method, workId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The pipeline wraps each item, so a retry after a crash runs just that item again, on whichever worker is free.
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+                return;
+            }
+
+            try
+            {
+                var result = await Resilience.ExecuteAsync(
+                    static async (state, ct) =>
+                    {
+                        var single = new WorkBatch<TIn, TOut>(state.batch.Work, 0, 0, 1);
+                        single.Add(state.batch.Inputs[state.i]);
+                        await state.self.RunItemsAsync(single, state.method, state.workId, ct).ConfigureAwait(false);
+                        if (single.GetError(0) is { } error)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                        }
+
+                        return single.Results[0];
+                    },
+                    (self: this, batch, i, method, workId),
+                    cancellationToken).ConfigureAwait(false);
+                batch.SetResult(i, result);
+            }
+            catch (Exception ex)
+            {
+                batch.SetError(i, ex);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    private protected override ValueTask AbortRunningAsync()
+    {
+        _pool.KillAll(WorkerDeathReason.Disposed);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    private protected override ValueTask ReleaseResourcesAsync() => _pool.DisposeAsync();
+
+    private static ProcessStrategyOptions Validated(ProcessStrategyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>
+    /// Runs every item of <paramref name="batch"/> on workers: as few frames as the size cap allows, each to one
+    /// worker; when a worker dies, the item it was running fails and the rest go to another worker.
+    /// </summary>
+    private async ValueTask RunItemsAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, int workId, CancellationToken cancellationToken)
+    {
+        var done = new bool[batch.Count];
+        var inputs = SerializeInputs(batch, done);
+        var pending = new List<int>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!done[i])
+            {
+                pending.Add(i);
+            }
+        }
+
+        var fruitlessDeaths = 0;
+        while (pending.Count > 0)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
+                return;
+            }
+
+            WorkerHandle worker;
+            try
+            {
+                worker = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Fail(batch, done, pending, ex is OperationCanceledException ? new OperationCanceledException(cancellationToken) : ex);
+                return;
+            }
+
+            var (take, consumed) = TakeForFrame(pending, inputs, worker, done);
+            if (take.Length == 0)
+            {
+                _pool.Return(worker);
+                pending = [.. pending.Skip(consumed).Where(i => !done[i])];
+                continue;
+            }
+
+            worker.ItemsAssigned += take.Length;
+            var run = new ActiveRun<TIn, TOut>(worker.NextBatchId(), batch, take, done, _serializer);
+            var frame = BuildFrame(run.BatchId, workId, take, inputs);
+            try
+            {
+                await worker.EnsureDefinedAsync(workId, method, cancellationToken).ConfigureAwait(false);
+                await worker.StartRunAsync(run, frame, cancellationToken).ConfigureAwait(false);
+                await run.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                run.Detach();
+                _ = SuperviseCancelledAsync(worker, run);
+                Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                // The worker died while the frame was being sent: its death reaches the run.
+                await run.Finished.ConfigureAwait(false);
+            }
+
+            worker.EndRun(run);
+            var progressed = false;
+            var unreported = new List<int>();
+            for (var k = 0; k < take.Length; k++)
+            {
+                if (run.IsReported(k))
+                {
+                    progressed = true;
+                }
+                else
+                {
+                    unreported.Add(take[k]);
+                }
+            }
+
+            if (run.Finished.Result == RunEndKind.Done)
+            {
+                _pool.Return(worker);
+            }
+            else if (run.Death is { } death)
+            {
+                if (death.HasRunningItem && death.RunningBatchId == run.BatchId && death.RunningIndex < take.Length && !run.IsReported(death.RunningIndex))
+                {
+                    var i = take[death.RunningIndex];
+                    batch.SetError(i, DeathException(worker, death));
+                    done[i] = true;
+                    unreported.Remove(i);
+                    progressed = true;
+                }
+
+                if (!progressed && ++fruitlessDeaths >= 3)
+                {
+                    // Workers die on this batch before finishing any item, without saying which: stop feeding them.
+                    Fail(batch, done, unreported, DeathException(worker, death));
+                    unreported.Clear();
+                }
+            }
+
+            pending = [.. unreported.Where(i => !done[i]), .. pending.Skip(consumed).Where(i => !done[i])];
+        }
+    }
+
+    private Exception DeathException(WorkerHandle worker, WorkerDeath death)
+    {
+        if (death.Reason == WorkerDeathReason.TimedOut)
+        {
+            var timeout = _options.ItemTimeout ?? TimeSpan.Zero;
+            return new WorkTimeoutException($"The item ran longer than the item timeout of {timeout}; worker {worker.Id} (process {worker.ProcessId}) was killed and replaced.", timeout, worker.Id, worker.ProcessId);
+        }
+
+        var tail = death.StandardErrorTail;
+        var message = $"Worker {worker.Id} (process {worker.ProcessId}) died while running this item: {death.Describe()}." +
+            (tail.Length > 0 ? $" Its standard error ended with:{Environment.NewLine}{tail}" : " It wrote nothing to standard error.");
+        return new WorkerCrashedException(message, worker.Id, worker.ProcessId, death.ExitCode, death.Signal, tail);
+    }
+
+    private async Task SuperviseCancelledAsync(WorkerHandle worker, ActiveRun run)
+    {
+        worker.SendCancel(run.BatchId);
+        var grace = Task.Delay(_options.CancellationGracePeriod, TimeProvider);
+        if (await Task.WhenAny(run.Finished, grace).ConfigureAwait(false) == run.Finished)
+        {
+            if (run.Finished.Result == RunEndKind.Done)
+            {
+                worker.EndRun(run);
+                _pool.Return(worker);
+            }
+
+            return;
+        }
+
+        if (worker.Kill(WorkerDeathReason.Cancelled, "a cancelled item did not stop within the grace period"))
+        {
+            Telemetry.WorkerKilled();
+            if (Logger.IsEnabled(LogLevel.Information))
+            {
+                Logger.LogInformation("Worker {WorkerId} (process {ProcessId}) killed: a cancelled item did not stop within {Grace}.", worker.Id, worker.ProcessId, _options.CancellationGracePeriod);
+            }
+        }
+    }
+
+    private static void Fail<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool[] done, List<int> indices, Exception exception)
+    {
+        foreach (var i in indices)
+        {
+            if (!done[i])
+            {
+                batch.SetError(i, exception);
+                done[i] = true;
+            }
+        }
+    }
+
+    private SerializedInputs SerializeInputs<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool[] done)
+    {
+        var buffer = new FrameBuffer(Math.Max(256, batch.Count * 8));
+        var offsets = new int[batch.Count];
+        var lengths = new int[batch.Count];
+        var limit = _options.MaxMessageBytes - BatchHeaderBytes - 4;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var start = buffer.Length;
+            try
+            {
+                _serializer.Serialize(buffer, batch.Inputs[i]);
+            }
+            catch (Exception ex)
+            {
+                buffer.Truncate(start);
+                batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex));
+                done[i] = true;
+                continue;
+            }
+
+            offsets[i] = start;
+            lengths[i] = buffer.Length - start;
+            if (lengths[i] > limit)
+            {
+                batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' is {lengths[i]} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({_options.MaxMessageBytes}) allows.", typeof(TIn).FullName, null));
+                done[i] = true;
+                buffer.Truncate(start);
+            }
+        }
+
+        return new SerializedInputs(buffer, offsets, lengths);
+    }
+
+    private (int[] Take, int Consumed) TakeForFrame(List<int> pending, SerializedInputs inputs, WorkerHandle worker, bool[] done)
+    {
+        var allowance = _options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
+        var size = BatchHeaderBytes;
+        var take = new List<int>(Math.Min(pending.Count, allowance));
+        var consumed = 0;
+        for (; consumed < pending.Count; consumed++)
+        {
+            var i = pending[consumed];
+            if (done[i])
+            {
+                continue;
+            }
+
+            var itemSize = 4 + inputs.Lengths[i];
+            if (take.Count >= allowance || (take.Count > 0 && size + itemSize > _options.MaxMessageBytes))
+            {
+                break;
+            }
+
+            take.Add(i);
+            size += itemSize;
+        }
+
+        return ([.. take], consumed);
+    }
+
+    private static ReadOnlyMemory<byte> BuildFrame(int batchId, int workId, int[] take, SerializedInputs inputs)
+    {
+        var size = BatchHeaderBytes;
+        foreach (var i in take)
+        {
+            size += 4 + inputs.Lengths[i];
+        }
+
+        var frame = new FrameBuffer(size);
+        frame.Begin(FrameType.Batch);
+        frame.WriteInt32(batchId);
+        frame.WriteInt32(workId);
+        frame.WriteInt32(take.Length);
+        var data = inputs.Buffer.Written;
+        foreach (var i in take)
+        {
+            frame.WriteBytes(data.Slice(inputs.Offsets[i], inputs.Lengths[i]));
+        }
+
+        return frame.Complete();
+    }
+
+    private sealed record SerializedInputs(FrameBuffer Buffer, int[] Offsets, int[] Lengths);
+}

@@ -1,0 +1,21 @@
+using System.Buffers;
+
+namespace Concurrency.Toolkit.Processes.Protocol;
+
+/// <summary>One received frame; its body lives in a pooled array that <see cref="Dispose"/> returns.</summary>
+internal readonly struct Frame(FrameType type, byte[] buffer, int length) : IDisposable
+{
+    public FrameType Type { get; } = type;
+
+    public ReadOnlySpan<byte> Payload => buffer.AsSpan(0, length);
+
+    public int Length => length;
+
+    public void Dispose()
+    {
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Processes;
+
+/// <summary>
+/// The worker's typed loop over a batch, built once per shipped method so that the per-item path has no
+/// reflection: deserialize the input, mark the item as running, call the work, serialize the result.
+/// </summary>
+internal abstract class WorkInvoker
+{
+    public static WorkInvoker Create(ShippedMethod method)
+    {
+        var work = method.CreateDelegate();
+        var type = work.GetType();
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>))
+        {
+            var args = type.GetGenericArguments();
+            return (WorkInvoker)Activator.CreateInstance(typeof(SyncInvoker<,>).MakeGenericType(args), work)!;
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,,>))
+        {
+            var args = type.GetGenericArguments();
+            if (args[1] == typeof(CancellationToken) && args[2].IsGenericType && args[2].GetGenericTypeDefinition() == typeof(ValueTask<>))
+            {
+                return (WorkInvoker)Activator.CreateInstance(typeof(AsyncInvoker<,>).MakeGenericType(args[0], args[2].GetGenericArguments()[0]), work)!;
+            }
+        }
+
+        throw new InvalidOperationException($"Work '{method.DisplayName}' has delegate type '{type}', which a worker cannot run.");
+    }
+
+    /// <summary>Runs items in order; returns how many ran (fewer when the batch was cancelled).</summary>
+    public abstract int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker);
+
+    private protected static RemoteError InputError<TIn>(Exception ex)
+        => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized in the worker: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]);
+
+    private sealed class SyncInvoker<TIn, TOut>(Func<TIn, TOut> work) : WorkInvoker
+    {
+        public override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
+        {
+            var token = batch.Cancellation.Token;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (token.IsCancellationRequested)
+                {
+                    return i;
+                }
+
+                TIn input;
+                try
+                {
+                    input = serializer.Deserialize<TIn>(batch.Item(i));
+                }
+                catch (Exception ex)
+                {
+                    output.Fail(batch.Id, i, ItemFailureKind.InputNotDeserializable, InputError<TIn>(ex));
+                    continue;
+                }
+
+                marker.Begin(batch.Id, i, Stopwatch.GetTimestamp());
+                TOut result;
+                try
+                {
+                    result = work(input);
+                }
+                catch (Exception ex)
+                {
+                    marker.Idle();
+                    output.Fail(batch.Id, i, ex is OperationCanceledException && token.IsCancellationRequested ? ItemFailureKind.Cancelled : ItemFailureKind.Threw, RemoteError.From(ex));
+                    continue;
+                }
+
+                marker.Idle();
+                output.AddResult(batch.Id, i, result, serializer);
+                output.FlushIfDue();
+            }
+
+            return batch.Count;
+        }
+    }
+
+    private sealed class AsyncInvoker<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : WorkInvoker
+    {
+        public override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
+        {
+            var token = batch.Cancellation.Token;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (token.IsCancellationRequested)
+                {
+                    return i;
+                }
+
+                TIn input;
+                try
+                {
+                    input = serializer.Deserialize<TIn>(batch.Item(i));
+                }
+                catch (Exception ex)
+                {
+                    output.Fail(batch.Id, i, ItemFailureKind.InputNotDeserializable, InputError<TIn>(ex));
+                    continue;
+                }
+
+                marker.Begin(batch.Id, i, Stopwatch.GetTimestamp());
+                TOut result;
+                try
+                {
+                    var pending = work(input, token);
+
+                    // The worker's execution thread has nothing else to do while the item runs; its continuations run on the pool.
+                    result = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+                }
+                catch (Exception ex)
+                {
+                    marker.Idle();
+                    output.Fail(batch.Id, i, ex is OperationCanceledException && token.IsCancellationRequested ? ItemFailureKind.Cancelled : ItemFailureKind.Threw, RemoteError.From(ex));
+                    continue;
+                }
+
+                marker.Idle();
+                output.AddResult(batch.Id, i, result, serializer);
+                output.FlushIfDue();
+            }
+
+            return batch.Count;
+        }
+    }
+}

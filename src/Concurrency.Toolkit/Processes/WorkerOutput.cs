@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Processes;
+
+/// <summary>
+/// The worker's half of the result stream: results of consecutive items accumulate in one frame that is sent when
+/// it has waited about a millisecond, grows large, or the batch ends, so that tiny items cost no system call each
+/// while slow items still report as they finish.
+/// </summary>
+internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
+{
+    private static readonly long FlushInterval = Stopwatch.Frequency / 1000;
+    private const int FlushBytes = 256 * 1024;
+    private const int ResultsHeader = ProtocolConstants.HeaderSize + 12;
+
+    private readonly object _gate = new();
+    private readonly FrameBuffer _frame = new(64 * 1024);
+    private readonly FrameBuffer _item = new(1024);
+    private readonly FrameBuffer _control = new(1024);
+    private int _batchId;
+    private int _first;
+    private int _count;
+    private long _lastFlush = Stopwatch.GetTimestamp();
+
+    public void AddResult<T>(int batchId, int index, T value, WorkSerializer serializer)
+    {
+        _item.Reset();
+        try
+        {
+            serializer.Serialize(_item, value);
+        }
+        catch (Exception ex)
+        {
+            Fail(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
+                typeof(WorkSerializationException).FullName!,
+                $"The result of type '{typeof(T).FullName}' could not be serialized in the worker: {ex.Message}",
+                ex.StackTrace,
+                [RemoteError.From(ex)]));
+            return;
+        }
+
+        var size = _item.Length + 4;
+        if (size + ResultsHeader > maxFrameBytes)
+        {
+            Fail(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
+                typeof(WorkSerializationException).FullName!,
+                $"The result of type '{typeof(T).FullName}' is {_item.Length} bytes, more than MaxMessageBytes ({maxFrameBytes}) allows.",
+                null,
+                []));
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_count > 0 && (_batchId != batchId || _first + _count != index || _frame.Length + size > maxFrameBytes))
+            {
+                FlushLocked();
+            }
+
+            if (_count == 0)
+            {
+                _frame.Begin(FrameType.Results);
+                _frame.WriteInt32(batchId);
+                _frame.WriteInt32(index);
+                _frame.WriteInt32(0);
+                _batchId = batchId;
+                _first = index;
+            }
+
+            _frame.WriteBytes(_item.Written);
+            _count++;
+        }
+    }
+
+    /// <summary>Sends the pending results if they waited long enough or grew large.</summary>
+    public void FlushIfDue()
+    {
+        if (_count > 0 && (Stopwatch.GetTimestamp() - _lastFlush >= FlushInterval || _frame.Length >= FlushBytes))
+        {
+            lock (_gate)
+            {
+                FlushLocked();
+            }
+        }
+    }
+
+    public void Fail(int batchId, int index, ItemFailureKind kind, RemoteError error)
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            _control.Begin(FrameType.ItemFailed);
+            _control.WriteInt32(batchId);
+            _control.WriteInt32(index);
+            _control.WriteByte((byte)kind);
+            error.Write(_control);
+            SendLocked(_control);
+        }
+    }
+
+    public void BatchFailed(int batchId, int from, RemoteError error)
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            _control.Begin(FrameType.BatchFailed);
+            _control.WriteInt32(batchId);
+            _control.WriteInt32(from);
+            error.Write(_control);
+            SendLocked(_control);
+        }
+    }
+
+    public void Done(int batchId, int processed, long workingSet)
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            _control.Begin(FrameType.BatchDone);
+            _control.WriteInt32(batchId);
+            _control.WriteInt32(processed);
+            _control.WriteInt64(workingSet);
+            SendLocked(_control);
+        }
+    }
+
+    /// <summary>Sends a control frame the caller built (hello, ready, init failure).</summary>
+    public void Send(FrameBuffer frame)
+    {
+        lock (_gate)
+        {
+            SendLocked(frame);
+        }
+    }
+
+    private void FlushLocked()
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        _frame.PatchInt32(ProtocolConstants.HeaderSize + 8, _count);
+        SendLocked(_frame);
+        _count = 0;
+        _lastFlush = Stopwatch.GetTimestamp();
+    }
+
+    private void SendLocked(FrameBuffer frame)
+    {
+        var bytes = frame.Complete();
+        stream.Write(bytes.Span);
+        stream.Flush();
+    }
+}

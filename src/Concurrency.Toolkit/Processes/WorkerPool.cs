@@ -1,0 +1,611 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+using Concurrency.Toolkit.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Concurrency.Toolkit.Processes;
+
+/// <summary>
+/// Starts, lends, supervises and replaces worker processes. Workers connect back to a Unix domain socket in a
+/// directory only this user can enter (mode 0700), and must present the random token the pool wrote to their
+/// standard input before anything else is accepted. A worker that dies is replaced; workers that keep dying while
+/// they start open a breaker so that calls fail fast with the reason.
+/// </summary>
+internal sealed class WorkerPool : IAsyncDisposable
+{
+    private readonly ProcessStrategyOptions _options;
+    private readonly ILogger _logger;
+    private readonly StrategyTelemetry _telemetry;
+    private readonly TimeProvider _time;
+    private readonly WorkerLauncher _launcher;
+    private readonly DirectoryInfo _directory;
+    private readonly string _socketPath;
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly ConcurrentDictionary<int, PendingWorker> _pending = new();
+    private readonly object _gate = new();
+    private readonly Stack<WorkerHandle> _idle = new();
+    private readonly Queue<TaskCompletionSource<WorkerHandle>> _waiters = new();
+    private readonly HashSet<WorkerHandle> _live = [];
+    private readonly List<Task> _starts = [];
+    private readonly ITimer? _watchdog;
+    private readonly byte[] _welcome;
+    private int _slots;
+    private int _nextWorkerId;
+    private int _consecutiveStartFailures;
+    private DateTimeOffset _breakerOpenUntil = DateTimeOffset.MinValue;
+    private string _lastStartFailure = string.Empty;
+    private Exception? _lastStartException;
+    private bool _disposed;
+
+    public WorkerPool(ProcessStrategyOptions options, ILogger logger, StrategyTelemetry telemetry)
+    {
+        _options = options;
+        _logger = logger;
+        _telemetry = telemetry;
+        _time = options.TimeProvider;
+        _launcher = new WorkerLauncher(options.WorkerExecutablePath);
+        _directory = Directory.CreateTempSubdirectory("ctk-");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(_directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        _socketPath = Path.Combine(_directory.FullName, "pool.sock");
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
+        _listener.Listen(64);
+        _ = AcceptLoopAsync();
+
+        var welcome = new FrameBuffer(1024);
+        welcome.Begin(FrameType.Welcome);
+        WriteOptional(welcome, options.SerializerFactory is null ? null : ShippedMethod.For(options.SerializerFactory, nameof(options.SerializerFactory)));
+        WriteOptional(welcome, options.WorkerInitializer is null ? null : ShippedMethod.For(options.WorkerInitializer, nameof(options.WorkerInitializer)));
+        _welcome = welcome.Complete().ToArray();
+
+        if (options.ItemTimeout is { } timeout && timeout != Timeout.InfiniteTimeSpan)
+        {
+            var period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 4, 20, 250));
+            _watchdog = _time.CreateTimer(_ => CheckTimeouts(timeout), null, period, period);
+        }
+    }
+
+    /// <summary>Gets the process ids of the workers alive now.</summary>
+    public IReadOnlyList<int> ProcessIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live.Select(w => w.ProcessId).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Starts workers until <see cref="ProcessStrategyOptions.WorkerCount"/> are alive or starting.</summary>
+    public void Prespawn()
+    {
+        lock (_gate)
+        {
+            while (_slots < _options.WorkerCount)
+            {
+                _slots++;
+                StartLocked();
+            }
+        }
+    }
+
+    /// <summary>Lends an idle worker, starting one if the pool has room, or waits for one to come back.</summary>
+    /// <exception cref="WorkerCrashLoopException">Workers keep failing to start.</exception>
+    public async ValueTask<WorkerHandle> LeaseAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<WorkerHandle> waiter;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfBreakerOpenLocked();
+            while (_idle.TryPop(out var idle))
+            {
+                if (idle.IsAlive)
+                {
+                    return idle;
+                }
+            }
+
+            waiter = new TaskCompletionSource<WorkerHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+            if (_slots < _options.WorkerCount)
+            {
+                _slots++;
+                StartLocked();
+            }
+        }
+
+        using (cancellationToken.UnsafeRegister(static s => ((TaskCompletionSource<WorkerHandle>)s!).TrySetCanceled(), waiter))
+        {
+            try
+            {
+                return await waiter.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Takes a worker back after a run, recycling it when the policy says so.</summary>
+    public void Return(WorkerHandle worker)
+    {
+        if (!worker.IsAlive)
+        {
+            return;
+        }
+
+        var recycle = (_options.MaxItemsPerWorker is { } maxItems && worker.ItemsAssigned >= maxItems)
+            || (_options.MaxWorkerMemoryBytes is { } maxMemory && worker.WorkingSet > maxMemory);
+        if (recycle)
+        {
+            _telemetry.WorkerRecycled();
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug("Recycling worker {WorkerId} (process {ProcessId}) after {Items} items, working set {WorkingSet} bytes.", worker.Id, worker.ProcessId, worker.ItemsAssigned, worker.WorkingSet);
+            }
+            _ = worker.StopAsync(WorkerDeathReason.Recycled, TimeSpan.FromSeconds(5));
+            return;
+        }
+
+        HandOut(worker);
+    }
+
+    /// <summary>Kills every worker now (disposal gave up waiting for running items).</summary>
+    public void KillAll(WorkerDeathReason reason)
+    {
+        WorkerHandle[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        foreach (var worker in live)
+        {
+            if (worker.Kill(reason, "the strategy was disposed"))
+            {
+                _telemetry.WorkerKilled();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        WorkerHandle[] live;
+        Task[] starts;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            live = [.. _live];
+            starts = [.. _starts];
+            while (_waiters.TryDequeue(out var waiter))
+            {
+                waiter.TrySetException(new ObjectDisposedException(nameof(ProcessStrategy)));
+            }
+        }
+
+        _watchdog?.Dispose();
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await Task.WhenAll(starts).ConfigureAwait(false);
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        await Task.WhenAll(live.Select(w => w.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2)))).ConfigureAwait(false);
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException ex)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug(ex, "Could not delete the worker directory {Directory}.", _directory.FullName);
+            }
+        }
+
+        _disposing.Dispose();
+    }
+
+    private static void WriteOptional(FrameBuffer frame, ShippedMethod? method)
+    {
+        frame.WriteByte(method is null ? (byte)0 : (byte)1);
+        method?.Write(frame);
+    }
+
+    private void ThrowIfBreakerOpenLocked()
+    {
+        if (_consecutiveStartFailures >= _options.CrashLoopThreshold && _time.GetUtcNow() < _breakerOpenUntil)
+        {
+            throw CrashLoopExceptionLocked();
+        }
+    }
+
+    private WorkerCrashLoopException CrashLoopExceptionLocked()
+        => new(
+            $"Worker processes of this ProcessStrategy failed to start {_consecutiveStartFailures} times in a row, so the pool stopped starting them until {_breakerOpenUntil:u}. Last failure: {_lastStartFailure}",
+            _consecutiveStartFailures,
+            _lastStartFailure,
+            _breakerOpenUntil,
+            _lastStartException);
+
+    private void StartLocked()
+    {
+        var id = ++_nextWorkerId;
+        var task = StartAsync(id);
+        _starts.Add(task);
+        _ = task.ContinueWith(t => { lock (_gate) { _starts.Remove(t); } }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task StartAsync(int id)
+    {
+        WorkerHandle worker;
+        try
+        {
+            worker = await SpawnAsync(id).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OnStartFailed(id, ex);
+            return;
+        }
+
+        _telemetry.WorkerSpawned();
+        _telemetry.WorkersLiveChanged(1);
+        lock (_gate)
+        {
+            _consecutiveStartFailures = 0;
+            if (_disposed)
+            {
+                _ = worker.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2));
+            }
+
+            _live.Add(worker);
+        }
+
+        worker.Died = OnWorkerDied;
+        worker.StartReading();
+        HandOut(worker);
+    }
+
+    private void OnStartFailed(int id, Exception ex)
+    {
+        var reason = ex is WorkerStartException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+        lock (_gate)
+        {
+            _slots--;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _consecutiveStartFailures++;
+            _lastStartFailure = reason;
+            _lastStartException = ex.InnerException ?? ex;
+            _logger.LogError("Worker {WorkerId} failed to start ({Failures} in a row): {Reason}", id, _consecutiveStartFailures, reason);
+            if (_consecutiveStartFailures >= _options.CrashLoopThreshold)
+            {
+                _breakerOpenUntil = _time.GetUtcNow() + _options.CrashLoopBreakDuration;
+                var error = CrashLoopExceptionLocked();
+                while (_waiters.TryDequeue(out var waiter))
+                {
+                    waiter.TrySetException(error);
+                }
+
+                return;
+            }
+
+            if (_waiters.Count > _slots - _idle.Count && _slots < _options.WorkerCount)
+            {
+                _slots++;
+                StartLocked();
+            }
+        }
+    }
+
+    private void OnWorkerDied(WorkerHandle worker, WorkerDeath death)
+    {
+        _telemetry.WorkersLiveChanged(-1);
+        if (death.Reason == WorkerDeathReason.Crashed)
+        {
+            _telemetry.WorkerCrashed();
+            _logger.LogWarning("Worker {WorkerId} (process {ProcessId}) died: {How}. Last standard error lines: {Stderr}", worker.Id, worker.ProcessId, death.Describe(), death.StandardErrorTail);
+        }
+
+        lock (_gate)
+        {
+            _live.Remove(worker);
+            _slots--;
+            if (_disposed)
+            {
+                return;
+            }
+
+            // Replace it now if someone waits or the pool is meant to be full; otherwise on demand.
+            if ((_waiters.Count > 0 || _options.PrespawnWorkers) && _slots < _options.WorkerCount)
+            {
+                _slots++;
+                StartLocked();
+            }
+        }
+    }
+
+    private void HandOut(WorkerHandle worker)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            while (_waiters.TryDequeue(out var waiter))
+            {
+                if (waiter.TrySetResult(worker))
+                {
+                    return;
+                }
+            }
+
+            _idle.Push(worker);
+        }
+    }
+
+    private void CheckTimeouts(TimeSpan timeout)
+    {
+        WorkerHandle[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        foreach (var worker in live)
+        {
+            if (worker.Current is { } run && worker.Marker.TryRead(out var batchId, out var index, out var started)
+                && batchId == run.BatchId && Stopwatch.GetElapsedTime(started, now) > timeout)
+            {
+                if (worker.Kill(WorkerDeathReason.TimedOut, $"item {index} of its batch ran longer than the item timeout of {timeout}"))
+                {
+                    _telemetry.WorkerKilled();
+                    _logger.LogWarning("Worker {WorkerId} (process {ProcessId}) killed: an item ran longer than the item timeout of {Timeout}.", worker.Id, worker.ProcessId, timeout);
+                }
+            }
+        }
+    }
+
+    private async Task<WorkerHandle> SpawnAsync(int id)
+    {
+        var markerPath = Path.Combine(_directory.FullName, $"w{id}.mark");
+        var marker = ProgressMarker.Create(markerPath);
+        var token = RandomNumberGenerator.GetBytes(ProtocolConstants.TokenBytes);
+        var pending = new PendingWorker(token);
+        _pending[id] = pending;
+        var stderr = new StandardErrorTail();
+        Process? process = null;
+        var handedOver = false;
+        try
+        {
+            var arguments = new WorkerArguments(_socketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
+            process = new Process { StartInfo = _launcher.CreateStartInfo(arguments), EnableRaisingEvents = true };
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    if (_logger.IsEnabled(LogLevel.Information))
+                    {
+                        _logger.LogInformation("Worker {WorkerId} stdout: {Line}", id, e.Data);
+                    }
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    stderr.Add(e.Data);
+                    _logger.LogWarning("Worker {WorkerId} stderr: {Line}", id, e.Data);
+                }
+            };
+
+            process.Start();
+            pending.ProcessId = process.Id;
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            await process.StandardInput.WriteLineAsync(Convert.ToHexString(token)).ConfigureAwait(false);
+            await process.StandardInput.FlushAsync().ConfigureAwait(false);
+            process.StandardInput.Close();
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
+            timeout.CancelAfter(_options.WorkerStartTimeout);
+            var exited = process.WaitForExitAsync(timeout.Token);
+            var connected = pending.Connected.Task.WaitAsync(timeout.Token);
+            var first = await Task.WhenAny(connected, exited).ConfigureAwait(false);
+            if (first != connected || !connected.IsCompletedSuccessfully)
+            {
+                throw await StartFailureAsync(process, stderr, "before it connected to the host").ConfigureAwait(false);
+            }
+
+            var (stream, reader) = await connected.ConfigureAwait(false);
+            await stream.WriteAsync(_welcome, timeout.Token).ConfigureAwait(false);
+            reader.MaxFrameBytes = _options.MaxMessageBytes;
+            Frame? reply;
+            try
+            {
+                reply = await reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ProtocolViolationException)
+            {
+                reply = null;
+            }
+
+            if (reply is not { } frame)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw await StartFailureAsync(process, stderr, "during its initialization").ConfigureAwait(false);
+            }
+
+            using (frame)
+            {
+                if (frame.Type == FrameType.InitFailed)
+                {
+                    var payload = new PayloadReader(frame.Payload);
+                    var stage = payload.ReadString();
+                    var error = RemoteError.Read(ref payload);
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    throw new WorkerStartException($"The worker's {stage} threw {error.Type}: {error.Message}", error.ToException());
+                }
+
+                if (frame.Type != FrameType.Ready)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    throw new WorkerStartException($"The worker answered the handshake with a {frame.Type} frame instead of Ready.");
+                }
+            }
+
+            handedOver = true;
+            return new WorkerHandle(id, process, stream, reader, marker, markerPath, stderr, _logger);
+        }
+        catch (Exception ex) when (ex is not WorkerStartException)
+        {
+            throw new WorkerStartException($"The worker could not be started: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+            if (!handedOver)
+            {
+                try
+                {
+                    process?.Kill();
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Never started or already exited.
+                }
+
+                process?.Dispose();
+                marker.Dispose();
+                File.Delete(markerPath);
+            }
+        }
+    }
+
+    private static async Task<WorkerStartException> StartFailureAsync(Process process, StandardErrorTail stderr, string when)
+    {
+        try
+        {
+            process.Kill();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already exited.
+        }
+
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Report what we have.
+        }
+
+        var how = process.HasExited ? $"exited with code {process.ExitCode} {when}" : $"did not start in time ({when})";
+        var tail = stderr.ToString();
+        return new WorkerStartException(tail.Length == 0 ? $"The worker {how}." : $"The worker {how}. Its standard error ended with: {tail}");
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_disposing.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(_disposing.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _ = AuthenticateAsync(connection);
+        }
+    }
+
+    /// <summary>Accepts a connection only with a hello that carries a pending worker's id, process id and token.</summary>
+    private async Task AuthenticateAsync(Socket connection)
+    {
+        var stream = new NetworkStream(connection, ownsSocket: true);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var reader = new FrameReader(stream, ProtocolConstants.MaxHandshakeBytes);
+            if (await reader.ReadAsync(timeout.Token).ConfigureAwait(false) is not { } frame)
+            {
+                throw new ProtocolViolationException("The connection closed before its hello.");
+            }
+
+            using (frame)
+            {
+                if (frame.Type != FrameType.Hello)
+                {
+                    throw new ProtocolViolationException($"Expected a hello, got {frame.Type}.");
+                }
+
+                var payload = new PayloadReader(frame.Payload);
+                var version = payload.ReadInt32();
+                var workerId = payload.ReadInt32();
+                var processId = payload.ReadInt32();
+                var token = payload.ReadBytes();
+                if (version != ProtocolConstants.Version)
+                {
+                    throw new ProtocolViolationException($"Worker protocol version {version}, expected {ProtocolConstants.Version}: the worker assembly and the library are from different builds.");
+                }
+
+                if (!_pending.TryGetValue(workerId, out var pending) || pending.ProcessId != processId || !CryptographicOperations.FixedTimeEquals(token, pending.Token))
+                {
+                    throw new ProtocolViolationException("The hello did not carry the token of a worker this pool is starting.");
+                }
+
+                if (!pending.Connected.TrySetResult((stream, reader)))
+                {
+                    throw new ProtocolViolationException("A second connection for the same worker.");
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning("Rejected a connection to the worker socket: {Reason}", ex.Message);
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class PendingWorker(byte[] token)
+    {
+        public byte[] Token { get; } = token;
+
+        public int ProcessId { get; set; } = -1;
+
+        public TaskCompletionSource<(NetworkStream Stream, FrameReader Reader)> Connected { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Processes;
+
+/// <summary>
+/// The worker side: connect to the host's private socket, authenticate, initialize, then run batches one at a
+/// time on an execution thread while the main thread keeps reading (so that a cancellation arrives while an item
+/// runs). The worker exits as soon as its connection ends or its parent process disappears, so it never outlives
+/// its host, even one killed with SIGKILL.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "One per worker process; the process exit releases it.")]
+internal sealed class WorkerRuntime
+{
+    /// <summary>Exit code when the protocol was broken or the handshake failed.</summary>
+    public const int ProtocolErrorExitCode = 70;
+
+    /// <summary>Exit code when the serializer factory or the initializer failed.</summary>
+    public const int InitFailedExitCode = 71;
+
+    private readonly WorkerArguments _args;
+    private readonly Dictionary<int, (WorkInvoker? Invoker, RemoteError? Error)> _work = [];
+    private readonly BlockingCollection<WorkerBatch> _queue = new();
+    private readonly ConcurrentDictionary<int, WorkerBatch> _running = new();
+    private WorkSerializer _serializer = null!;
+    private WorkerOutput _output = null!;
+    private ProgressMarker _marker = null!;
+
+    public WorkerRuntime(WorkerArguments args) => _args = args;
+
+    public int Run()
+    {
+        var tokenLine = Console.In.ReadLine();
+        if (string.IsNullOrEmpty(tokenLine))
+        {
+            Console.Error.WriteLine("Concurrency.Toolkit worker: no authentication token on standard input; a worker is started by ProcessStrategy, not by hand.");
+            return ProtocolErrorExitCode;
+        }
+
+        byte[] token;
+        try
+        {
+            token = Convert.FromHexString(tokenLine.Trim());
+        }
+        catch (FormatException)
+        {
+            Console.Error.WriteLine("Concurrency.Toolkit worker: malformed authentication token.");
+            return ProtocolErrorExitCode;
+        }
+
+        StartParentWatch();
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(_args.SocketPath));
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        _output = new WorkerOutput(stream, _args.MaxMessageBytes);
+        _marker = ProgressMarker.Open(_args.MarkerPath);
+
+        var hello = new FrameBuffer(256);
+        hello.Begin(FrameType.Hello);
+        hello.WriteInt32(ProtocolConstants.Version);
+        hello.WriteInt32(_args.WorkerId);
+        hello.WriteInt32(Environment.ProcessId);
+        hello.WriteBytes(token);
+        CryptographicOperations.ZeroMemory(token);
+        _output.Send(hello);
+
+        var reader = new FrameReader(stream, _args.MaxMessageBytes);
+        try
+        {
+            if (!Initialize(reader))
+            {
+                return InitFailedExitCode;
+            }
+
+            var executor = new Thread(ExecuteLoop) { IsBackground = true, Name = "Concurrency.Toolkit worker" };
+            executor.Start();
+            ReadLoop(reader);
+        }
+        catch (ProtocolViolationException ex)
+        {
+            Console.Error.WriteLine($"Concurrency.Toolkit worker {_args.WorkerId}: protocol violation from the host, exiting: {ex.Message}");
+            return ProtocolErrorExitCode;
+        }
+        catch (IOException)
+        {
+            // The host closed the connection: it is gone or done with this worker.
+        }
+
+        return 0;
+    }
+
+    private bool Initialize(FrameReader reader)
+    {
+        using var welcome = reader.Read() ?? throw new IOException("The host closed the connection during the handshake.");
+        if (welcome.Type != FrameType.Welcome)
+        {
+            throw new ProtocolViolationException($"Expected a welcome frame, got {welcome.Type}.");
+        }
+
+        ShippedMethod? serializerFactory;
+        ShippedMethod? initializer;
+        try
+        {
+            var payload = new PayloadReader(welcome.Payload);
+            serializerFactory = payload.ReadByte() != 0 ? ShippedMethod.Read(ref payload) : null;
+            initializer = payload.ReadByte() != 0 ? ShippedMethod.Read(ref payload) : null;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ProtocolViolationException(ex.Message, ex);
+        }
+
+        var stage = "serializer factory";
+        try
+        {
+            _serializer = serializerFactory is null ? new JsonWorkSerializer() : ((Func<WorkSerializer>)serializerFactory.CreateDelegate())()
+                ?? throw new InvalidOperationException($"The serializer factory '{serializerFactory}' returned null.");
+            if (initializer is not null)
+            {
+                stage = "initializer";
+                ((Action)initializer.CreateDelegate())();
+            }
+        }
+        catch (Exception ex)
+        {
+            var failed = new FrameBuffer();
+            failed.Begin(FrameType.InitFailed);
+            failed.WriteString(stage);
+            RemoteError.From(ex).Write(failed);
+            _output.Send(failed);
+            return false;
+        }
+
+        var ready = new FrameBuffer(64);
+        ready.Begin(FrameType.Ready);
+        ready.WriteInt32(Environment.ProcessId);
+        _output.Send(ready);
+        return true;
+    }
+
+    private void ReadLoop(FrameReader reader)
+    {
+        while (true)
+        {
+            if (reader.Read() is not { } next)
+            {
+                return;
+            }
+
+            using var frame = next;
+
+            try
+            {
+                switch (frame.Type)
+                {
+                    case FrameType.DefineWork:
+                        Define(frame.Payload);
+                        break;
+                    case FrameType.Batch:
+                        _queue.Add(WorkerBatch.Parse(frame.Payload));
+                        break;
+                    case FrameType.Cancel:
+                        var id = new PayloadReader(frame.Payload).ReadInt32();
+                        if (_running.TryGetValue(id, out var batch))
+                        {
+                            batch.Cancellation.Cancel();
+                        }
+
+                        break;
+                    case FrameType.Shutdown:
+                        return;
+                    default:
+                        throw new ProtocolViolationException($"Unexpected {frame.Type} frame from the host.");
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new ProtocolViolationException(ex.Message, ex);
+            }
+        }
+    }
+
+    private void Define(ReadOnlySpan<byte> payload)
+    {
+        var reader = new PayloadReader(payload);
+        var id = reader.ReadInt32();
+        var method = ShippedMethod.Read(ref reader);
+        try
+        {
+            _work[id] = (WorkInvoker.Create(method), null);
+        }
+        catch (Exception ex)
+        {
+            _work[id] = (null, RemoteError.From(ex));
+        }
+    }
+
+    private void ExecuteLoop()
+    {
+        foreach (var batch in _queue.GetConsumingEnumerable())
+        {
+            _running[batch.Id] = batch;
+            try
+            {
+                (WorkInvoker? Invoker, RemoteError? Error) work;
+                lock (_work)
+                {
+                    work = _work.TryGetValue(batch.WorkId, out var w) ? w : (null, new RemoteError(typeof(InvalidOperationException).FullName!, $"Work id {batch.WorkId} was never defined.", null, []));
+                }
+
+                var processed = batch.Count;
+                if (work.Invoker is null)
+                {
+                    _output.BatchFailed(batch.Id, 0, work.Error!);
+                }
+                else
+                {
+                    processed = work.Invoker.Run(batch, _serializer, _output, _marker);
+                }
+
+                _output.Done(batch.Id, processed, Environment.WorkingSet);
+            }
+            catch (IOException)
+            {
+                Environment.Exit(0);
+            }
+            finally
+            {
+                _running.TryRemove(batch.Id, out _);
+                batch.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A backstop for the connection's end of file: exit when the parent process is gone.</summary>
+    private void StartParentWatch()
+    {
+        var parent = _args.ParentProcessId;
+        var thread = new Thread(() =>
+        {
+            while (true)
+            {
+                Thread.Sleep(1000);
+                try
+                {
+                    using var p = Process.GetProcessById(parent);
+                    if (p.HasExited)
+                    {
+                        Environment.Exit(0);
+                    }
+                }
+                catch (ArgumentException)
+                {
+                    Environment.Exit(0);
+                }
+                catch (InvalidOperationException)
+                {
+                    Environment.Exit(0);
+                }
+            }
+        })
+        { IsBackground = true, Name = "Concurrency.Toolkit parent watch" };
+        thread.Start();
+    }
+}

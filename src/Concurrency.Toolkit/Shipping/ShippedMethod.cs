@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
+namespace Concurrency.Toolkit.Shipping;
+
+/// <summary>
+/// The identity of a static method or a non-capturing lambda, by which another process that loads the same
+/// assemblies finds the same method. Building one is the capture check: a delegate that captures variables or
+/// has an instance target is refused with <see cref="WorkNotShippableException"/> before anything is sent.
+/// </summary>
+/// <remarks>
+/// A non-capturing lambda compiles to an instance method of a compiler-generated singleton class that has no
+/// instance fields; the other side takes that singleton from its static field. A lambda that captures compiles
+/// to a "display class" whose instance fields are the captured variables: those are what the message names.
+/// </remarks>
+internal sealed class ShippedMethod
+{
+    private const BindingFlags AllDeclared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
+
+    private static readonly ConcurrentDictionary<(MethodInfo Method, Type? Target, Type Delegate), ShippedMethod> Cache = new();
+
+    private ShippedMethod(string typeName, Guid moduleVersionId, int methodToken, string methodName, string[] methodTypeArguments, bool singletonTarget, string delegateTypeName)
+    {
+        TypeName = typeName;
+        ModuleVersionId = moduleVersionId;
+        MethodToken = methodToken;
+        MethodName = methodName;
+        MethodTypeArguments = methodTypeArguments;
+        SingletonTarget = singletonTarget;
+        DelegateTypeName = delegateTypeName;
+        Key = $"{typeName}|{methodToken}|{string.Join(',', methodTypeArguments)}|{delegateTypeName}";
+    }
+
+    /// <summary>Gets the assembly-qualified name of the type that declares the method.</summary>
+    public string TypeName { get; }
+
+    public Guid ModuleVersionId { get; }
+
+    public int MethodToken { get; }
+
+    /// <summary>Gets the method's name, for messages only.</summary>
+    public string MethodName { get; }
+
+    public string[] MethodTypeArguments { get; }
+
+    /// <summary>Gets a value indicating whether the method runs on the compiler's singleton of a non-capturing lambda.</summary>
+    public bool SingletonTarget { get; }
+
+    /// <summary>Gets the assembly-qualified name of the delegate type the other side creates.</summary>
+    public string DelegateTypeName { get; }
+
+    /// <summary>Gets a string that is equal for equal identities.</summary>
+    public string Key { get; }
+
+    /// <summary>Gets a readable name such as <c>MyApp.Primes.CountBelow</c>.</summary>
+    public string DisplayName => $"{TypeName.Split(',')[0]}.{MethodName}";
+
+    /// <summary>Checks that <paramref name="work"/> can be shipped and returns its identity (cached per method and target type).</summary>
+    /// <exception cref="WorkNotShippableException">The delegate captures variables, has an instance target, or cannot be found by name.</exception>
+    public static ShippedMethod For(Delegate work, string paramName = "work")
+    {
+        ArgumentNullException.ThrowIfNull(work, paramName);
+        var key = (work.Method, work.Target?.GetType(), work.GetType());
+        if (Cache.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var created = Create(work, paramName);
+        Cache.TryAdd(key, created);
+        return created;
+    }
+
+    /// <summary>Reads an identity written by <see cref="Write"/>.</summary>
+    public static ShippedMethod Read(ref PayloadReader reader)
+    {
+        var typeName = reader.ReadRequiredString();
+        var mvid = new Guid(reader.Take(16));
+        var token = reader.ReadInt32();
+        var name = reader.ReadRequiredString();
+        var count = reader.ReadInt32();
+        if (count is < 0 or > 64)
+        {
+            throw new InvalidDataException($"Malformed method identity: {count} type arguments.");
+        }
+
+        var args = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            args[i] = reader.ReadRequiredString();
+        }
+
+        var singleton = reader.ReadByte() != 0;
+        var delegateType = reader.ReadRequiredString();
+        return new ShippedMethod(typeName, mvid, token, name, args, singleton, delegateType);
+    }
+
+    public void Write(IBufferWriter<byte> writer)
+    {
+        writer.WriteString(TypeName);
+        ModuleVersionId.TryWriteBytes(writer.GetSpan(16));
+        writer.Advance(16);
+        writer.WriteInt32(MethodToken);
+        writer.WriteString(MethodName);
+        writer.WriteInt32(MethodTypeArguments.Length);
+        foreach (var arg in MethodTypeArguments)
+        {
+            writer.WriteString(arg);
+        }
+
+        writer.WriteByte(SingletonTarget ? (byte)1 : (byte)0);
+        writer.WriteString(DelegateTypeName);
+    }
+
+    /// <summary>Finds the method in this process and creates the delegate; the receiving side's half.</summary>
+    /// <exception cref="InvalidOperationException">A type or the method cannot be found, or the assembly is a different build.</exception>
+    public Delegate CreateDelegate()
+    {
+        Type type;
+        try
+        {
+            type = Type.GetType(TypeName, throwOnError: true)!;
+        }
+        catch (Exception ex) when (ex is TypeLoadException or FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            throw new InvalidOperationException($"Cannot ship '{DisplayName}': type '{TypeName}' cannot be loaded in this process ({ex.Message}). The worker must be able to load the assembly that declares the work (it runs with the host app's dependencies).", ex);
+        }
+
+        var delegateType = Type.GetType(DelegateTypeName, throwOnError: false)
+            ?? throw new InvalidOperationException($"Cannot ship '{DisplayName}': delegate type '{DelegateTypeName}' cannot be loaded in this process.");
+        if (type.Module.ModuleVersionId != ModuleVersionId)
+        {
+            throw new InvalidOperationException($"Cannot ship '{DisplayName}': this process loaded a different build of assembly '{type.Assembly.FullName}' than the sender.");
+        }
+
+        var method = type.GetMethods(AllDeclared).FirstOrDefault(m => m.MetadataToken == MethodToken)
+            ?? throw new InvalidOperationException($"Cannot ship '{DisplayName}': method token {MethodToken:X8} not found in '{type.FullName}'.");
+        if (MethodTypeArguments.Length > 0)
+        {
+            var args = MethodTypeArguments.Select(a => Type.GetType(a, throwOnError: false)
+                ?? throw new InvalidOperationException($"Cannot ship '{DisplayName}': type argument '{a}' cannot be loaded in this process.")).ToArray();
+            method = method.MakeGenericMethod(args);
+        }
+
+        object? target = null;
+        if (SingletonTarget)
+        {
+            target = type.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null)
+                ?? RuntimeHelpers.GetUninitializedObject(type);
+        }
+
+        return method.CreateDelegate(delegateType, target);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => DisplayName;
+
+    private static ShippedMethod Create(Delegate work, string paramName)
+    {
+        if (work.HasSingleTarget is false)
+        {
+            throw new WorkNotShippableException($"Work for another process must be a single method; '{work.GetType()}' is a multicast delegate of {work.GetInvocationList().Length} methods. Ship one static method that calls the others.", paramName, []);
+        }
+
+        var method = work.Method;
+        var name = Describe(method);
+        var declaring = method.DeclaringType;
+        if (declaring is null)
+        {
+            throw new WorkNotShippableException($"Work '{name}' is a dynamic method (compiled expression or emitted code) that another process cannot find by name. Use a static method or a non-capturing lambda.", paramName, []);
+        }
+
+        var target = work.Target;
+        var singleton = false;
+        if (target is not null)
+        {
+            var targetType = target.GetType();
+            if (method.IsStatic)
+            {
+                throw new WorkNotShippableException($"Work '{name}' is a static method bound to a first argument of type '{targetType}' (an extension method called on an instance): that instance would have to cross too. Pass it through the input instead.", paramName, ["first argument"]);
+            }
+
+            var isCompilerGenerated = targetType.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
+            var fields = targetType.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+            if (isCompilerGenerated && fields.Length == 0)
+            {
+                singleton = true;
+            }
+            else if (isCompilerGenerated)
+            {
+                var captured = new List<string>();
+                CollectCaptured(targetType, captured, 0);
+                throw new WorkNotShippableException(
+                    $"Work '{name}' is a lambda that captures {string.Join(", ", captured.Select(c => $"'{c}'"))}: captured variables cannot cross to another process. " +
+                    "Pass them through the input instead (for example map over tuples: inputs.Select(x => (x, factor)) with work static ((int X, int Factor) p) => p.X * p.Factor), " +
+                    "or make the lambda static to have the compiler check it captures nothing.",
+                    paramName,
+                    captured);
+            }
+            else
+            {
+                throw new WorkNotShippableException(
+                    $"Work '{name}' is an instance method of '{targetType}': the instance would have to cross to another process. Make the method static and pass what it needs through the input.",
+                    paramName,
+                    ["this"]);
+            }
+        }
+
+        if (declaring.ContainsGenericParameters || method.ContainsGenericParameters)
+        {
+            throw new WorkNotShippableException($"Work '{name}' has open generic parameters.", paramName, []);
+        }
+
+        var typeName = declaring.AssemblyQualifiedName
+            ?? throw new WorkNotShippableException($"Work '{name}' is declared in a type without an assembly-qualified name.", paramName, []);
+        var typeArgs = method.IsGenericMethod ? method.GetGenericArguments().Select(t => t.AssemblyQualifiedName!).ToArray() : [];
+        var delegateTypeName = work.GetType().AssemblyQualifiedName!;
+        return new ShippedMethod(typeName, declaring.Module.ModuleVersionId, method.MetadataToken, method.Name, typeArgs, singleton, delegateTypeName);
+    }
+
+    private static void CollectCaptured(Type displayClass, List<string> captured, int depth)
+    {
+        foreach (var field in displayClass.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        {
+            if (field.Name.EndsWith("__this", StringComparison.Ordinal))
+            {
+                captured.Add($"this ({field.FieldType.Name})");
+            }
+            else if (field.Name.Contains("<>8__locals", StringComparison.Ordinal) && depth < 8)
+            {
+                CollectCaptured(field.FieldType, captured, depth + 1);
+            }
+            else
+            {
+                captured.Add(field.Name);
+            }
+        }
+    }
+
+    private static string Describe(MethodInfo method)
+        => method.DeclaringType is { } t ? $"{t.FullName}.{method.Name}" : method.Name;
+}

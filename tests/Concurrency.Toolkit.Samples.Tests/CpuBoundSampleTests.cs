@@ -1,0 +1,19 @@
+namespace Concurrency.Toolkit.Samples.Tests;
+
+public sealed class CpuBoundSampleTests
+{
+    [Fact]
+    public async Task Quick_EveryStrategyCountsTheSamePrimes_PrintsTheTimesTable()
+    {
+        var run = await SampleRun.StartAsync("CpuBound", "--quick");
+
+        run.AssertSucceeded();
+        run.AssertOutputContains(
+            "Counting the primes below 4,000,000 in 40 blocks",
+            "[####################]     40/40 done",
+            "| primes                   | plain loop, one thread",
+            "| primes                   | ThreadPoolStrategy,",
+            // pi(4,000,000): every strategy must agree with it.
+            "Every run counted 283,146 primes.");
+    }
+}

@@ -1,0 +1,141 @@
+namespace Concurrency.Toolkit.Tests.Processes;
+
+/// <summary>Static work that the process tests ship to workers.</summary>
+public static class ProcessWork
+{
+    public static int AddOne(int x) => x + 1;
+
+    public static int Pid(int _) => Environment.ProcessId;
+
+    public static string Echo(string s) => s;
+
+    public static int Throw(int x) => throw new InvalidOperationException($"bad item {x}", new ArgumentException("inner cause"));
+
+    public static int FailFastOn13(int x)
+    {
+        if (x == 13)
+        {
+            Environment.FailFast("item 13 fails fast");
+        }
+
+        return x * 2;
+    }
+
+    public static int ExitOn7(int x)
+    {
+        if (x == 7)
+        {
+            Environment.Exit(42);
+        }
+
+        return x * 2;
+    }
+
+    public static int Spin(int x)
+    {
+        while (true)
+        {
+            Thread.SpinWait(1000);
+        }
+    }
+
+    public static int Sleep(int ms)
+    {
+        Thread.Sleep(ms);
+        return ms;
+    }
+
+    public static async ValueTask<int> DelayAsync(int ms, CancellationToken ct)
+    {
+        await Task.Delay(ms, ct);
+        return ms;
+    }
+
+    /// <summary>Fails fast the first time it runs in a process whose marker file does not exist yet, so a retry in a new worker succeeds.</summary>
+    public static int CrashOnceThenSucceed(string markerPath)
+    {
+        if (!File.Exists(markerPath))
+        {
+            File.WriteAllText(markerPath, "crashed once");
+            Environment.FailFast("first attempt crashes");
+        }
+
+        return 99;
+    }
+
+    public static int InitCount;
+
+    public static void CountInit() => Interlocked.Increment(ref InitCount);
+
+    public static int ReadInitCount(int _) => Volatile.Read(ref InitCount);
+
+    public static void FailingInit() => throw new InvalidOperationException("the model file is missing");
+
+    public static Dto Double(Dto d) => new() { Name = d.Name + d.Name, Value = d.Value * 2 };
+
+    public static byte[] Allocate(int megabytes)
+    {
+        Retained.Add(new byte[megabytes * 1024 * 1024]);
+        Array.Fill(Retained[^1], (byte)1);
+        return [1];
+    }
+
+    private static readonly List<byte[]> Retained = [];
+}
+
+public sealed class Dto
+{
+    public string? Name { get; set; }
+
+    public int Value { get; set; }
+}
+
+public sealed class Unserializable
+{
+    public int X => throw new InvalidOperationException("this property cannot be read");
+}
+
+public static class SabotageWork
+{
+    /// <summary>Writes a frame header announcing 2 GB onto the worker's own connection, as a corrupted or hostile worker would.</summary>
+    public static int SendOversizedFrame(int _)
+    {
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            var target = new FileInfo(fd).LinkTarget;
+            if (target is not null && target.StartsWith("socket:", StringComparison.Ordinal))
+            {
+                try
+                {
+                    using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)int.Parse(Path.GetFileName(fd)), ownsHandle: false);
+                    using var stream = new FileStream(handle, FileAccess.Write, 1);
+                    stream.Write([0xFF, 0xFF, 0xFF, 0x7F, 20]);
+                    stream.Flush();
+                }
+                catch (IOException)
+                {
+                    // Not the connected socket (the runtime keeps others).
+                }
+            }
+        }
+
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    /// <summary>Writes to the worker's standard output and error, which must not disturb the protocol.</summary>
+    public static int Chatty(int x)
+    {
+        Console.WriteLine($"hello from item {x}");
+        Console.Error.WriteLine($"warning from item {x}");
+        return x;
+    }
+
+    /// <summary>Creates <paramref name="path"/> to say the item runs, then sleeps long.</summary>
+    public static int SignalThenSleep(string path)
+    {
+        File.WriteAllText(path, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Thread.Sleep(60_000);
+        return 0;
+    }
+}
