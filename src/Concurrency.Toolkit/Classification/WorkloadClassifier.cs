@@ -169,11 +169,6 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         }
 
         var scaling = Figures.Speedup(speedup, threads);
-        if (profile.ScalingCoreWaitShare is { } busy && busy >= Options.BusyMachineThreshold && speedup / threads < Options.ScalingEfficiencyThreshold)
-        {
-            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(busy)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
-        }
-
         if (speedup / threads >= Options.ScalingEfficiencyThreshold)
         {
             return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what} and scales on threads ({scaling}): ThreadPool with {Threads(cores)}", profile);
@@ -188,6 +183,13 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         if (profile.AllocatedBytesPerItem is >= 64 * 1024 and var bytes)
         {
             causes += $"; GC pressure: {Figures.Bytes(bytes)} allocated per item";
+        }
+
+        // No speed-up with no visible cause, measured while the probe's threads queued for a core: the machine, not the
+        // work, may be what held them back. A lock or GC pressure seen in the probe is a cause the machine cannot explain.
+        if (causes.Length == 0 && profile.ScalingCoreWaitShare is { } busy && busy >= Options.BusyMachineThreshold)
+        {
+            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(busy)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
         }
 
         if (profile.MedianItemDuration is { } median && median < Options.MinProcessItemDuration)

@@ -30,8 +30,8 @@ public sealed class WorkloadClassifierOptions
 
     /// <summary>
     /// Gets or sets the share of the scaling probe spent waiting for a core (<see cref="WorkloadProfile.ScalingCoreWaitShare"/>)
-    /// at or above which the probe is inconclusive: the machine was too busy to show whether the work scales, so it
-    /// is treated as unmeasured (threads, the cheapest choice, are recommended).
+    /// at or above which a probe that shows no speed-up, and no lock contention or GC pressure to explain it, is
+    /// inconclusive: the machine may be what held the threads back, so threads, the cheapest choice, are recommended.
     /// </summary>
     /// <value>The default value is 0.25.</value>
     public double BusyMachineThreshold { get; set; } = 0.25;

@@ -79,6 +79,15 @@ public class WorkloadClassifierRulesTests
     }
 
     [Fact]
+    public void Recommend_NoScalingOnABusyMachineWithLockContention_ProcessBecauseTheLockExplainsIt()
+    {
+        var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0, contentions: 0.5) with { ScalingCoreWaitShare = 0.6 });
+
+        Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
+        Assert.Contains("a lock: 0.5 contentions per item", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Recommend_ScalesOnABusyMachine_StillThreads()
     {
         Assert.Equal(ExecutionStrategyKind.ThreadPool, TwoCores.Recommend(Measured(0.95, speedup: 1.9) with { ScalingCoreWaitShare = 0.9 }).Strategy);
