@@ -169,7 +169,16 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         }
 
         var scaling = Figures.Speedup(speedup, threads);
-        if (speedup / threads >= Options.ScalingEfficiencyThreshold)
+        var efficiency = speedup / threads;
+        var busy = profile.ScalingCoreWaitShare is { } wait && wait >= Options.BusyMachineThreshold;
+        if (busy && profile.ScalingBlockedShare is { } blocked)
+        {
+            // On a busy machine the speed-up measures the machine; how long the threads blocked each other does not.
+            efficiency = 1 - blocked;
+            scaling = $"its threads blocked each other {Figures.Percent(blocked)} of the time on {threads} threads; judged by that, not by the {speedup.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}× speed-up, as the machine was busy";
+        }
+
+        if (efficiency >= Options.ScalingEfficiencyThreshold)
         {
             return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what} and scales on threads ({scaling}): ThreadPool with {Threads(cores)}", profile);
         }
@@ -187,9 +196,9 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
 
         // No speed-up with no visible cause, measured while the probe's threads queued for a core: the machine, not the
         // work, may be what held them back. A lock or GC pressure seen in the probe is a cause the machine cannot explain.
-        if (causes.Length == 0 && profile.ScalingCoreWaitShare is { } busy && busy >= Options.BusyMachineThreshold)
+        if (causes.Length == 0 && busy && profile.ScalingBlockedShare is null)
         {
-            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(busy)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
+            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(profile.ScalingCoreWaitShare!.Value)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
         }
 
         if (profile.MedianItemDuration is { } median && median < Options.MinProcessItemDuration)

@@ -151,16 +151,17 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         // Alternate the passes and keep the best of each: a burst of load from elsewhere on the machine then spoils
         // one pass, not the ratio.
         double one = double.MaxValue, many = double.MaxValue, coreWait = 0;
+        double? blocked = null;
         long contentions = 0;
         for (var round = 0; round < ProbeRounds; round++)
         {
             one = Math.Min(one, (await RunOnThreadsAsync(1, Body).ConfigureAwait(false)).Seconds);
             var before = Monitor.LockContentionCount;
-            var (seconds, waited) = await RunOnThreadsAsync(threads, Body).ConfigureAwait(false);
+            var pass = await RunOnThreadsAsync(threads, Body).ConfigureAwait(false);
             contentions += Monitor.LockContentionCount - before;
-            if (seconds < many)
+            if (pass.Seconds < many)
             {
-                (many, coreWait) = (seconds, waited);
+                (many, coreWait, blocked) = (pass.Seconds, pass.CoreWait, pass.Blocked);
             }
         }
 
@@ -170,6 +171,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
             ScalingCoreWaitShare = coreWait,
+            ScalingBlockedShare = blocked,
             LockContentionsPerItem = contentions / (double)(ProbeRounds * threads * repeats * probeItems.Count),
             ProfilingTime = clock.Elapsed,
         };
@@ -224,7 +226,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         var invoke = Blocking(work, cancellationToken);
         var next = ran - 1;
         var contentions = Monitor.LockContentionCount;
-        var (seconds, coreWait) = await RunOnThreadsAsync(threads, _ =>
+        var (seconds, coreWait, blocked) = await RunOnThreadsAsync(threads, _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < items.Count)
@@ -248,6 +250,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
             ScalingCoreWaitShare = coreWait,
+            ScalingBlockedShare = blocked,
             LockContentionsPerItem = contentions / (double)rest,
             ProfilingTime = clock.Elapsed,
         };
@@ -324,11 +327,12 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     /// (a thread woken when a lock is released waits for a core while its holder makes progress, and that wait is
     /// the lock's doing). Bursts of load are handled by alternating rounds and keeping the best.
     /// </summary>
-    private static async Task<(double Seconds, double CoreWait)> RunOnThreadsAsync(int threads, Action<int> body)
+    private static async Task<ProbePass> RunOnThreadsAsync(int threads, Action<int> body)
     {
         using var gate = new ManualResetEventSlim(false);
         var seconds = new double[threads];
         var waited = new double[threads];
+        var running = new double[threads];
         var tasks = new Task[threads];
         for (var t = 0; t < threads; t++)
         {
@@ -338,9 +342,12 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
                 {
                     gate.Wait();
                     var delay0 = ThreadClock.RunQueueDelayNanoseconds();
+                    var cpu0 = ThreadClock.CpuTimeNanoseconds();
                     var start = Stopwatch.GetTimestamp();
                     body(thread);
                     seconds[thread] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    var cpu1 = ThreadClock.CpuTimeNanoseconds();
+                    running[thread] = cpu0 < 0 || cpu1 < 0 ? double.NaN : (cpu1 - cpu0) / 1e9;
                     waited[thread] = (ThreadClock.RunQueueDelayNanoseconds() - delay0) / 1e9;
                 },
                 CancellationToken.None,
@@ -350,8 +357,16 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
         gate.Set();
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        return (seconds.Max(), waited.Sum() / Math.Max(seconds.Sum(), 1e-9));
+        var total = Math.Max(seconds.Sum(), 1e-9);
+
+        // Blocked: neither running nor waiting for a core (a lock, a GC suspension, a wait): what load elsewhere cannot cause.
+        var blocked = running.Any(double.IsNaN)
+            ? (double?)null
+            : Math.Clamp(Enumerable.Range(0, threads).Sum(i => Math.Max(0, seconds[i] - running[i] - waited[i])) / total, 0, 1);
+        return new ProbePass(seconds.Max(), waited.Sum() / total, blocked);
     }
+
+    private readonly record struct ProbePass(double Seconds, double CoreWait, double? Blocked);
 
     private static async Task<ItemMeasurement> MeasureAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {

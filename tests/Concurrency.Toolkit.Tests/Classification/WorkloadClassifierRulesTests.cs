@@ -88,6 +88,33 @@ public class WorkloadClassifierRulesTests
     }
 
     [Fact]
+    public void Recommend_BusyMachineThreadsRarelyBlocked_ScalesDespiteNoSpeedup()
+    {
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.0) with { ScalingCoreWaitShare = 0.6, ScalingBlockedShare = 0.02 });
+
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, r.Strategy);
+        Assert.Equal("CPU-bound (CPU 97% of wall time) and scales on threads (its threads blocked each other 2% of the time on 2 threads; judged by that, not by the 1.00× speed-up, as the machine was busy): ThreadPool with 2 threads", r.Reason);
+    }
+
+    [Fact]
+    public void Recommend_BusyMachineThreadsOftenBlocked_DoesNotScaleDespiteASpeedup()
+    {
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.5, contentions: 0.6) with { ScalingCoreWaitShare = 0.4, ScalingBlockedShare = 0.48 });
+
+        Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
+        Assert.Contains("blocked each other 48%", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recommend_IdleMachine_SpeedupDecidesNotBlocking()
+    {
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.9) with { ScalingCoreWaitShare = 0.01, ScalingBlockedShare = 0.9 });
+
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, r.Strategy);
+        Assert.Contains("1.90× on 2 threads", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Recommend_ScalesOnABusyMachine_StillThreads()
     {
         Assert.Equal(ExecutionStrategyKind.ThreadPool, TwoCores.Recommend(Measured(0.95, speedup: 1.9) with { ScalingCoreWaitShare = 0.9 }).Strategy);
