@@ -171,11 +171,11 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         var scaling = Figures.Speedup(speedup, threads);
         var efficiency = speedup / threads;
         var busy = profile.ScalingCoreWaitShare is { } wait && wait >= Options.BusyMachineThreshold;
-        if (busy && profile.ScalingBlockedShare is { } blocked)
+        if (busy && profile.ScalingWorkShare is { } work)
         {
-            // On a busy machine the speed-up measures the machine; how long the threads blocked each other does not.
-            efficiency = 1 - blocked;
-            scaling = $"its threads blocked each other {Figures.Percent(blocked)} of the time on {threads} threads; judged by that, not by the {speedup.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}× speed-up, as the machine was busy";
+            // On a busy machine the speed-up measures the machine; the share of their time the threads did the work does not.
+            efficiency = work;
+            scaling = $"{threads} threads did the work {Figures.Percent(work)} of the time they had a core or waited on each other; judged by that, not by the {speedup.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}× speed-up, as the machine was busy";
         }
 
         if (efficiency >= Options.ScalingEfficiencyThreshold)
@@ -196,7 +196,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
 
         // No speed-up with no visible cause, measured while the probe's threads queued for a core: the machine, not the
         // work, may be what held them back. A lock or GC pressure seen in the probe is a cause the machine cannot explain.
-        if (causes.Length == 0 && busy && profile.ScalingBlockedShare is null)
+        if (causes.Length == 0 && busy && profile.ScalingWorkShare is null)
         {
             return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(profile.ScalingCoreWaitShare!.Value)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
         }

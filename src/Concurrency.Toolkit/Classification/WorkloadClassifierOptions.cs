@@ -30,8 +30,9 @@ public sealed class WorkloadClassifierOptions
 
     /// <summary>
     /// Gets or sets the share of the scaling probe spent waiting for a core (<see cref="WorkloadProfile.ScalingCoreWaitShare"/>)
-    /// at or above which a probe that shows no speed-up, and no lock contention or GC pressure to explain it, is
-    /// inconclusive: the machine may be what held the threads back, so threads, the cheapest choice, are recommended.
+    /// at or above which the machine counts as busy: the speed-up then says more about other processes than about the
+    /// work, so scaling is judged by <see cref="WorkloadProfile.ScalingWorkShare"/> instead (where that was not
+    /// measured and no lock or GC pressure explains the missing speed-up, threads, the cheapest choice, are recommended).
     /// </summary>
     /// <value>The default value is 0.25.</value>
     public double BusyMachineThreshold { get; set; } = 0.25;

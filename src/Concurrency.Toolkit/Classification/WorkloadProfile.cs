@@ -75,13 +75,14 @@ public sealed record WorkloadProfile
     public double? ScalingCoreWaitShare { get; init; }
 
     /// <summary>
-    /// Gets the share of the scaling probe's multi-thread pass that its threads were blocked: neither running nor
-    /// waiting for a core, but waiting on each other (a lock, a GC suspension). Load from other processes cannot
-    /// cause it, so on a busy machine it tells scaling from not scaling where the speed-up cannot: threads that are
-    /// blocked a share b of the time run about N × (1 − b) times as fast as one.
+    /// Gets the share of the scaling probe's multi-thread pass, time spent waiting for a core left out, that its threads
+    /// spent on the work itself (its CPU time as measured one item at a time); the rest they were blocked on, or
+    /// spinning for, each other (a lock, a GC suspension). Load from other processes cannot lower it, so on a busy
+    /// machine it tells scaling from not scaling where the speed-up cannot: N threads that do useful work a share w
+    /// of the time run about N × w times as fast as one.
     /// </summary>
     /// <value>The default value is <see langword="null"/>: not measured.</value>
-    public double? ScalingBlockedShare { get; init; }
+    public double? ScalingWorkShare { get; init; }
 
     /// <summary>Gets how many threads the scaling probe used.</summary>
     /// <value>The default value is <see langword="null"/>: no scaling probe ran.</value>

@@ -150,8 +150,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
         // Alternate the passes and keep the best of each: a burst of load from elsewhere on the machine then spoils
         // one pass, not the ratio.
-        double one = double.MaxValue, many = double.MaxValue, coreWait = 0;
-        double? blocked = null;
+        double one = double.MaxValue, many = double.MaxValue, coreWait = 0, available = 0;
         long contentions = 0;
         for (var round = 0; round < ProbeRounds; round++)
         {
@@ -161,9 +160,12 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             contentions += Monitor.LockContentionCount - before;
             if (pass.Seconds < many)
             {
-                (many, coreWait, blocked) = (pass.Seconds, pass.CoreWait, pass.Blocked);
+                (many, coreWait, available) = (pass.Seconds, pass.CoreWait, pass.Available);
             }
         }
+
+        // The work's own CPU, as measured one item at a time, over the time the threads had a core or were blocked.
+        var ownCpu = profile.CpuTimePerItem is null ? (double?)null : threads * repeats * measured.Take(probeItems.Count).Sum(m => m.CpuSeconds);
 
         var speedup = threads * one / Math.Max(many, 1e-9);
         return profile with
@@ -171,7 +173,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
             ScalingCoreWaitShare = coreWait,
-            ScalingBlockedShare = blocked,
+            ScalingWorkShare = WorkShare(ownCpu, available),
             LockContentionsPerItem = contentions / (double)(ProbeRounds * threads * repeats * probeItems.Count),
             ProfilingTime = clock.Elapsed,
         };
@@ -226,7 +228,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         var invoke = Blocking(work, cancellationToken);
         var next = ran - 1;
         var contentions = Monitor.LockContentionCount;
-        var (seconds, coreWait, blocked) = await RunOnThreadsAsync(threads, _ =>
+        var (seconds, coreWait, available) = await RunOnThreadsAsync(threads, _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < items.Count)
@@ -250,7 +252,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
             ScalingCoreWaitShare = coreWait,
-            ScalingBlockedShare = blocked,
+            ScalingWorkShare = WorkShare(profile.CpuTimePerItem is { } cpuPerItem ? rest * Median(figures.Select(f => f.CpuSeconds)) : null, available),
             LockContentionsPerItem = contentions / (double)rest,
             ProfilingTime = clock.Elapsed,
         };
@@ -300,6 +302,9 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         };
     }
 
+    private static double? WorkShare(double? ownCpu, double available)
+        => ownCpu is { } cpu && available > 0 ? Math.Clamp(cpu / available, 0, 1) : null;
+
     private bool ShouldProbe(WorkloadProfile profile)
         => options.MeasureScaling && options.ProcessorCount > 1 && profile.CpuShare is { } cpu && cpu > options.IoBoundThreshold;
 
@@ -332,7 +337,6 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         using var gate = new ManualResetEventSlim(false);
         var seconds = new double[threads];
         var waited = new double[threads];
-        var running = new double[threads];
         var tasks = new Task[threads];
         for (var t = 0; t < threads; t++)
         {
@@ -342,12 +346,9 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
                 {
                     gate.Wait();
                     var delay0 = ThreadClock.RunQueueDelayNanoseconds();
-                    var cpu0 = ThreadClock.CpuTimeNanoseconds();
                     var start = Stopwatch.GetTimestamp();
                     body(thread);
                     seconds[thread] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                    var cpu1 = ThreadClock.CpuTimeNanoseconds();
-                    running[thread] = cpu0 < 0 || cpu1 < 0 ? double.NaN : (cpu1 - cpu0) / 1e9;
                     waited[thread] = (ThreadClock.RunQueueDelayNanoseconds() - delay0) / 1e9;
                 },
                 CancellationToken.None,
@@ -358,15 +359,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         gate.Set();
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var total = Math.Max(seconds.Sum(), 1e-9);
-
-        // Blocked: neither running nor waiting for a core (a lock, a GC suspension, a wait): what load elsewhere cannot cause.
-        var blocked = running.Any(double.IsNaN)
-            ? (double?)null
-            : Math.Clamp(Enumerable.Range(0, threads).Sum(i => Math.Max(0, seconds[i] - running[i] - waited[i])) / total, 0, 1);
-        return new ProbePass(seconds.Max(), waited.Sum() / total, blocked);
+        return new ProbePass(seconds.Max(), waited.Sum() / total, total - waited.Sum());
     }
 
-    private readonly record struct ProbePass(double Seconds, double CoreWait, double? Blocked);
+    /// <summary>One pass of the probe: the slowest thread's seconds, the share its threads waited for a core, and their seconds not spent waiting for one.</summary>
+    private readonly record struct ProbePass(double Seconds, double CoreWait, double Available);
 
     private static async Task<ItemMeasurement> MeasureAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {

@@ -88,27 +88,27 @@ public class WorkloadClassifierRulesTests
     }
 
     [Fact]
-    public void Recommend_BusyMachineThreadsRarelyBlocked_ScalesDespiteNoSpeedup()
+    public void Recommend_BusyMachineThreadsMostlyWorking_ScalesDespiteNoSpeedup()
     {
-        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.0) with { ScalingCoreWaitShare = 0.6, ScalingBlockedShare = 0.02 });
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.0) with { ScalingCoreWaitShare = 0.6, ScalingWorkShare = 0.98 });
 
         Assert.Equal(ExecutionStrategyKind.ThreadPool, r.Strategy);
-        Assert.Equal("CPU-bound (CPU 97% of wall time) and scales on threads (its threads blocked each other 2% of the time on 2 threads; judged by that, not by the 1.00× speed-up, as the machine was busy): ThreadPool with 2 threads", r.Reason);
+        Assert.Equal("CPU-bound (CPU 97% of wall time) and scales on threads (2 threads did the work 98% of the time they had a core or waited on each other; judged by that, not by the 1.00× speed-up, as the machine was busy): ThreadPool with 2 threads", r.Reason);
     }
 
     [Fact]
-    public void Recommend_BusyMachineThreadsOftenBlocked_DoesNotScaleDespiteASpeedup()
+    public void Recommend_BusyMachineThreadsOftenWaitingOnEachOther_DoesNotScaleDespiteASpeedup()
     {
-        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.5, contentions: 0.6) with { ScalingCoreWaitShare = 0.4, ScalingBlockedShare = 0.48 });
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.5, contentions: 0.6) with { ScalingCoreWaitShare = 0.4, ScalingWorkShare = 0.52 });
 
         Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
-        Assert.Contains("blocked each other 48%", r.Reason, StringComparison.Ordinal);
+        Assert.Contains("did the work 52% of the time", r.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Recommend_IdleMachine_SpeedupDecidesNotBlocking()
+    public void Recommend_IdleMachine_SpeedupDecidesNotWorkShare()
     {
-        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.9) with { ScalingCoreWaitShare = 0.01, ScalingBlockedShare = 0.9 });
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.9) with { ScalingCoreWaitShare = 0.01, ScalingWorkShare = 0.1 });
 
         Assert.Equal(ExecutionStrategyKind.ThreadPool, r.Strategy);
         Assert.Contains("1.90× on 2 threads", r.Reason, StringComparison.Ordinal);
