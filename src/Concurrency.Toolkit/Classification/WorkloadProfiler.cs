@@ -252,7 +252,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
             ScalingCoreWaitShare = coreWait,
-            ScalingWorkShare = WorkShare(profile.CpuTimePerItem is { } cpuPerItem ? rest * Median(figures.Select(f => f.CpuSeconds)) : null, available),
+            ScalingWorkShare = WorkShare(profile.CpuTimePerItem is not null ? rest * Median(figures.Select(f => f.CpuSeconds)) : null, available),
             LockContentionsPerItem = contentions / (double)rest,
             ProfilingTime = clock.Elapsed,
         };
