@@ -13,6 +13,9 @@ public sealed class CpuBoundSampleTests
             "[####################]     40/40 done",
             "| primes                   | plain loop, one thread",
             "| primes                   | ThreadPoolStrategy,",
+            "| primes                   | ProcessStrategy,",
+            "| primes under a lock      | ThreadPoolStrategy,",
+            "| primes under a lock      | ProcessStrategy,",
             // pi(4,000,000): every strategy must agree with it.
             "Every run counted 283,146 primes.");
     }
