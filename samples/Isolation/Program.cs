@@ -15,9 +15,9 @@ var cli = SampleCommandLine.Parse(
     "Isolation",
     "Converts documents on ProcessStrategy while some of them crash the worker (Environment.FailFast) or never return: a Polly retry rescues the transient crash, a hard timeout kills the runaway, and every other document converts.",
     [
-        new("--quick", "A short run for CI (a few seconds): fewer documents, a 1 s timeout."),
+        new("--quick", "A short run for CI (a few seconds): fewer documents, a 2 s timeout."),
         new("--documents", "Documents to convert (default 60; 16 with --quick; at least 10).", 10, 10_000),
-        new("--timeout", "Seconds a document may take before its worker is killed (default 3; 1 with --quick).", 1, 600),
+        new("--timeout", "Seconds a document may take before its worker is killed (default 5; 2 with --quick).", 1, 600),
     ],
     out var exitCode);
 if (cli is null)
@@ -27,7 +27,7 @@ if (cli is null)
 
 var quick = cli.Has("--quick");
 var count = cli.Get("--documents", quick ? 16 : 60);
-var timeout = TimeSpan.FromSeconds(cli.Get("--timeout", quick ? 1 : 3));
+var timeout = TimeSpan.FromSeconds(cli.Get("--timeout", quick ? 2 : 5));
 var scratch = Directory.CreateTempSubdirectory("concurrency-toolkit-isolation-");
 
 // The troublemakers, at fixed places among ordinary documents.

@@ -13,7 +13,7 @@ public sealed class IsolationSampleTests
             "document 5 failed with RemoteWorkException: the work threw System.IO.InvalidDataException",
             "document 7 failed with WorkerCrashedException: ",
             "its stderr ended with \"native converter: a corrupt font table in document 7\"",
-            "document 9 failed with WorkTimeoutException: still running after 1 s",
+            "document 9 failed with WorkTimeoutException: still running after 2 s",
             "13 of 16 documents converted",
             "document 16: ",
             "Every document got the outcome it should");
