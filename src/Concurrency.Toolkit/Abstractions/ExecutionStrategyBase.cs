@@ -16,11 +16,18 @@ namespace Concurrency.Toolkit;
 /// <remarks>Only the toolkit's own strategies derive from this class; use <see cref="IExecutionStrategy"/> in your code.</remarks>
 public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 {
+    /// <summary>Added to <see cref="_activeBatches"/> when disposal closes the strategy, making it negative for good.</summary>
+    private const int Closed = int.MinValue / 2;
+
     private readonly LaneGate _lanes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Batches running, plus <see cref="Closed"/> once disposal has closed the strategy. Starting a batch and
+    /// closing both go through this one field, so no batch can start after disposal found nothing running.
+    /// </summary>
     private int _activeBatches;
     private int _disposeState;
 
@@ -151,10 +158,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         try
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
-            if (Volatile.Read(ref _activeBatches) == 0)
-            {
-                _drained.TrySetResult();
-            }
+            CloseIfIdle();
 
             var drained = await WaitDrainedAsync(DisposeTimeout).ConfigureAwait(false);
             if (!drained)
@@ -169,6 +173,8 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         {
             try
             {
+                // Items that outlived the abort may still be running; nothing new starts while resources go away.
+                Close();
                 await ReleaseResourcesAsync().ConfigureAwait(false);
             }
             finally
@@ -204,7 +210,11 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs a batch with the bookkeeping every lane needs: telemetry, the drain count for disposal, and failing what the lane left without an outcome.</summary>
     internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        var started = BeginBatch(batch.Count, timed: false);
+        if (!TryBeginBatch(batch, timed: false, out var started))
+        {
+            return;
+        }
+
         try
         {
             await ExecuteBatchGuardedAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -223,15 +233,27 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// The first half of <see cref="RunBatchAsync"/>, for a caller that awaits <see cref="ExecuteBatchGuardedAsync"/> in
     /// its own async method: the map engine does, so that a batch costs one async state machine, not two.
     /// </summary>
-    /// <param name="count">The batch's items.</param>
+    /// <param name="batch">The batch about to run.</param>
     /// <param name="timed">Whether the caller needs the start time (the adaptive batch sizer does).</param>
-    /// <returns>The start timestamp to hand to <see cref="EndBatch"/>, or 0 when nobody needs it: reading the clock is a
-    /// measurable share of a tiny asynchronous item's cost on some virtual machines.</returns>
-    internal long BeginBatch(int count, bool timed)
+    /// <param name="started">The start timestamp to hand to <see cref="EndBatch"/>, or 0 when nobody needs it: reading the
+    /// clock is a measurable share of a tiny asynchronous item's cost on some virtual machines.</param>
+    /// <returns><see langword="false"/> when disposal has already closed the strategy: the batch's items are failed with
+    /// <see cref="ObjectDisposedException"/>, and the caller neither runs the batch nor calls <see cref="EndBatch"/>.</returns>
+    internal bool TryBeginBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool timed, out long started)
     {
-        Interlocked.Increment(ref _activeBatches);
-        Telemetry.ItemsStarted(count);
-        return timed || StrategyTelemetry.RecordsDuration ? Stopwatch.GetTimestamp() : 0;
+        if (Interlocked.Increment(ref _activeBatches) < 0)
+        {
+            // Disposal found nothing running and is releasing resources (a dedicated thread pool, an event loop,
+            // workers): this batch, dispatched just before, must not start on them.
+            Interlocked.Decrement(ref _activeBatches);
+            batch.FailRemaining(new ObjectDisposedException(ToString(), "The strategy was disposed before this item could start."));
+            started = 0;
+            return false;
+        }
+
+        Telemetry.ItemsStarted(batch.Count);
+        started = timed || StrategyTelemetry.RecordsDuration ? Stopwatch.GetTimestamp() : 0;
+        return true;
     }
 
     /// <summary>Runs the strategy's lane code; a synchronous throw comes back as a faulted task, like an asynchronous one.</summary>
@@ -277,7 +299,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
         if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
         {
-            _drained.TrySetResult();
+            CloseIfIdle();
         }
     }
 
@@ -465,6 +487,31 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             ThrowIfDisposed();
             return read(new MapRun<TIn, TOut>(this, inputs.Fresh(), work, settings, cancellationToken, enumeratorToken, _stopping.Token, _abort.Token));
         });
+    }
+
+    /// <summary>Closes the strategy if no batch runs; the last batch to finish after disposal began calls it again.</summary>
+    private void CloseIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _activeBatches, Closed, 0) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Closes the strategy whether or not batches still run (after the abort gave up waiting for them).</summary>
+    private void Close()
+    {
+        var current = Volatile.Read(ref _activeBatches);
+        while (current >= 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _activeBatches, current + Closed, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     private async Task<bool> WaitDrainedAsync(TimeSpan timeout)

@@ -318,10 +318,13 @@ internal sealed class MapRun<TIn, TOut>
 
     private async Task RunAndPublishAsync(WorkBatch<TIn, TOut> batch)
     {
-        var started = _strategy.BeginBatch(batch.Count, _sizer.IsAdaptive);
+        var begun = _strategy.TryBeginBatch(batch, _sizer.IsAdaptive, out var started);
         try
         {
-            await _strategy.ExecuteBatchGuardedAsync(batch, _itemCts.Token).ConfigureAwait(false);
+            if (begun)
+            {
+                await _strategy.ExecuteBatchGuardedAsync(batch, _itemCts.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -329,7 +332,11 @@ internal sealed class MapRun<TIn, TOut>
         }
         finally
         {
-            _strategy.EndBatch(batch, started);
+            if (begun)
+            {
+                _strategy.EndBatch(batch, started);
+            }
+
             _strategy.ReleaseLane();
             _callLanes?.Release();
         }

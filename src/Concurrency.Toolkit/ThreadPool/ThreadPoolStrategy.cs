@@ -48,12 +48,19 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     /// <summary>Gets how many dedicated threads the strategy has started so far (0 on the shared pool).</summary>
     public int DedicatedThreadCount => _dedicated?.ThreadCount ?? 0;
 
+    /// <summary>
+    /// Reads further ahead than the base default: a batch of tiny items is at most a quarter of the look-ahead per two
+    /// lanes, and more batches in flight keep one descheduled thread (a busy machine) from stalling the whole map.
+    /// </summary>
+    private protected override int DefaultLookAhead(int degree) => Math.Max(4096, degree * 4);
+
     private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        var lane = new LaneWorkItem<TIn, TOut>(this, batch, cancellationToken);
+        // The caller's execution context (Activity.Current, logging scopes, AsyncLocals) flows to the lane once per batch.
+        var lane = new LaneWorkItem<TIn, TOut>(this, batch, ExecutionContext.Capture(), cancellationToken);
         if (_dedicated is not null)
         {
-            _dedicated.Queue(lane.Run);
+            _dedicated.Queue(lane.Execute);
         }
         else
         {
@@ -77,15 +84,24 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     }
 
     /// <summary>One batch on one thread: synchronous items in a tight loop, asynchronous ones awaited in order.</summary>
-    private sealed class LaneWorkItem<TIn, TOut>(ThreadPoolStrategy owner, WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken) : IThreadPoolWorkItem
+    private sealed class LaneWorkItem<TIn, TOut>(ThreadPoolStrategy owner, WorkBatch<TIn, TOut> batch, ExecutionContext? context, CancellationToken cancellationToken) : IThreadPoolWorkItem
     {
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Completion => _completion.Task;
 
-        public void Execute() => Run();
+        public void Execute()
+        {
+            if (context is null)
+            {
+                Run();
+                return;
+            }
 
-        public void Run()
+            ExecutionContext.Run(context, static state => ((LaneWorkItem<TIn, TOut>)state!).Run(), this);
+        }
+
+        private void Run()
         {
             if (batch.Work.IsAsync)
             {

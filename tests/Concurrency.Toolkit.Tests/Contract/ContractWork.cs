@@ -26,9 +26,9 @@ public static class ContractWork
 {
     public static string FailureFor(int value) => $"item {value} failed on purpose";
 
-    public static int Double(int x) => x * 2;
+    public static int Twice(int x) => x * 2;
 
-    public static async ValueTask<int> DoubleAsync(int x, CancellationToken cancellationToken)
+    public static async ValueTask<int> TwiceAsync(int x, CancellationToken cancellationToken)
     {
         // Uneven item durations, so that completion order differs from input order.
         if (x % 7 == 0)

@@ -16,7 +16,18 @@ namespace Concurrency.Toolkit.Tests.Contract;
 /// observed on the host side: input pulls are counted in the input enumerator, running times come back as
 /// <see cref="Stopwatch.GetTimestamp"/> pairs, delays and failures travel in the input.
 /// Tests that need in-process gates live in <see cref="InProcessStrategyContractTests"/>.
+/// A strategy whose work may fail in another process wraps the failure: override <see cref="AssertWorkFailure"/>.
 /// </remarks>
+/// <example>
+/// <code>
+/// public sealed class ProcessStrategyContractTests : ExecutionStrategyContractTests
+/// {
+///     protected override string DegreeOptionName => nameof(ProcessStrategyOptions.WorkerCount);
+///     protected override ExecutionStrategyOptions CreateOptions(int maxDegree) => new ProcessStrategyOptions { WorkerCount = maxDegree };
+///     protected override IExecutionStrategy CreateStrategy(ExecutionStrategyOptions options) => new ProcessStrategy((ProcessStrategyOptions)options);
+/// }
+/// </code>
+/// </example>
 public abstract class ExecutionStrategyContractTests
 {
     /// <summary>Generous upper bound for anything the contract calls prompt (about a second) on a loaded machine.</summary>
@@ -37,6 +48,7 @@ public abstract class ExecutionStrategyContractTests
     /// <summary>Builds the strategy from options made by <see cref="CreateOptions"/>.</summary>
     protected abstract IExecutionStrategy CreateStrategy(ExecutionStrategyOptions options);
 
+    /// <summary>Builds the strategy with the shared options the tests vary; everything else keeps its default.</summary>
     protected IExecutionStrategy CreateStrategy(int maxDegree, ResiliencePipeline? resilience = null, TimeSpan? disposeTimeout = null, int? maxLookAhead = null)
     {
         var options = CreateOptions(maxDegree);
@@ -65,7 +77,7 @@ public abstract class ExecutionStrategyContractTests
     {
         await using var strategy = CreateStrategy(4);
 
-        var results = await ToListAsync(strategy.MapAsync(Enumerable.Range(0, 10_000), ContractWork.Double));
+        var results = await ToListAsync(strategy.MapAsync(Enumerable.Range(0, 10_000), ContractWork.Twice));
 
         Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * 2), results);
     }
@@ -76,7 +88,7 @@ public abstract class ExecutionStrategyContractTests
         await using var strategy = CreateStrategy(4);
         var source = new CountingSource<int>(static i => i, count: 10_000);
 
-        var results = await ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.Double));
+        var results = await ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.Twice));
 
         Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * 2), results);
         await AssertClosedAsync(source.Closed);
@@ -87,7 +99,7 @@ public abstract class ExecutionStrategyContractTests
     {
         await using var strategy = CreateStrategy(8);
 
-        var results = await ToListAsync(strategy.MapAsync(Enumerable.Range(0, 10_000), ContractWork.DoubleAsync));
+        var results = await ToListAsync(strategy.MapAsync(Enumerable.Range(0, 10_000), ContractWork.TwiceAsync));
 
         Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * 2), results);
     }
@@ -98,7 +110,7 @@ public abstract class ExecutionStrategyContractTests
         await using var strategy = CreateStrategy(8);
         var source = new CountingSource<int>(static i => i, count: 10_000);
 
-        var results = await ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.DoubleAsync));
+        var results = await ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.TwiceAsync));
 
         Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * 2), results);
     }
@@ -108,8 +120,8 @@ public abstract class ExecutionStrategyContractTests
     {
         await using var strategy = CreateStrategy(2);
 
-        Assert.Empty(await ToListAsync(strategy.MapAsync(Array.Empty<int>(), ContractWork.Double)));
-        Assert.Empty(await ToListAsync(strategy.MapUnorderedAsync(new CountingSource<int>(static i => i, count: 0).EnumerateAsync(), ContractWork.DoubleAsync)));
+        Assert.Empty(await ToListAsync(strategy.MapAsync(Array.Empty<int>(), ContractWork.Twice)));
+        Assert.Empty(await ToListAsync(strategy.MapUnorderedAsync(new CountingSource<int>(static i => i, count: 0).EnumerateAsync(), ContractWork.TwiceAsync)));
     }
 
     [Fact]
@@ -117,7 +129,7 @@ public abstract class ExecutionStrategyContractTests
     {
         await using var strategy = CreateStrategy(2);
         var source = new CountingSource<int>(static i => i, count: 50);
-        var map = strategy.MapAsync(source.EnumerateAsync(), ContractWork.Double);
+        var map = strategy.MapAsync(source.EnumerateAsync(), ContractWork.Twice);
 
         var first = await ToListAsync(map);
         var second = await ToListAsync(map);
@@ -211,7 +223,7 @@ public abstract class ExecutionStrategyContractTests
         var source = new CountingSource<int>(static i => i);
         var results = new List<int>();
 
-        await foreach (var result in strategy.MapAsync(source.EnumerateAsync(), ContractWork.Double, new MapOptions { MaxLookAhead = lookAhead }))
+        await foreach (var result in strategy.MapAsync(source.EnumerateAsync(), ContractWork.Twice, new MapOptions { MaxLookAhead = lookAhead }))
         {
             results.Add(result);
             Assert.InRange(source.Pulled, results.Count, results.Count + lookAhead);
@@ -298,7 +310,7 @@ public abstract class ExecutionStrategyContractTests
         var seen = 0;
         var started = Stopwatch.GetTimestamp();
 
-        await foreach (var result in strategy.MapAsync(source.EnumerateThenHangAsync(), ContractWork.Double))
+        await foreach (var result in strategy.MapAsync(source.EnumerateThenHangAsync(), ContractWork.Twice))
         {
             if (++seen == 3)
             {
@@ -323,8 +335,8 @@ public abstract class ExecutionStrategyContractTests
         var started = Stopwatch.GetTimestamp();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => unordered
-            ? ToListAsync(strategy.MapUnorderedAsync(source.EnumerateThenHangAsync(), ContractWork.DoubleAsync, cancellationToken: cts.Token))
-            : ToListAsync(strategy.MapAsync(source.EnumerateThenHangAsync(), ContractWork.DoubleAsync, cancellationToken: cts.Token)));
+            ? ToListAsync(strategy.MapUnorderedAsync(source.EnumerateThenHangAsync(), ContractWork.TwiceAsync, cancellationToken: cts.Token))
+            : ToListAsync(strategy.MapAsync(source.EnumerateThenHangAsync(), ContractWork.TwiceAsync, cancellationToken: cts.Token)));
 
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
     }
@@ -572,6 +584,17 @@ public abstract class ExecutionStrategyContractTests
         Assert.InRange(MaxOverlap(timings), 1, 2);
     }
 
+    [Fact]
+    public async Task MapAsync_MapOptionsAskForMoreThanTheStrategy_NeverExceedsTheStrategysDegree()
+    {
+        await using var strategy = CreateStrategy(2);
+        var jobs = Enumerable.Range(0, 30).Select(static i => new Job(i, DelayMs: 10));
+
+        var timings = await ToListAsync(strategy.MapAsync(jobs, ContractWork.TimeAsync, new MapOptions { MaxDegreeOfParallelism = 16 }));
+
+        Assert.InRange(MaxOverlap(timings), 1, 2);
+    }
+
     // ---------------------------------------------------------------- disposal
 
     [Fact]
@@ -582,23 +605,23 @@ public abstract class ExecutionStrategyContractTests
         int[] inputs = [1, 2, 3];
         var asyncInputs = new CountingSource<int>(static i => i, count: 3).EnumerateAsync();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Double, 1));
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.DoubleAsync, 1));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.Double)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.DoubleAsync)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.Double)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.DoubleAsync)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.Double)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.DoubleAsync)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.Double)));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.DoubleAsync)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Twice, 1));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.TwiceAsync, 1));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.Twice)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.TwiceAsync)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.Twice)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.TwiceAsync)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.Twice)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.TwiceAsync)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.Twice)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.TwiceAsync)));
     }
 
     [Fact]
     public async Task MapAsync_CreatedBeforeDisposeAndEnumeratedAfter_ThrowsObjectDisposedException()
     {
         var strategy = CreateStrategy(2);
-        var map = strategy.MapAsync(Enumerable.Range(0, 10), ContractWork.Double);
+        var map = strategy.MapAsync(Enumerable.Range(0, 10), ContractWork.Twice);
         await strategy.DisposeAsync();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => ToListAsync(map));
@@ -608,12 +631,12 @@ public abstract class ExecutionStrategyContractTests
     public async Task DisposeAsync_CalledRepeatedlyAndConcurrently_IsIdempotent()
     {
         var strategy = CreateStrategy(2);
-        Assert.Equal(42, await strategy.RunAsync(ContractWork.Double, 21));
+        Assert.Equal(42, await strategy.RunAsync(ContractWork.Twice, 21));
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => strategy.DisposeAsync().AsTask()));
         await strategy.DisposeAsync();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Double, 1));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Twice, 1));
     }
 
     [Fact]
@@ -723,7 +746,7 @@ public abstract class ExecutionStrategyContractTests
         await using var strategy = CreateStrategy(options);
 
         Assert.Equal("contract-under-test", strategy.Name);
-        Assert.Equal(2, await strategy.RunAsync(ContractWork.Double, 1));
+        Assert.Equal(2, await strategy.RunAsync(ContractWork.Twice, 1));
     }
 
     [Fact]
@@ -739,8 +762,8 @@ public abstract class ExecutionStrategyContractTests
 
         async Task AssertRejected(MapOptions options, string option)
         {
-            var ordered = await Assert.ThrowsAnyAsync<ArgumentException>(() => ToListAsync(strategy.MapAsync(Enumerable.Range(0, 3), ContractWork.Double, options)));
-            var unordered = await Assert.ThrowsAnyAsync<ArgumentException>(() => ToListAsync(strategy.MapUnorderedAsync(Enumerable.Range(0, 3), ContractWork.DoubleAsync, options)));
+            var ordered = await Assert.ThrowsAnyAsync<ArgumentException>(() => ToListAsync(strategy.MapAsync(Enumerable.Range(0, 3), ContractWork.Twice, options)));
+            var unordered = await Assert.ThrowsAnyAsync<ArgumentException>(() => ToListAsync(strategy.MapUnorderedAsync(Enumerable.Range(0, 3), ContractWork.TwiceAsync, options)));
             Assert.Equal(option, ordered.ParamName);
             Assert.Equal(option, unordered.ParamName);
             Assert.Contains(option, ordered.Message, StringComparison.Ordinal);
@@ -871,14 +894,14 @@ public abstract class ExecutionStrategyContractTests
         IEnumerable<int> inputs = null!;
         IAsyncEnumerable<int> asyncInputs = null!;
 
-        await AssertInputs(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.Double)));
-        await AssertInputs(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.DoubleAsync)));
-        await AssertInputs(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.Double)));
-        await AssertInputs(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.DoubleAsync)));
-        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.Double)));
-        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.DoubleAsync)));
-        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.Double)));
-        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.DoubleAsync)));
+        await AssertInputs(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.Twice)));
+        await AssertInputs(() => ToListAsync(strategy.MapAsync(inputs, ContractWork.TwiceAsync)));
+        await AssertInputs(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.Twice)));
+        await AssertInputs(() => ToListAsync(strategy.MapAsync(asyncInputs, ContractWork.TwiceAsync)));
+        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.Twice)));
+        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(inputs, ContractWork.TwiceAsync)));
+        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.Twice)));
+        await AssertInputs(() => ToListAsync(strategy.MapUnorderedAsync(asyncInputs, ContractWork.TwiceAsync)));
 
         static async Task AssertInputs(Func<Task> call) => Assert.Equal("inputs", (await Assert.ThrowsAsync<ArgumentNullException>(call)).ParamName);
     }
@@ -950,8 +973,8 @@ public abstract class ExecutionStrategyContractTests
         var source = new CountingSource<int>(static i => i, throwAfter: 0);
 
         var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => asyncInput
-            ? ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.Double))
-            : ToListAsync(strategy.MapUnorderedAsync(source.Enumerate(), ContractWork.DoubleAsync)));
+            ? ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.Twice))
+            : ToListAsync(strategy.MapUnorderedAsync(source.Enumerate(), ContractWork.TwiceAsync)));
 
         Assert.Equal(CountingSource<int>.InputFailure, thrown.Message);
         Assert.Equal(0, source.Pulled);
@@ -965,8 +988,8 @@ public abstract class ExecutionStrategyContractTests
     {
         await using var strategy = CreateStrategy(2);
 
-        Assert.Equal(42, await strategy.RunAsync(ContractWork.Double, 21));
-        Assert.Equal(42, await strategy.RunAsync(ContractWork.DoubleAsync, 21));
+        Assert.Equal(42, await strategy.RunAsync(ContractWork.Twice, 21));
+        Assert.Equal(42, await strategy.RunAsync(ContractWork.TwiceAsync, 21));
         Assert.Equal(5, await strategy.RunAsync(ContractWork.RunAsync, new Job(5, DelayMs: 20)));
     }
 

@@ -29,7 +29,7 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
         Assert.False(finishedEarly, "disposal did not wait for the running item");
         Assert.Equal(7, await run.WaitAsync(Prompt));
         await disposing.WaitAsync(Prompt);
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Double, 1));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await strategy.RunAsync(ContractWork.Twice, 1));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
             return x;
         }, 1).AsTask();
         await started.Task.WaitAsync(Prompt);
-        var waiting = strategy.RunAsync(ContractWork.Double, 2).AsTask();
+        var waiting = strategy.RunAsync(ContractWork.Twice, 2).AsTask();
 
         var disposing = strategy.DisposeAsync().AsTask();
         var thrown = await Record.ExceptionAsync(() => waiting.WaitAsync(Prompt));
@@ -72,6 +72,28 @@ public abstract class InProcessStrategyContractTests : ExecutionStrategyContract
         Assert.IsType<ObjectDisposedException>(thrown);
         Assert.Equal(1, await running.WaitAsync(Prompt));
         await disposing.WaitAsync(Prompt);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledWhileWaitingForALane_ThrowsOperationCanceledForTheCallersToken()
+    {
+        await using var strategy = CreateStrategy(1);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = strategy.RunAsync(async (int x, CancellationToken ct) =>
+        {
+            started.SetResult();
+            await release.Task;
+            return x;
+        }, 1).AsTask();
+        await started.Task.WaitAsync(Prompt);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        var thrown = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => strategy.RunAsync(ContractWork.Twice, 2, cts.Token).AsTask().WaitAsync(Prompt));
+        release.SetResult();
+
+        Assert.Equal(cts.Token, thrown.CancellationToken);
+        Assert.Equal(1, await running.WaitAsync(Prompt));
     }
 
     [Fact]

@@ -120,6 +120,37 @@ public sealed class ThreadPoolStrategyTests
     }
 
     [Fact]
+    public async Task DisposeAsync_WhileAMapDispatches_NeverStartsAnItemOnReleasedThreads()
+    {
+        // A batch dispatched just as disposal found nothing running used to start after the dedicated threads were
+        // released, and failed with the thread queue's InvalidOperationException. The window is narrow, so the
+        // race is run many times; an item that did not start may only be reported as disposed.
+        for (var round = 0; round < 300; round++)
+        {
+            var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { MaxDegreeOfParallelism = 4, DedicatedThreads = true });
+            var seen = 0;
+            var thrown = await Record.ExceptionAsync(async () =>
+            {
+                await foreach (var outcome in strategy.MapUnorderedAsync(Enumerable.Range(0, 100_000), static x => x, new MapOptions { MaxBatchSize = 1 }))
+                {
+                    if (!outcome.IsSuccess)
+                    {
+                        Assert.IsType<ObjectDisposedException>(outcome.Exception);
+                    }
+
+                    if (++seen == 3)
+                    {
+                        _ = strategy.DisposeAsync().AsTask();
+                    }
+                }
+            });
+
+            Assert.True(thrown is null or ObjectDisposedException, $"round {round}: {thrown}");
+            await strategy.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public void Dispose_Synchronous_DisposesTheStrategy()
     {
         var strategy = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { DedicatedThreads = true });
