@@ -102,7 +102,7 @@ static bool AsExpected(WorkOutcome<Document, string> outcome) => outcome.Input.B
 
 static string Describe(Exception exception) => exception switch
 {
-    WorkerCrashedException crash => $"worker {crash.WorkerId} (pid {crash.ProcessId}) died, exit code {crash.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}{(crash.Signal is { } signal ? $", signal {signal}" : "")}; its stderr ended with \"{LastLine(crash.StandardErrorTail)}\"",
+    WorkerCrashedException crash => $"worker {crash.WorkerId} (pid {crash.ProcessId}) died, exit code {crash.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}{(crash.Signal is { } signal ? $", signal {signal}" : "")}; its stderr ended with \"{ConverterLine(crash.StandardErrorTail)}\"",
     WorkTimeoutException timedOut => $"still running after {timedOut.Timeout.TotalSeconds:0} s, so worker {timedOut.WorkerId} (pid {timedOut.ProcessId}) was killed",
     RemoteWorkException remote => $"the work threw {remote.RemoteType}: {remote.RemoteMessage} (the worker lives on)",
     _ => FirstLine(exception.Message),
@@ -110,4 +110,5 @@ static string Describe(Exception exception) => exception switch
 
 static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
-static string LastLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith("native converter", StringComparison.Ordinal)) ?? FirstLine(text);
+// FailFast writes its own report after the converter's last words; the converter's line is the one to show.
+static string ConverterLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith("native converter", StringComparison.Ordinal)) ?? FirstLine(text);
