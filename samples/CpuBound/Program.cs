@@ -13,7 +13,7 @@ var cli = SampleCommandLine.Parse(
     "Counts primes block by block on a plain loop, ThreadPoolStrategy and ProcessStrategy, then again under a process-wide lock, with progress and a times table.",
     [
         new("--quick", "A short run for CI (a few seconds): fewer blocks."),
-        new("--blocks", $"Blocks of {Primes.BlockSize:N0} numbers to count (default 200; 30 with --quick).", 1, 20_000),
+        new("--blocks", $"Blocks of {Primes.BlockSize:N0} numbers to count (default 100; 30 with --quick).", 1, 20_000),
     ],
     out var exitCode);
 if (cli is null)
@@ -21,7 +21,7 @@ if (cli is null)
     return exitCode;
 }
 
-var blocks = cli.Get("--blocks", cli.Has("--quick") ? 30 : 200);
+var blocks = cli.Get("--blocks", cli.Has("--quick") ? 30 : 100);
 var cores = Environment.ProcessorCount;
 Console.WriteLine($"Counting the primes below {(long)blocks * Primes.BlockSize:N0} in {blocks} blocks, on {cores} cores.");
 Console.WriteLine();
