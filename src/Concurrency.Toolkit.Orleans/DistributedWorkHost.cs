@@ -18,6 +18,8 @@ internal sealed class DistributedWorkHost
     private readonly DistributedWorkerOptions _options;
     private readonly WorkSerializer _serializer;
     private readonly ConcurrentDictionary<string, Resolution> _resolved = new();
+    private long _itemsRun;
+    private long _batchesRun;
 
     public DistributedWorkHost(IOptions<DistributedWorkerOptions> options)
     {
@@ -25,6 +27,12 @@ internal sealed class DistributedWorkHost
         _options = options.Value;
         _serializer = _options.Serializer ?? new JsonWorkSerializer();
     }
+
+    /// <summary>Gets how many items this silo has run (allowed batches only), for diagnostics and tests.</summary>
+    public long ItemsRun => Interlocked.Read(ref _itemsRun);
+
+    /// <summary>Gets how many grain calls (batches) this silo has run, for diagnostics and tests.</summary>
+    public long BatchesRun => Interlocked.Read(ref _batchesRun);
 
     public async Task<byte[]> RunAsync(byte[] request, CancellationToken cancellationToken)
     {
@@ -51,6 +59,8 @@ internal sealed class DistributedWorkHost
         var output = new ArrayBufferWriter<byte>(Math.Max(256, count * 8));
         output.WriteByte(DistributedWire.Ran);
         output.WriteInt32(count);
+        Interlocked.Add(ref _itemsRun, count);
+        Interlocked.Increment(ref _batchesRun);
         await runner.RunAsync(request, offsets, lengths, _serializer, output, cancellationToken).ConfigureAwait(false);
         return output.WrittenSpan.ToArray();
     }

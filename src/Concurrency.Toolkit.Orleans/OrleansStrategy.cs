@@ -35,7 +35,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     private readonly IGrainFactory _grains;
     private readonly OrleansStrategyOptions _options;
     private readonly WorkSerializer _serializer;
-    private long _nextKey = -1;
+    private long _nextKey;
 
     /// <summary>Initializes a strategy with default options.</summary>
     /// <param name="grainFactory">The cluster to run on, normally the host's <c>IClusterClient</c> (or a silo's own grain factory).</param>
@@ -56,6 +56,9 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         _grains = grainFactory;
         _options = options;
         _serializer = options.Serializer ?? new JsonWorkSerializer();
+
+        // Strategies start at different keys, so that short-lived ones do not all send their first calls the same way.
+        _nextKey = Random.Shared.NextInt64(options.GrainKeyCount);
     }
 
     /// <summary>Gets the per-call deadline.</summary>
