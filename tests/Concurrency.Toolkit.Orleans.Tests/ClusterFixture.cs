@@ -13,7 +13,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static InProcessTestCluster Build(short silos = 2)
     {
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo(static (_, silo) => silo.AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(ContractWork)).Allow(typeof(ClusterWork))));
+        builder.ConfigureSilo(static (_, silo) => silo.AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(ContractWork)).Allow(typeof(ClusterWork)).Allow(typeof(CancellationProbe))));
         return builder.Build();
     }
 

@@ -15,6 +15,33 @@ public static class ClusterWork
     }
 }
 
+/// <summary>
+/// Async work that waits until its call is cancelled and reports that it saw the cancellation. The silos of the
+/// in-process cluster share this process, so the test can watch the static gates.
+/// </summary>
+public static class CancellationProbe
+{
+    public static readonly TaskCompletionSource Started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static readonly TaskCompletionSource SawCancellation = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static async ValueTask<int> WaitForCancellationAsync(int x, CancellationToken cancellationToken)
+    {
+        Started.TrySetResult();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            SawCancellation.TrySetResult();
+            throw;
+        }
+
+        return x;
+    }
+}
+
 /// <summary>Work that no silo allows: not registered and not marked.</summary>
 public static class ForbiddenWork
 {

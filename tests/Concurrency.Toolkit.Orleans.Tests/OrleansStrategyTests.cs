@@ -1,5 +1,7 @@
 using Concurrency.Toolkit.Tests.Contract;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Concurrency.Toolkit.Orleans.Tests;
 
@@ -109,6 +111,48 @@ public sealed class OrleansStrategyTests(ClusterFixture fixture)
         var thrown = await Assert.ThrowsAsync<ClusterCallException>(async () => await strategy.RunAsync(ContractWork.RunAsync, new Job(1, DelayMs: 60_000)));
 
         Assert.True(thrown.TimedOut);
+        Assert.Contains(nameof(OrleansStrategyOptions.CallTimeout), thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancelled_CancellationReachesTheWorkOnTheSilo()
+    {
+        await using var strategy = new OrleansStrategy(fixture.Client);
+        using var cts = new CancellationTokenSource();
+
+        var call = strategy.RunAsync(CancellationProbe.WaitForCancellationAsync, 1, cts.Token).AsTask();
+        await CancellationProbe.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await CancellationProbe.SawCancellation.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task AddOrleans_OnTheHostsClusterClient_RegistersTheDistributedStrategy()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(fixture.Client);
+        services.AddConcurrencyToolkit(static t => t.AddOrleans(static o => o.CallTimeout = TimeSpan.FromSeconds(20)));
+        await using var provider = services.BuildServiceProvider();
+
+        var strategy = provider.GetRequiredKeyedService<IExecutionStrategy>(ExecutionStrategyKind.Distributed);
+
+        var orleans = Assert.IsType<OrleansStrategy>(strategy);
+        Assert.Equal(TimeSpan.FromSeconds(20), orleans.CallTimeout);
+        Assert.Equal(25, await strategy.RunAsync(ClusterWork.Square, 5));
+    }
+
+    [Fact]
+    public async Task AddOrleans_InvalidOptions_HostFailsToStartNamingTheOption()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton(fixture.Client);
+        builder.Services.AddConcurrencyToolkit(static t => t.AddOrleans(static o => o.CallTimeout = TimeSpan.Zero));
+        using var host = builder.Build();
+
+        var thrown = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
         Assert.Contains(nameof(OrleansStrategyOptions.CallTimeout), thrown.Message, StringComparison.Ordinal);
     }
 
