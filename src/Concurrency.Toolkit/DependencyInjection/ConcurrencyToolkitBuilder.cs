@@ -43,6 +43,28 @@ public sealed class ConcurrencyToolkitBuilder
     /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
     public ConcurrencyToolkitBuilder ConfigureCoroutine(Action<CoroutineStrategyOptions> configure) => Configure(configure);
 
+    /// <summary>Configures the workload classifier (<see cref="IWorkloadClassifier"/>): thresholds, sample count, time budget.</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder ConfigureClassifier(Action<WorkloadClassifierOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Configures the adaptive strategy registered as <see cref="ExecutionStrategyKind.Auto"/>.</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder ConfigureAdaptive(Action<AdaptiveStrategyOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
     /// <summary>
     /// Registers the strategy for <paramref name="kind"/>, replacing any earlier registration of that kind (a
     /// built-in one included). Use it for a strategy of your own, or a kind that a separate package provides.
@@ -87,6 +109,14 @@ public sealed class ConcurrencyToolkitBuilder
     {
         AddStrategyOptions<TOptions>();
         Services.TryAddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
+        _registry.Add(kind);
+        return this;
+    }
+
+    /// <summary>Registers a built-in strategy that has no options of its own unless its kind is already registered.</summary>
+    internal ConcurrencyToolkitBuilder TryAddStrategy(ExecutionStrategyKind kind, Func<IServiceProvider, IExecutionStrategy> factory)
+    {
+        Services.TryAddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp));
         _registry.Add(kind);
         return this;
     }

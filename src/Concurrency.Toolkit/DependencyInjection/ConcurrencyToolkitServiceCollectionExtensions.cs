@@ -1,6 +1,7 @@
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -43,5 +44,27 @@ public static class ConcurrencyToolkitServiceCollectionExtensions
         builder.TryAddStrategy<ThreadPoolStrategyOptions>(ExecutionStrategyKind.ThreadPool, static (_, options) => new ThreadPoolStrategy(options));
         builder.TryAddStrategy<CoroutineStrategyOptions>(ExecutionStrategyKind.Coroutine, static (_, options) => new CoroutineStrategy(options));
         builder.Services.TryAddSingleton<IExecutionStrategyProvider, ExecutionStrategyProvider>();
+        AddClassifier(builder);
+    }
+
+    /// <summary>The classifier, and the adaptive strategy (kind <see cref="ExecutionStrategyKind.Auto"/>) that uses it to choose among the other strategies.</summary>
+    private static void AddClassifier(ConcurrencyToolkitBuilder builder)
+    {
+        var services = builder.Services;
+        if (services.Any(static d => d.ServiceType == typeof(IValidateOptions<WorkloadClassifierOptions>) && d.ImplementationType == typeof(ClassifierOptionsValidator)))
+        {
+            // Registered by an earlier call: ValidateOnStart would add its hooks a second time.
+            return;
+        }
+
+        services.AddSingleton<IValidateOptions<WorkloadClassifierOptions>, ClassifierOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AdaptiveStrategyOptions>, ClassifierOptionsValidator>();
+        services.AddOptions<WorkloadClassifierOptions>().ValidateOnStart();
+        services.AddOptions<AdaptiveStrategyOptions>().ValidateOnStart();
+        services.TryAddSingleton<IWorkloadClassifier>(static sp => new WorkloadClassifier(sp.GetRequiredService<IOptions<WorkloadClassifierOptions>>().Value));
+        builder.TryAddStrategy(ExecutionStrategyKind.Auto, static sp => new AdaptiveStrategy(
+            sp.GetRequiredService<IExecutionStrategyProvider>(),
+            sp.GetRequiredService<IWorkloadClassifier>(),
+            sp.GetRequiredService<IOptions<AdaptiveStrategyOptions>>().Value));
     }
 }

@@ -28,7 +28,7 @@ internal sealed class StrategyOptionsValidator<TOptions> : IValidateOptions<TOpt
     /// The options' message already names the option, its value and the allowed range; the runtime's
     /// " (Parameter '...')" and "Actual value was ..." additions would only repeat them.
     /// </summary>
-    private static string MessageOnly(ArgumentException ex)
+    internal static string MessageOnly(ArgumentException ex)
     {
         var message = ex.Message;
         if (!string.IsNullOrEmpty(ex.ParamName))
