@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
+using Concurrency.Toolkit.Samples.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -48,6 +49,7 @@ using var metrics = Sdk.CreateMeterProviderBuilder()
 // The strategies' names become the concurrency_toolkit.strategy.name tag on every metric point and span.
 await using var hashing = new ThreadPoolStrategy(new ThreadPoolStrategyOptions { Name = "hashing" });
 await using var lookups = new CoroutineStrategy(new CoroutineStrategyOptions { Name = "lookups", MaxConcurrency = 50 });
+await using var checksums = new ProcessStrategy(new ProcessStrategyOptions { Name = "checksums", WorkerCount = 2 });
 
 using (var batch = appSource.StartActivity("nightly batch"))
 {
@@ -80,6 +82,17 @@ using (var batch = appSource.StartActivity("nightly batch"))
             Console.WriteLine($"   RunAsync({key}) failed as expected: {e.Message}");
         }
     }
+
+    // The process strategy adds the worker instruments: spawned, crashed, recycled, killed, live.
+    const int Files = 40;
+    Console.WriteLine($"4. Checksum {Files} files on ProcessStrategy \"checksums\" (2 worker processes); file {Checksums.Poisoned} crashes its worker.");
+    var crashed = 0;
+    await foreach (var outcome in checksums.MapUnorderedAsync(Enumerable.Range(0, Files), Checksums.Of, new MapOptions { Progress = new ConsoleProgress("checksums", Files) }))
+    {
+        crashed += outcome.Exception is WorkerCrashedException ? 1 : 0;
+    }
+
+    Console.WriteLine($"   {crashed} item failed with WorkerCrashedException: counted in concurrency_toolkit.workers.crashed; workers.spawned and workers.live show the pool.");
 }
 
 Console.WriteLine();

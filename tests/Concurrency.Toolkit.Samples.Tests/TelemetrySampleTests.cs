@@ -19,6 +19,10 @@ public sealed class TelemetrySampleTests
             "Metric Name: concurrency_toolkit.items.completed",
             "Metric Name: concurrency_toolkit.item.duration",
             "concurrency_toolkit.strategy.kind: ThreadPool concurrency_toolkit.strategy.name: hashing",
-            "error.type: System.Collections.Generic.KeyNotFoundException");
+            "error.type: System.Collections.Generic.KeyNotFoundException",
+            "1 item failed with WorkerCrashedException",
+            "Metric Name: concurrency_toolkit.workers.spawned",
+            "Metric Name: concurrency_toolkit.workers.crashed",
+            "concurrency_toolkit.strategy.kind: Process concurrency_toolkit.strategy.name: checksums error.type: Concurrency.Toolkit.WorkerCrashedException");
     }
 }

@@ -17,4 +17,10 @@ public enum ExecutionStrategyKind
     /// the model the classifier recommends.
     /// </summary>
     Auto = 3,
+
+    /// <summary>
+    /// Grains of a Microsoft Orleans cluster, for work that outgrows one machine; provided by the separate
+    /// Concurrency.Toolkit.Orleans package, so that this package does not depend on Orleans.
+    /// </summary>
+    Distributed = 4,
 }

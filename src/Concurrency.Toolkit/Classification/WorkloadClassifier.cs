@@ -57,6 +57,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
             MaxConcurrency = options.MaxConcurrency,
             MinProcessItemDuration = options.MinProcessItemDuration,
             AsyncConcurrencyHeadroom = options.AsyncConcurrencyHeadroom,
+            BusyMachineThreshold = options.BusyMachineThreshold,
         };
         _profiler = new WorkloadProfiler(Options);
     }
@@ -168,7 +169,16 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         }
 
         var scaling = Figures.Speedup(speedup, threads);
-        if (speedup / threads >= Options.ScalingEfficiencyThreshold)
+        var efficiency = speedup / threads;
+        var busy = profile.ScalingCoreWaitShare is { } wait && wait >= Options.BusyMachineThreshold;
+        if (busy && profile.ScalingWorkShare is { } work)
+        {
+            // On a busy machine the speed-up measures the machine; the share of their time the threads did the work does not.
+            efficiency = work;
+            scaling = $"{threads} threads did the work {Figures.Percent(work)} of the time they had a core or waited on each other; judged by that, not by the {speedup.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}× speed-up, as the machine was busy";
+        }
+
+        if (efficiency >= Options.ScalingEfficiencyThreshold)
         {
             return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what} and scales on threads ({scaling}): ThreadPool with {Threads(cores)}", profile);
         }
@@ -182,6 +192,13 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         if (profile.AllocatedBytesPerItem is >= 64 * 1024 and var bytes)
         {
             causes += $"; GC pressure: {Figures.Bytes(bytes)} allocated per item";
+        }
+
+        // No speed-up with no visible cause, measured while the probe's threads queued for a core: the machine, not the
+        // work, may be what held them back. A lock or GC pressure seen in the probe is a cause the machine cannot explain.
+        if (causes.Length == 0 && busy && profile.ScalingWorkShare is null)
+        {
+            return new(ExecutionStrategyKind.ThreadPool, WorkloadKind.CpuBound, cores, false, $"{what}, scaling inconclusive ({scaling}, but the threads waited {Figures.Percent(profile.ScalingCoreWaitShare!.Value)} of the probe for a core: the machine is busy): ThreadPool with {Threads(cores)}", profile);
         }
 
         if (profile.MedianItemDuration is { } median && median < Options.MinProcessItemDuration)

@@ -28,6 +28,15 @@ public sealed class WorkloadClassifierOptions
     /// <value>The default value is 0.5 ms.</value>
     public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.5);
 
+    /// <summary>
+    /// Gets or sets the share of the scaling probe spent waiting for a core (<see cref="WorkloadProfile.ScalingCoreWaitShare"/>)
+    /// at or above which the machine counts as busy: the speed-up then says more about other processes than about the
+    /// work, so scaling is judged by <see cref="WorkloadProfile.ScalingWorkShare"/> instead (where that was not
+    /// measured and no lock or GC pressure explains the missing speed-up, threads, the cheapest choice, are recommended).
+    /// </summary>
+    /// <value>The default value is 0.25.</value>
+    public double BusyMachineThreshold { get; set; } = 0.25;
+
     /// <summary>Gets or sets how many sample inputs profiling measures at most (the rest of the samples are ignored).</summary>
     /// <value>The default value is 16.</value>
     public int SampleCount { get; set; } = 16;
@@ -74,6 +83,7 @@ public sealed class WorkloadClassifierOptions
             throw new ArgumentException($"{nameof(WorkloadClassifierOptions)}.{nameof(IoBoundThreshold)} ({IoBoundThreshold}) must be below {nameof(CpuBoundThreshold)} ({CpuBoundThreshold}); CPU shares between the two count as mixed.", nameof(IoBoundThreshold));
         }
 
+        Share(BusyMachineThreshold, nameof(BusyMachineThreshold));
         if (!(ScalingEfficiencyThreshold > 0 && ScalingEfficiencyThreshold <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(ScalingEfficiencyThreshold), ScalingEfficiencyThreshold, $"{nameof(WorkloadClassifierOptions)}.{nameof(ScalingEfficiencyThreshold)} must be above 0 and at most 1 (speed-up divided by threads).");

@@ -66,6 +66,24 @@ public sealed record WorkloadProfile
     /// <value>The default value is <see langword="null"/>: not measured (I/O-bound work, one core, or no time left in the budget).</value>
     public double? ScalingSpeedup { get; init; }
 
+    /// <summary>
+    /// Gets the share of the scaling probe's multi-thread pass that its threads spent runnable but waiting for a core
+    /// (Linux only). A large share means the machine had no idle core to give, so the speed-up says more about the
+    /// machine than about the work.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: not measured.</value>
+    public double? ScalingCoreWaitShare { get; init; }
+
+    /// <summary>
+    /// Gets the share of the scaling probe's multi-thread pass, time spent waiting for a core left out, that its threads
+    /// spent on the work itself (its CPU time as measured one item at a time); the rest they were blocked on, or
+    /// spinning for, each other (a lock, a GC suspension). Load from other processes cannot lower it, so on a busy
+    /// machine it tells scaling from not scaling where the speed-up cannot: N threads that do useful work a share w
+    /// of the time run about N × w times as fast as one.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: not measured.</value>
+    public double? ScalingWorkShare { get; init; }
+
     /// <summary>Gets how many threads the scaling probe used.</summary>
     /// <value>The default value is <see langword="null"/>: no scaling probe ran.</value>
     public int? ScalingThreads { get; init; }

@@ -150,21 +150,30 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
         // Alternate the passes and keep the best of each: a burst of load from elsewhere on the machine then spoils
         // one pass, not the ratio.
-        double one = double.MaxValue, many = double.MaxValue;
+        double one = double.MaxValue, many = double.MaxValue, coreWait = 0, available = 0;
         long contentions = 0;
         for (var round = 0; round < ProbeRounds; round++)
         {
-            one = Math.Min(one, await RunOnThreadsAsync(1, Body).ConfigureAwait(false));
+            one = Math.Min(one, (await RunOnThreadsAsync(1, Body).ConfigureAwait(false)).Seconds);
             var before = Monitor.LockContentionCount;
-            many = Math.Min(many, await RunOnThreadsAsync(threads, Body).ConfigureAwait(false));
+            var pass = await RunOnThreadsAsync(threads, Body).ConfigureAwait(false);
             contentions += Monitor.LockContentionCount - before;
+            if (pass.Seconds < many)
+            {
+                (many, coreWait, available) = (pass.Seconds, pass.CoreWait, pass.Available);
+            }
         }
+
+        // The work's own CPU, as measured one item at a time, over the time the threads had a core or were blocked.
+        var ownCpu = profile.CpuTimePerItem is null ? (double?)null : threads * repeats * measured.Take(probeItems.Count).Sum(m => m.CpuSeconds);
 
         var speedup = threads * one / Math.Max(many, 1e-9);
         return profile with
         {
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
+            ScalingCoreWaitShare = coreWait,
+            ScalingWorkShare = WorkShare(ownCpu, available),
             LockContentionsPerItem = contentions / (double)(ProbeRounds * threads * repeats * probeItems.Count),
             ProfilingTime = clock.Elapsed,
         };
@@ -219,7 +228,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         var invoke = Blocking(work, cancellationToken);
         var next = ran - 1;
         var contentions = Monitor.LockContentionCount;
-        var seconds = await RunOnThreadsAsync(threads, _ =>
+        var (seconds, coreWait, available) = await RunOnThreadsAsync(threads, _ =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < items.Count)
@@ -242,6 +251,8 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         {
             ScalingSpeedup = speedup,
             ScalingThreads = threads,
+            ScalingCoreWaitShare = coreWait,
+            ScalingWorkShare = WorkShare(profile.CpuTimePerItem is not null ? rest * Median(figures.Select(f => f.CpuSeconds)) : null, available),
             LockContentionsPerItem = contentions / (double)rest,
             ProfilingTime = clock.Elapsed,
         };
@@ -291,6 +302,9 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         };
     }
 
+    private static double? WorkShare(double? ownCpu, double available)
+        => ownCpu is { } cpu && available > 0 ? Math.Clamp(cpu / available, 0, 1) : null;
+
     private bool ShouldProbe(WorkloadProfile profile)
         => options.MeasureScaling && options.ProcessorCount > 1 && profile.CpuShare is { } cpu && cpu > options.IoBoundThreshold;
 
@@ -318,10 +332,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     /// (a thread woken when a lock is released waits for a core while its holder makes progress, and that wait is
     /// the lock's doing). Bursts of load are handled by alternating rounds and keeping the best.
     /// </summary>
-    private static async Task<double> RunOnThreadsAsync(int threads, Action<int> body)
+    private static async Task<ProbePass> RunOnThreadsAsync(int threads, Action<int> body)
     {
         using var gate = new ManualResetEventSlim(false);
         var seconds = new double[threads];
+        var waited = new double[threads];
         var tasks = new Task[threads];
         for (var t = 0; t < threads; t++)
         {
@@ -330,9 +345,11 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
                 () =>
                 {
                     gate.Wait();
+                    var delay0 = ThreadClock.RunQueueDelayNanoseconds();
                     var start = Stopwatch.GetTimestamp();
                     body(thread);
                     seconds[thread] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    waited[thread] = (ThreadClock.RunQueueDelayNanoseconds() - delay0) / 1e9;
                 },
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
@@ -341,8 +358,12 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
         gate.Set();
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        return seconds.Max();
+        var total = Math.Max(seconds.Sum(), 1e-9);
+        return new ProbePass(seconds.Max(), waited.Sum() / total, total - waited.Sum());
     }
+
+    /// <summary>One pass of the probe: the slowest thread's seconds, the share its threads waited for a core, and their seconds not spent waiting for one.</summary>
+    private readonly record struct ProbePass(double Seconds, double CoreWait, double Available);
 
     private static async Task<ItemMeasurement> MeasureAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {

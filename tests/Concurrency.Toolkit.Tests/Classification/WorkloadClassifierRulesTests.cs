@@ -64,6 +64,62 @@ public class WorkloadClassifierRulesTests
         }
     }
 
+    [Theory]
+    [InlineData(0.24, ExecutionStrategyKind.Process)]
+    [InlineData(0.25, ExecutionStrategyKind.ThreadPool)]
+    public void Recommend_NoScalingOnABusyMachine_InconclusiveSoThreads(double coreWait, ExecutionStrategyKind expected)
+    {
+        var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0) with { ScalingCoreWaitShare = coreWait });
+
+        Assert.Equal(expected, r.Strategy);
+        if (expected == ExecutionStrategyKind.ThreadPool)
+        {
+            Assert.Equal("CPU-bound (CPU 95% of wall time), scaling inconclusive (1.00× on 2 threads, but the threads waited 25% of the probe for a core: the machine is busy): ThreadPool with 2 threads", r.Reason);
+        }
+    }
+
+    [Fact]
+    public void Recommend_NoScalingOnABusyMachineWithLockContention_ProcessBecauseTheLockExplainsIt()
+    {
+        var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0, contentions: 0.5) with { ScalingCoreWaitShare = 0.6 });
+
+        Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
+        Assert.Contains("a lock: 0.5 contentions per item", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recommend_BusyMachineThreadsMostlyWorking_ScalesDespiteNoSpeedup()
+    {
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.0) with { ScalingCoreWaitShare = 0.6, ScalingWorkShare = 0.98 });
+
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, r.Strategy);
+        Assert.Equal("CPU-bound (CPU 97% of wall time) and scales on threads (2 threads did the work 98% of the time they had a core or waited on each other; judged by that, not by the 1.00× speed-up, as the machine was busy): ThreadPool with 2 threads", r.Reason);
+    }
+
+    [Fact]
+    public void Recommend_BusyMachineThreadsOftenWaitingOnEachOther_DoesNotScaleDespiteASpeedup()
+    {
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.5, contentions: 0.6) with { ScalingCoreWaitShare = 0.4, ScalingWorkShare = 0.52 });
+
+        Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
+        Assert.Contains("did the work 52% of the time", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recommend_IdleMachine_SpeedupDecidesNotWorkShare()
+    {
+        var r = TwoCores.Recommend(Measured(0.97, speedup: 1.9) with { ScalingCoreWaitShare = 0.01, ScalingWorkShare = 0.1 });
+
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, r.Strategy);
+        Assert.Contains("1.90× on 2 threads", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recommend_ScalesOnABusyMachine_StillThreads()
+    {
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, TwoCores.Recommend(Measured(0.95, speedup: 1.9) with { ScalingCoreWaitShare = 0.9 }).Strategy);
+    }
+
     [Fact]
     public void Recommend_CpuBoundScalingNotMeasured_ThreadPoolAssumingItScales()
     {
@@ -346,6 +402,7 @@ public class WorkloadClassifierRulesTests
     [InlineData(nameof(WorkloadClassifierOptions.MaxConcurrency))]
     [InlineData(nameof(WorkloadClassifierOptions.MinProcessItemDuration))]
     [InlineData(nameof(WorkloadClassifierOptions.AsyncConcurrencyHeadroom))]
+    [InlineData(nameof(WorkloadClassifierOptions.BusyMachineThreshold))]
     public void Constructor_OptionOutOfRange_ArgumentExceptionNamingIt(string option)
     {
         var options = new WorkloadClassifierOptions();
@@ -360,7 +417,8 @@ public class WorkloadClassifierRulesTests
             case nameof(WorkloadClassifierOptions.MaxThreads): options.MaxThreads = 0; break;
             case nameof(WorkloadClassifierOptions.MaxConcurrency): options.MaxConcurrency = -1; break;
             case nameof(WorkloadClassifierOptions.MinProcessItemDuration): options.MinProcessItemDuration = TimeSpan.FromMilliseconds(-1); break;
-            default: options.AsyncConcurrencyHeadroom = 0.5; break;
+            case nameof(WorkloadClassifierOptions.AsyncConcurrencyHeadroom): options.AsyncConcurrencyHeadroom = 0.5; break;
+            default: options.BusyMachineThreshold = 2; break;
         }
 
         var ex = Assert.ThrowsAny<ArgumentException>(() => new WorkloadClassifier(options));

@@ -1,0 +1,28 @@
+using System.Buffers;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Orleans;
+
+/// <summary>
+/// The bytes of one grain call. Request: the shipped method, then the serialized inputs. Reply: a verdict on the
+/// method (ran, not allowed, cannot load) and, when it ran, one outcome per item: a result, a remote error, or
+/// "not run" for the items a cancelled batch never reached.
+/// </summary>
+internal static class DistributedWire
+{
+    public const byte Ran = 0;
+    public const byte NotAllowed = 1;
+    public const byte CannotLoad = 2;
+
+    public const byte ItemResult = 0;
+    public const byte ItemError = 1;
+    public const byte ItemNotRun = 2;
+
+    public static byte[] Refusal(byte verdict, string message)
+    {
+        var writer = new ArrayBufferWriter<byte>(256);
+        writer.WriteByte(verdict);
+        writer.WriteString(message);
+        return writer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using Concurrency.Toolkit.Shipping;
+using Microsoft.Extensions.Options;
+
+namespace Concurrency.Toolkit.Orleans;
+
+/// <summary>
+/// The silo side of a grain call: checks the shipped method against the allow-list before it creates anything
+/// from it, then runs the batch's items in order and writes one outcome per item. One per silo; the decision
+/// and the typed runner are cached per method.
+/// </summary>
+internal sealed class DistributedWorkHost
+{
+    private const BindingFlags AllDeclared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
+
+    private readonly DistributedWorkerOptions _options;
+    private readonly WorkSerializer _serializer;
+    private readonly ConcurrentDictionary<string, Resolution> _resolved = new();
+    private long _itemsRun;
+    private long _batchesRun;
+
+    public DistributedWorkHost(IOptions<DistributedWorkerOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _serializer = _options.Serializer ?? new JsonWorkSerializer();
+    }
+
+    /// <summary>Gets how many items this silo has run (allowed batches only), for diagnostics and tests.</summary>
+    public long ItemsRun => Interlocked.Read(ref _itemsRun);
+
+    /// <summary>Gets how many grain calls (batches) this silo has run, for diagnostics and tests.</summary>
+    public long BatchesRun => Interlocked.Read(ref _batchesRun);
+
+    public async Task<byte[]> RunAsync(byte[] request, CancellationToken cancellationToken)
+    {
+        ShippedMethod method;
+        int count;
+        int[] offsets;
+        int[] lengths;
+        try
+        {
+            (method, offsets, lengths) = Parse(request);
+            count = offsets.Length;
+        }
+        catch (InvalidDataException ex)
+        {
+            return DistributedWire.Refusal(DistributedWire.CannotLoad, $"The silo could not read the request: {ex.Message}");
+        }
+
+        var resolution = _resolved.GetOrAdd(method.Key, static (_, state) => state.self.Resolve(state.method), (self: this, method));
+        if (resolution.Runner is not { } runner)
+        {
+            return DistributedWire.Refusal(resolution.Verdict, resolution.Message!);
+        }
+
+        var output = new ArrayBufferWriter<byte>(Math.Max(256, count * 8));
+        output.WriteByte(DistributedWire.Ran);
+        output.WriteInt32(count);
+        Interlocked.Add(ref _itemsRun, count);
+        Interlocked.Increment(ref _batchesRun);
+        await runner.RunAsync(request, offsets, lengths, _serializer, output, cancellationToken).ConfigureAwait(false);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static (ShippedMethod Method, int[] Offsets, int[] Lengths) Parse(byte[] request)
+    {
+        var reader = new PayloadReader(request);
+        var method = ShippedMethod.Read(ref reader);
+        var count = reader.ReadInt32();
+        if (count < 0 || count > request.Length / 4)
+        {
+            throw new InvalidDataException($"Malformed batch: {count} items in {request.Length} bytes.");
+        }
+
+        var offsets = new int[count];
+        var lengths = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var item = reader.ReadBytes();
+            lengths[i] = item.Length;
+            offsets[i] = request.Length - reader.Remaining - item.Length;
+        }
+
+        return (method, offsets, lengths);
+    }
+
+    private Resolution Resolve(ShippedMethod method)
+    {
+        var refused = new Resolution(DistributedWire.NotAllowed, null,
+            $"Work '{method.DisplayName}' is not allowed on silo '{Environment.MachineName}': a silo runs only the static methods and non-capturing lambdas of types registered with " +
+            $"AddConcurrencyToolkitWorkers(o => o.Allow(typeof(...)))" + (_options.AllowMarkedWork ? " or marked [DistributedWork]" : string.Empty) +
+            ". Register the declaring type on every silo, or mark the method. Nothing ran.");
+
+        // Types are looked up only in assemblies the silo has already loaded, so that a caller cannot make the
+        // silo load an assembly by naming it.
+        var type = FindLoadedType(method.TypeName);
+        if (type is null)
+        {
+            return new Resolution(DistributedWire.CannotLoad, null, $"Work '{method.DisplayName}' cannot run on silo '{Environment.MachineName}': type '{method.TypeName}' is not loaded there. Deploy the assembly that declares the work with the silo and allow its type there (registering the type loads its assembly). Nothing ran.");
+        }
+
+        var allowed = _options.IsAllowedType(type);
+        if (!allowed)
+        {
+            var declared = type.GetMethods(AllDeclared).FirstOrDefault(m => m.MetadataToken == method.MethodToken);
+            allowed = declared is not null && _options.IsMarked(declared);
+        }
+
+        if (!allowed)
+        {
+            return refused;
+        }
+
+        try
+        {
+            return new Resolution(DistributedWire.Ran, ItemRunner.Create(method), null);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return new Resolution(DistributedWire.CannotLoad, null, $"Work '{method.DisplayName}' cannot run on silo '{Environment.MachineName}': {ex.Message}");
+        }
+    }
+
+    private static Type? FindLoadedType(string assemblyQualifiedName)
+    {
+        var comma = TopLevelComma(assemblyQualifiedName);
+        if (comma < 0)
+        {
+            return null;
+        }
+
+        var typeName = assemblyQualifiedName[..comma].Trim();
+        var assemblyName = new AssemblyName(assemblyQualifiedName[(comma + 1)..].Trim());
+        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            if (string.Equals(assembly.GetName().Name, assemblyName.Name, StringComparison.Ordinal))
+            {
+                return assembly.GetType(typeName, throwOnError: false);
+            }
+        }
+
+        return null;
+    }
+
+    private static int TopLevelComma(string name)
+    {
+        var depth = 0;
+        for (var i = 0; i < name.Length; i++)
+        {
+            switch (name[i])
+            {
+                case '[':
+                    depth++;
+                    break;
+                case ']':
+                    depth--;
+                    break;
+                case ',' when depth == 0:
+                    return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private sealed record Resolution(byte Verdict, ItemRunner? Runner, string? Message);
+}

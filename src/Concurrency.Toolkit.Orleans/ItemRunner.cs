@@ -1,0 +1,149 @@
+using System.Buffers;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Orleans;
+
+/// <summary>
+/// The silo's typed loop over a batch, built once per allowed method so that the per-item path has no
+/// reflection: deserialize the input, call the work, write the result or the error.
+/// </summary>
+internal abstract class ItemRunner
+{
+    public static ItemRunner Create(ShippedMethod method)
+    {
+        var work = method.CreateDelegate();
+        var type = work.GetType();
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>))
+        {
+            return (ItemRunner)Activator.CreateInstance(typeof(SyncRunner<,>).MakeGenericType(type.GetGenericArguments()), work)!;
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,,>))
+        {
+            var args = type.GetGenericArguments();
+            if (args[1] == typeof(CancellationToken) && args[2].IsGenericType && args[2].GetGenericTypeDefinition() == typeof(ValueTask<>))
+            {
+                return (ItemRunner)Activator.CreateInstance(typeof(AsyncRunner<,>).MakeGenericType(args[0], args[2].GetGenericArguments()[0]), work)!;
+            }
+        }
+
+        throw new InvalidOperationException($"work '{method.DisplayName}' has delegate type '{type}', which a silo cannot run.");
+    }
+
+    /// <summary>Runs the items in order; items a cancelled batch did not reach are written as not run.</summary>
+    public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, ArrayBufferWriter<byte> output, CancellationToken cancellationToken);
+
+    private protected static void WriteError(ArrayBufferWriter<byte> output, RemoteError error)
+    {
+        output.WriteByte(DistributedWire.ItemError);
+        error.Write(output);
+    }
+
+    private protected static void WriteNotRun(ArrayBufferWriter<byte> output, int from, int count)
+    {
+        for (var i = from; i < count; i++)
+        {
+            output.WriteByte(DistributedWire.ItemNotRun);
+        }
+    }
+
+    private protected static RemoteError InputError<TIn>(Exception ex)
+        => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]);
+
+    private protected static void WriteResult<TOut>(ArrayBufferWriter<byte> output, TOut result, WorkSerializer serializer)
+    {
+        var scratch = new ArrayBufferWriter<byte>(64);
+        try
+        {
+            serializer.Serialize(scratch, result);
+        }
+        catch (Exception ex)
+        {
+            WriteError(output, new RemoteError(typeof(WorkSerializationException).FullName!, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]));
+            return;
+        }
+
+        output.WriteByte(DistributedWire.ItemResult);
+        output.WriteBytes(scratch.WrittenSpan);
+    }
+
+    private sealed class SyncRunner<TIn, TOut>(Func<TIn, TOut> work) : ItemRunner
+    {
+        public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    WriteNotRun(output, i, offsets.Length);
+                    break;
+                }
+
+                TIn input;
+                try
+                {
+                    input = serializer.Deserialize<TIn>(request.AsSpan(offsets[i], lengths[i]));
+                }
+                catch (Exception ex)
+                {
+                    WriteError(output, InputError<TIn>(ex));
+                    continue;
+                }
+
+                TOut result;
+                try
+                {
+                    result = work(input);
+                }
+                catch (Exception ex)
+                {
+                    WriteError(output, RemoteError.From(ex));
+                    continue;
+                }
+
+                WriteResult(output, result, serializer);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class AsyncRunner<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : ItemRunner
+    {
+        public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    WriteNotRun(output, i, offsets.Length);
+                    break;
+                }
+
+                TIn input;
+                try
+                {
+                    input = serializer.Deserialize<TIn>(request.AsSpan(offsets[i], lengths[i]));
+                }
+                catch (Exception ex)
+                {
+                    WriteError(output, InputError<TIn>(ex));
+                    continue;
+                }
+
+                TOut result;
+                try
+                {
+                    result = await work(input, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    WriteError(output, RemoteError.From(ex));
+                    continue;
+                }
+
+                WriteResult(output, result, serializer);
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+namespace Concurrency.Toolkit;
+
+/// <summary>Options of <see cref="OrleansStrategy"/>, the caller's side; the silos' side is <see cref="DistributedWorkerOptions"/>.</summary>
+public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
+{
+    /// <summary>
+    /// Gets or sets how many grain calls (batches) may be in flight at once, the strategy's degree of parallelism.
+    /// Default 32: enough to keep a few multi-core silos busy; raise it for larger clusters.
+    /// </summary>
+    public int MaxConcurrentCalls { get; set; } = 32;
+
+    /// <summary>
+    /// Gets or sets the deadline of one grain call (one batch). A call that outlasts it fails its unfinished items with
+    /// <see cref="ClusterCallException"/> and is cancelled on the silo. It is what makes a lost silo fail fast instead of
+    /// after Orleans' 30 s response timeout, so keep it a little above the longest batch (batches aim at about 10 ms of
+    /// work, async work goes one item per call). Default 10 s.
+    /// </summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets the serializer for inputs and results; the silos must use the same one
+    /// (<see cref="DistributedWorkerOptions.Serializer"/>). Default: <see cref="JsonWorkSerializer"/>.
+    /// </summary>
+    public WorkSerializer? Serializer { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many distinct worker grain keys calls rotate over. Calls with different keys go through
+    /// different gateways and so to different silos; more keys than silos spreads work evenly. Default 64.
+    /// </summary>
+    public int GrainKeyCount { get; set; } = 64;
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        base.Validate();
+        if (MaxConcurrentCalls < 1)
+        {
+            throw new ArgumentException($"{nameof(MaxConcurrentCalls)} must be at least 1; it was {MaxConcurrentCalls}.", nameof(MaxConcurrentCalls));
+        }
+
+        if (CallTimeout <= TimeSpan.Zero || CallTimeout == Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException($"{nameof(CallTimeout)} must be positive and finite; it was {CallTimeout}. It is the per-call deadline that makes a lost silo fail fast.", nameof(CallTimeout));
+        }
+
+        if (GrainKeyCount < 1)
+        {
+            throw new ArgumentException($"{nameof(GrainKeyCount)} must be at least 1; it was {GrainKeyCount}.", nameof(GrainKeyCount));
+        }
+    }
+}
