@@ -65,6 +65,12 @@ public sealed class ConcurrencyToolkitBuilder
         return this;
     }
 
+    /// <summary>Configures the options of the <see cref="ExecutionStrategyKind.Process"/> strategy. Each call adds a configuration; all of them apply, in order.</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder ConfigureProcess(Action<ProcessStrategyOptions> configure) => Configure(configure);
+
     /// <summary>
     /// Registers the strategy for <paramref name="kind"/>, replacing any earlier registration of that kind (a
     /// built-in one included). Use it for a strategy of your own, or a kind that a separate package provides.

@@ -43,6 +43,7 @@ public static class ConcurrencyToolkitServiceCollectionExtensions
         builder.Services.AddOptions();
         builder.TryAddStrategy<ThreadPoolStrategyOptions>(ExecutionStrategyKind.ThreadPool, static (_, options) => new ThreadPoolStrategy(options));
         builder.TryAddStrategy<CoroutineStrategyOptions>(ExecutionStrategyKind.Coroutine, static (_, options) => new CoroutineStrategy(options));
+        builder.TryAddStrategy<ProcessStrategyOptions>(ExecutionStrategyKind.Process, static (_, options) => new ProcessStrategy(options));
         builder.Services.TryAddSingleton<IExecutionStrategyProvider, ExecutionStrategyProvider>();
         AddClassifier(builder);
     }

@@ -67,6 +67,9 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <summary>Gets the operating-system process ids of the workers alive now, for diagnostics.</summary>
     public IReadOnlyList<int> WorkerProcessIds => _pool.ProcessIds;
 
+    /// <summary>Gets the path of the socket workers connect to.</summary>
+    internal string ChannelPath => _pool.SocketPath;
+
     /// <inheritdoc/>
     private protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
 

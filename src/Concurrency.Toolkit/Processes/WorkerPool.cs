@@ -74,6 +74,9 @@ internal sealed class WorkerPool : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets the path of the socket workers connect to (for tests of the channel's protection).</summary>
+    internal string SocketPath => _socketPath;
+
     /// <summary>Gets the process ids of the workers alive now.</summary>
     public IReadOnlyList<int> ProcessIds
     {

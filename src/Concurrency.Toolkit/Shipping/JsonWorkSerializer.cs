@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -15,6 +17,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     private static Utf8JsonWriter? t_writer;
 
     private readonly JsonSerializerOptions _options;
+    private readonly bool _plainIntegers;
 
     /// <summary>Initializes a serializer with <see cref="JsonSerializerOptions.Default"/>.</summary>
     public JsonWorkSerializer()
@@ -27,6 +30,10 @@ public sealed class JsonWorkSerializer : WorkSerializer
     public JsonWorkSerializer(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+
+        // With the default options an int or a long is plain JSON digits, which the UTF-8 formatter writes
+        // and parses without the serializer's per-call set-up: tiny items are dominated by that set-up.
+        _plainIntegers = ReferenceEquals(options, JsonSerializerOptions.Default);
         if (options.TypeInfoResolver is null)
         {
             options = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
@@ -43,6 +50,16 @@ public sealed class JsonWorkSerializer : WorkSerializer
     public override void Serialize<T>(IBufferWriter<byte> writer, T value)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        if (_plainIntegers && (typeof(T) == typeof(int) || typeof(T) == typeof(long)))
+        {
+            var span = writer.GetSpan(20);
+            var written = typeof(T) == typeof(int)
+                ? Utf8Formatter.TryFormat(Unsafe.As<T, int>(ref value), span, out var n) ? n : 0
+                : Utf8Formatter.TryFormat(Unsafe.As<T, long>(ref value), span, out n) ? n : 0;
+            writer.Advance(written);
+            return;
+        }
+
         var json = t_writer;
         if (json is null)
         {
@@ -66,7 +83,22 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
     /// <inheritdoc/>
     public override T Deserialize<T>(ReadOnlySpan<byte> data)
-        => JsonSerializer.Deserialize(data, TypeInfo<T>())!;
+    {
+        if (_plainIntegers)
+        {
+            if (typeof(T) == typeof(int) && Utf8Parser.TryParse(data, out int i, out var used) && used == data.Length)
+            {
+                return Unsafe.As<int, T>(ref i);
+            }
+
+            if (typeof(T) == typeof(long) && Utf8Parser.TryParse(data, out long l, out used) && used == data.Length)
+            {
+                return Unsafe.As<long, T>(ref l);
+            }
+        }
+
+        return JsonSerializer.Deserialize(data, TypeInfo<T>())!;
+    }
 
     /// <summary>Skips the options' type-info dictionary on the per-item path: one cached entry per type, valid while the options are the same.</summary>
     private JsonTypeInfo<T> TypeInfo<T>()

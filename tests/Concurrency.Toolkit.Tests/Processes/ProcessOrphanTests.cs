@@ -61,6 +61,27 @@ public class ProcessOrphanTests
     }
 
     [Fact]
+    public async Task WorkerExecutablePath_AppThatHandsOverToProcessWorker_RunsAsWorker()
+    {
+        // The single-file/AOT opt-in: the app's own executable is the worker, its Main hands over to ProcessWorker.
+        var exe = Path.Combine(HostDirectory, OperatingSystem.IsWindows() ? "Concurrency.Toolkit.ProcessTestHost.exe" : "Concurrency.Toolkit.ProcessTestHost");
+        if (!File.Exists(exe))
+        {
+            var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+            exe = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Concurrency.Toolkit.ProcessTestHost", "bin", config, "net10.0", Path.GetFileName(exe)));
+        }
+
+        Assert.True(File.Exists(exe), $"missing {exe}");
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, WorkerExecutablePath = exe });
+        Assert.Equal(5, await s.RunAsync((Func<int, int>)Math.Abs, -5));
+        var pid = Assert.Single(s.WorkerProcessIds);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Contains("Concurrency.Toolkit.ProcessTestHost", await File.ReadAllTextAsync($"/proc/{pid}/cmdline"));
+        }
+    }
+
+    [Fact]
     public async Task DisposeAsync_LeavesNoWorkerBehind()
     {
         var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 2, PrespawnWorkers = true });
