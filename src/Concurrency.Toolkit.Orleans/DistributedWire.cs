@@ -4,7 +4,8 @@ using Concurrency.Toolkit.Shipping;
 namespace Concurrency.Toolkit.Orleans;
 
 /// <summary>
-/// The bytes of one grain call. Request: the shipped method, then the serialized inputs. Reply: a verdict on the
+/// The bytes of one grain call. Request: the call's deadline (so that the silo stops an abandoned call even if the
+/// cancellation message does not reach it), the shipped method, then the serialized inputs. Reply: a verdict on the
 /// method (ran, not allowed, cannot load) and, when it ran, one outcome per item: a result, a remote error, or
 /// "not run" for the items a cancelled batch never reached.
 /// </summary>

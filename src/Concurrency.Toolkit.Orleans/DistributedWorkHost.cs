@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Reflection;
 using Concurrency.Toolkit.Shipping;
@@ -20,6 +19,7 @@ internal sealed class DistributedWorkHost
     private readonly ConcurrentDictionary<string, Resolution> _resolved = new();
     private long _itemsRun;
     private long _batchesRun;
+    private int _running;
 
     public DistributedWorkHost(IOptions<DistributedWorkerOptions> options)
     {
@@ -34,15 +34,19 @@ internal sealed class DistributedWorkHost
     /// <summary>Gets how many grain calls (batches) this silo has run, for diagnostics and tests.</summary>
     public long BatchesRun => Interlocked.Read(ref _batchesRun);
 
+    /// <summary>Gets how many grain calls are running on this silo now.</summary>
+    public int Running => Volatile.Read(ref _running);
+
     public async Task<byte[]> RunAsync(byte[] request, CancellationToken cancellationToken)
     {
         ShippedMethod method;
+        TimeSpan deadline;
         int count;
         int[] offsets;
         int[] lengths;
         try
         {
-            (method, offsets, lengths) = Parse(request);
+            (deadline, method, offsets, lengths) = Parse(request);
             count = offsets.Length;
         }
         catch (InvalidDataException ex)
@@ -56,18 +60,37 @@ internal sealed class DistributedWorkHost
             return DistributedWire.Refusal(resolution.Verdict, resolution.Message!);
         }
 
-        var output = new ArrayBufferWriter<byte>(Math.Max(256, count * 8));
+        var output = new PayloadBuffer(Math.Max(256, count * 8));
         output.WriteByte(DistributedWire.Ran);
         output.WriteInt32(count);
         Interlocked.Add(ref _itemsRun, count);
         Interlocked.Increment(ref _batchesRun);
-        await runner.RunAsync(request, offsets, lengths, _serializer, output, cancellationToken).ConfigureAwait(false);
-        return output.WrittenSpan.ToArray();
+
+        // The caller gives up at its deadline; stop there too, in case its cancellation does not reach this silo.
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        expiry.CancelAfter(deadline);
+        Interlocked.Increment(ref _running);
+        try
+        {
+            await runner.RunAsync(request, offsets, lengths, _serializer, output, expiry.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+
+        return output.ToArray();
     }
 
-    private static (ShippedMethod Method, int[] Offsets, int[] Lengths) Parse(byte[] request)
+    private static (TimeSpan Deadline, ShippedMethod Method, int[] Offsets, int[] Lengths) Parse(byte[] request)
     {
         var reader = new PayloadReader(request);
+        var ticks = reader.ReadInt64();
+        if (ticks <= 0)
+        {
+            throw new InvalidDataException($"Malformed request: call deadline {ticks} ticks.");
+        }
+
         var method = ShippedMethod.Read(ref reader);
         var count = reader.ReadInt32();
         if (count < 0 || count > request.Length / 4)
@@ -84,7 +107,7 @@ internal sealed class DistributedWorkHost
             offsets[i] = request.Length - reader.Remaining - item.Length;
         }
 
-        return (method, offsets, lengths);
+        return (TimeSpan.FromTicks(ticks), method, offsets, lengths);
     }
 
     private Resolution Resolve(ShippedMethod method)

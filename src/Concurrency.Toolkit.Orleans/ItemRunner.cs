@@ -1,4 +1,3 @@
-using System.Buffers;
 using Concurrency.Toolkit.Shipping;
 
 namespace Concurrency.Toolkit.Orleans;
@@ -31,15 +30,15 @@ internal abstract class ItemRunner
     }
 
     /// <summary>Runs the items in order; items a cancelled batch did not reach are written as not run.</summary>
-    public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, ArrayBufferWriter<byte> output, CancellationToken cancellationToken);
+    public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken);
 
-    private protected static void WriteError(ArrayBufferWriter<byte> output, RemoteError error)
+    private protected static void WriteError(PayloadBuffer output, RemoteError error)
     {
         output.WriteByte(DistributedWire.ItemError);
         error.Write(output);
     }
 
-    private protected static void WriteNotRun(ArrayBufferWriter<byte> output, int from, int count)
+    private protected static void WriteNotRun(PayloadBuffer output, int from, int count)
     {
         for (var i = from; i < count; i++)
         {
@@ -50,26 +49,28 @@ internal abstract class ItemRunner
     private protected static RemoteError InputError<TIn>(Exception ex)
         => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]);
 
-    private protected static void WriteResult<TOut>(ArrayBufferWriter<byte> output, TOut result, WorkSerializer serializer)
+    private protected static void WriteResult<TOut>(PayloadBuffer output, TOut result, WorkSerializer serializer)
     {
-        var scratch = new ArrayBufferWriter<byte>(64);
+        var start = output.Length;
+        output.WriteByte(DistributedWire.ItemResult);
+        var lengthAt = output.BeginLength();
         try
         {
-            serializer.Serialize(scratch, result);
+            serializer.Serialize(output, result);
         }
         catch (Exception ex)
         {
+            output.Truncate(start);
             WriteError(output, new RemoteError(typeof(WorkSerializationException).FullName!, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]));
             return;
         }
 
-        output.WriteByte(DistributedWire.ItemResult);
-        output.WriteBytes(scratch.WrittenSpan);
+        output.EndLength(lengthAt);
     }
 
     private sealed class SyncRunner<TIn, TOut>(Func<TIn, TOut> work) : ItemRunner
     {
-        public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+        public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
             for (var i = 0; i < offsets.Length; i++)
             {
@@ -110,7 +111,7 @@ internal abstract class ItemRunner
 
     private sealed class AsyncRunner<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : ItemRunner
     {
-        public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+        public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
             for (var i = 0; i < offsets.Length; i++)
             {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.ExceptionServices;
 using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Orleans;
@@ -131,26 +130,27 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     /// <summary>One grain call for the whole batch: every item gets exactly one outcome.</summary>
     private async ValueTask CallAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, CancellationToken cancellationToken)
     {
-        var request = new ArrayBufferWriter<byte>(Math.Max(256, batch.Count * 16));
+        var request = new PayloadBuffer(Math.Max(256, batch.Count * 16));
+        request.WriteInt64(_options.CallTimeout.Ticks);
         method.Write(request);
         var sent = new List<int>(batch.Count);
-        var countAt = request.WrittenCount;
-        request.WriteInt32(0);
-        var scratch = new ArrayBufferWriter<byte>(64);
+        var countAt = request.BeginLength();
         for (var i = 0; i < batch.Count; i++)
         {
-            scratch.ResetWrittenCount();
+            var start = request.Length;
+            var lengthAt = request.BeginLength();
             try
             {
-                _serializer.Serialize(scratch, batch.Inputs[i]);
+                _serializer.Serialize(request, batch.Inputs[i]);
             }
             catch (Exception ex)
             {
+                request.Truncate(start);
                 batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to the cluster: {ex.Message}", typeof(TIn).FullName, ex));
                 continue;
             }
 
-            request.WriteBytes(scratch.WrittenSpan);
+            request.EndLength(lengthAt);
             sent.Add(i);
         }
 
@@ -159,8 +159,8 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
             return;
         }
 
-        var payload = request.WrittenSpan.ToArray();
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(countAt, 4), sent.Count);
+        request.PatchInt32(countAt, sent.Count);
+        var payload = request.ToArray();
 
         var key = Interlocked.Increment(ref _nextKey) % _options.GrainKeyCount;
         var grain = _grains.GetGrain<IDistributedWorkGrain>(key);

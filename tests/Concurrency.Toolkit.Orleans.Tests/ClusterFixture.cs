@@ -27,7 +27,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+public sealed class TwoSiloClusterDefinition : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "Two-silo cluster";
 }

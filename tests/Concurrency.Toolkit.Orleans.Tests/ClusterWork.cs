@@ -45,7 +45,7 @@ public static class CancellationProbe
 /// <summary>Work that no silo allows: not registered and not marked.</summary>
 public static class ForbiddenWork
 {
-    public static int Double(int x) => x * 2;
+    public static int Twice(int x) => x * 2;
 }
 
 /// <summary>Work allowed by its mark alone.</summary>

@@ -3,7 +3,7 @@ using Concurrency.Toolkit.Tests.Contract;
 namespace Concurrency.Toolkit.Orleans.Tests;
 
 /// <summary>The contract every strategy keeps, on a two-silo in-process cluster.</summary>
-[Collection(ClusterCollection.Name)]
+[Collection(TwoSiloClusterDefinition.Name)]
 public sealed class OrleansStrategyContractTests(ClusterFixture fixture) : ExecutionStrategyContractTests
 {
     protected override string DegreeOptionName => nameof(OrleansStrategyOptions.MaxConcurrentCalls);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Concurrency.Toolkit.Orleans.Tests;
 
-[Collection(ClusterCollection.Name)]
+[Collection(TwoSiloClusterDefinition.Name)]
 public sealed class OrleansStrategyTests(ClusterFixture fixture)
 {
     [Fact]
@@ -63,9 +63,9 @@ public sealed class OrleansStrategyTests(ClusterFixture fixture)
     {
         await using var strategy = new OrleansStrategy(fixture.Client);
 
-        var thrown = await Assert.ThrowsAsync<WorkNotAllowedException>(async () => await strategy.RunAsync(ForbiddenWork.Double, 2));
+        var thrown = await Assert.ThrowsAsync<WorkNotAllowedException>(async () => await strategy.RunAsync(ForbiddenWork.Twice, 2));
 
-        Assert.Contains($"{typeof(ForbiddenWork).FullName}.{nameof(ForbiddenWork.Double)}", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains($"{typeof(ForbiddenWork).FullName}.{nameof(ForbiddenWork.Twice)}", thrown.Message, StringComparison.Ordinal);
         Assert.Contains("Allow(typeof", thrown.Message, StringComparison.Ordinal);
     }
 
@@ -117,7 +117,8 @@ public sealed class OrleansStrategyTests(ClusterFixture fixture)
     [Fact]
     public async Task RunAsync_Cancelled_CancellationReachesTheWorkOnTheSilo()
     {
-        await using var strategy = new OrleansStrategy(fixture.Client);
+        // A deadline far beyond the wait below: the silo must stop the work because of the cancellation, not the deadline.
+        await using var strategy = new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { CallTimeout = TimeSpan.FromMinutes(2) });
         using var cts = new CancellationTokenSource();
 
         var call = strategy.RunAsync(CancellationProbe.WaitForCancellationAsync, 1, cts.Token).AsTask();

@@ -8,10 +8,12 @@ namespace Concurrency.Toolkit.Orleans.Grains;
 /// </summary>
 /// <remarks>
 /// It holds no state, so it is reentrant and runs each batch on the silo's thread pool: the activation's turn only
-/// awaits, batches of blocking work run in parallel on the silo's cores, and the cancellation of a call reaches a
-/// busy activation. How many batches run at once is the callers' <see cref="OrleansStrategyOptions.MaxConcurrentCalls"/>.
+/// awaits and batches of blocking work run in parallel on the silo's cores, so one activation per key and silo is
+/// enough. One it must be: Orleans routes a call's cancellation to the grain, and with several local activations
+/// it can reach one that is not running the call (dotnet/orleans#9877). How many batches run at once is the
+/// callers' <see cref="OrleansStrategyOptions.MaxConcurrentCalls"/>.
 /// </remarks>
-[StatelessWorker]
+[StatelessWorker(1)]
 [Reentrant]
 internal sealed class DistributedWorkGrain(DistributedWorkHost host) : Grain, IDistributedWorkGrain
 {
