@@ -6,6 +6,7 @@ using System.Net;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
 using Concurrency.Toolkit.Samples.CpuBound;
+using Concurrency.Toolkit.Samples.ScaleOut;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ var cli = SampleCommandLine.Parse(
     [
         new("--quick", "A short run for CI (a few seconds): fewer blocks."),
         new("--blocks", $"Blocks of {Primes.BlockSize:N0} numbers to count (default 400; 40 with --quick).", 1, 20_000),
+        new("--tiny", "Also time this many tiny items (x => x * x), batched and one per grain call (default 0: skip).", 0, 100_000_000),
         new("--port", "First of the ports the silos use (default 21111; silo i uses port+i and gateway port+100+i).", 1024, 60_000),
     ],
     out var exitCode);
@@ -32,6 +34,7 @@ if (cli is null)
 
 var blocks = cli.Get("--blocks", cli.Has("--quick") ? 40 : 400);
 var port = cli.Get("--port", 21111);
+var tiny = cli.Get("--tiny", 0);
 var silos = new List<Process>();
 try
 {
@@ -59,6 +62,16 @@ try
     }
 
     Console.WriteLine($"{primes:N0} primes below {(long)blocks * Primes.BlockSize:N0}, counted on the cluster in {watch.Elapsed.TotalSeconds:0.0} s.");
+    if (tiny > 0)
+    {
+        // Throughput of tiny items: batched automatically, then one item per grain call. The first round warms up.
+        for (var round = 1; round <= 2; round++)
+        {
+            await TimeTinyAsync(cluster, $"round {round}: {tiny:N0} tiny items, batched", tiny, new MapOptions());
+            await TimeTinyAsync(cluster, $"round {round}: {Math.Min(tiny, 20_000):N0} tiny items, one per call", Math.Min(tiny, 20_000), new MapOptions { MaxBatchSize = 1 });
+        }
+    }
+
     await host.StopAsync();
     return 0;
 }
@@ -79,6 +92,18 @@ finally
 
         silo.Dispose();
     }
+}
+
+static async Task TimeTinyAsync(IExecutionStrategy cluster, string label, int count, MapOptions options)
+{
+    var watch = Stopwatch.StartNew();
+    var failed = 0;
+    await foreach (var outcome in cluster.MapUnorderedAsync(Enumerable.Range(0, count), TinyWork.Square, options))
+    {
+        failed += outcome.IsSuccess ? 0 : 1;
+    }
+
+    Console.WriteLine($"  {label,-48} {count / watch.Elapsed.TotalSeconds,12:N0} items/s ({failed} failed)");
 }
 
 static async Task<Process> StartSiloProcessAsync(int index, int port)
@@ -129,7 +154,7 @@ static async Task<int> RunSiloAsync(int index, int port)
     builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(port + index, port + 100 + index, new IPEndPoint(IPAddress.Loopback, port))
-        .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes))));
+        .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes)).Allow(typeof(TinyWork))));
     using var host = builder.Build();
     await host.StartAsync();
     Console.WriteLine($"ready: silo {index} on 127.0.0.1:{port + index}, gateway {port + 100 + index}");
