@@ -3,7 +3,7 @@ namespace Concurrency.Toolkit.Samples.Tests;
 /// <summary>What every sample owes a user at its command line: help, and a clear word on bad input.</summary>
 public sealed class SampleCommandLineTests
 {
-    public static TheoryData<string> Samples => new() { "CpuBound", "Hosted", "IoBound", "Isolation", "Telemetry" };
+    public static TheoryData<string> Samples => new() { "CpuBound", "Hosted", "IoBound", "Isolation", "ScaleOut", "Telemetry" };
 
     [Theory]
     [MemberData(nameof(Samples))]

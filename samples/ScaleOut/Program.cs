@@ -1,0 +1,167 @@
+// Scale out: the same map call, run on a cluster. This program starts two Orleans silos as separate processes on
+// 127.0.0.1 (localhost clustering), each allowing one type of work, then connects a client to them and counts
+// primes block by block with OrleansStrategy, with progress.
+using System.Diagnostics;
+using System.Net;
+using Concurrency.Toolkit;
+using Concurrency.Toolkit.Samples;
+using Concurrency.Toolkit.Samples.CpuBound;
+using Concurrency.Toolkit.Samples.ScaleOut;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+if (args is ["silo", var index, var basePort])
+{
+    return await RunSiloAsync(int.Parse(index), int.Parse(basePort));
+}
+
+var cli = SampleCommandLine.Parse(
+    args,
+    "ScaleOut",
+    "Starts two Orleans silo processes on 127.0.0.1 and counts primes on them with OrleansStrategy, with progress.",
+    [
+        new("--quick", "A short run for CI (a few seconds): fewer blocks."),
+        new("--blocks", $"Blocks of {Primes.BlockSize:N0} numbers to count (default 400; 40 with --quick).", 1, 20_000),
+        new("--tiny", "Also time this many tiny items (x => x * x), batched and one per grain call (default 0: skip).", 0, 100_000_000),
+        new("--port", "First of the ports the silos use (default 21111; silo i uses port+i and gateway port+100+i).", 1024, 60_000),
+    ],
+    out var exitCode);
+if (cli is null)
+{
+    return exitCode;
+}
+
+var blocks = cli.Get("--blocks", cli.Has("--quick") ? 40 : 400);
+var port = cli.Get("--port", 21111);
+var tiny = cli.Get("--tiny", 0);
+var silos = new List<Process>();
+try
+{
+    for (var i = 0; i < 2; i++)
+    {
+        silos.Add(await StartSiloProcessAsync(i, port));
+    }
+
+    Console.WriteLine($"Two silos running (processes {string.Join(", ", silos.Select(static s => s.Id))}).");
+
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.UseOrleansClient(client => client.UseLocalhostClustering([port + 100, port + 101]));
+    builder.Services.AddConcurrencyToolkit(static t => t.AddOrleans(static o => o.CallTimeout = TimeSpan.FromSeconds(30)));
+    using var host = builder.Build();
+    await host.StartAsync();
+
+    var cluster = host.Services.GetRequiredKeyedService<IExecutionStrategy>(ExecutionStrategyKind.Distributed);
+    var watch = Stopwatch.StartNew();
+    long primes = 0;
+    var options = new MapOptions { Progress = new ConsoleProgress("OrleansStrategy, 2 silos", blocks) };
+    await foreach (var count in cluster.MapAsync(Enumerable.Range(0, blocks), Primes.CountInBlock, options))
+    {
+        primes += count;
+    }
+
+    Console.WriteLine($"{primes:N0} primes below {(long)blocks * Primes.BlockSize:N0}, counted on the cluster in {watch.Elapsed.TotalSeconds:0.0} s.");
+    if (tiny > 0)
+    {
+        // Throughput of tiny items: batched automatically, then one item per grain call. The first round warms up.
+        for (var round = 1; round <= 2; round++)
+        {
+            await TimeTinyAsync(cluster, $"round {round}: {tiny:N0} tiny items, batched", tiny, new MapOptions());
+            await TimeTinyAsync(cluster, $"round {round}: {Math.Min(tiny, 20_000):N0} tiny items, one per call", Math.Min(tiny, 20_000), new MapOptions { MaxBatchSize = 1 });
+        }
+    }
+
+    await host.StopAsync();
+    return 0;
+}
+finally
+{
+    foreach (var silo in silos)
+    {
+        // Closing a silo's standard input asks it to stop.
+        silo.StandardInput.Close();
+    }
+
+    foreach (var silo in silos)
+    {
+        if (!silo.WaitForExit(TimeSpan.FromSeconds(20)))
+        {
+            silo.Kill(entireProcessTree: true);
+        }
+
+        silo.Dispose();
+    }
+}
+
+static async Task TimeTinyAsync(IExecutionStrategy cluster, string label, int count, MapOptions options)
+{
+    var watch = Stopwatch.StartNew();
+    var failed = 0;
+    await foreach (var outcome in cluster.MapUnorderedAsync(Enumerable.Range(0, count), TinyWork.Square, options))
+    {
+        failed += outcome.IsSuccess ? 0 : 1;
+    }
+
+    Console.WriteLine($"  {label,-48} {count / watch.Elapsed.TotalSeconds,12:N0} items/s ({failed} failed)");
+}
+
+static async Task<Process> StartSiloProcessAsync(int index, int port)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath!)
+    {
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    };
+    if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+    {
+        start.ArgumentList.Add(typeof(Primes).Assembly.Location);
+    }
+
+    foreach (var arg in new[] { "silo", index.ToString(), port.ToString() })
+    {
+        start.ArgumentList.Add(arg);
+    }
+
+    var process = Process.Start(start)!;
+    var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    process.OutputDataReceived += (_, e) =>
+    {
+        if (e.Data is null)
+        {
+            ready.TrySetException(new InvalidOperationException($"Silo {index} exited before it was ready."));
+            return;
+        }
+
+        Console.WriteLine($"  [silo {index}] {e.Data}");
+        if (e.Data.StartsWith("ready", StringComparison.Ordinal))
+        {
+            ready.TrySetResult();
+        }
+    };
+    process.BeginOutputReadLine();
+    await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    return process;
+}
+
+static async Task<int> RunSiloAsync(int index, int port)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+    // Orleans warns that server GC is off; on a two-process demo that is expected.
+    builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+    builder.UseOrleans(silo => silo
+        .UseLocalhostClustering(port + index, port + 100 + index, new IPEndPoint(IPAddress.Loopback, port))
+        .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes)).Allow(typeof(TinyWork))));
+    using var host = builder.Build();
+    await host.StartAsync();
+    Console.WriteLine($"ready: silo {index} on 127.0.0.1:{port + index}, gateway {port + 100 + index}");
+
+    // Runs until the parent closes standard input.
+    await Task.Run(() => Console.In.ReadToEnd());
+    Console.WriteLine("stopping");
+    await host.StopAsync();
+    return 0;
+}
