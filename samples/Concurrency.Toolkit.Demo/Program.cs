@@ -159,6 +159,7 @@ var report = Report.Markdown(results, cores, quick);
 Console.WriteLine();
 Console.WriteLine(Report.Table(results));
 Console.WriteLine(Report.SpeedUpNote);
+Console.WriteLine(Report.Verdict(results));
 var markdownPath = Path.Combine(outDir, "results.md");
 var svgPath = Path.Combine(outDir, "results.svg");
 await File.WriteAllTextAsync(markdownPath, report);

@@ -36,6 +36,13 @@ internal static class Report
         return text.ToString();
     }
 
+    /// <summary>How often the classifier's choice was the fastest, or close to it: the point of the demo, stated with its figure.</summary>
+    public static string Verdict(IReadOnlyList<WorkloadResult> results)
+    {
+        var close = results.Count(r => r.Runs.Single(run => run.Kind == r.Recommendation.Strategy).Time <= r.Fastest.Time * 1.1);
+        return $"The recommended strategy was the fastest, or within 10% of it, for {close} of {results.Count} workloads.";
+    }
+
     public static string Markdown(IReadOnlyList<WorkloadResult> results, int cores, bool quick)
     {
         var text = new StringBuilder();
@@ -57,6 +64,8 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(SpeedUpNote);
         text.AppendLine();
+        text.AppendLine(Verdict(results));
+        text.AppendLine();
         text.AppendLine("![Times relative to the slowest strategy per workload](results.svg)");
         return text.ToString();
     }
@@ -64,7 +73,7 @@ internal static class Report
     /// <summary>One group of three horizontal bars per workload; a bar's length is its time over the slowest time of its group.</summary>
     public static string Svg(IReadOnlyList<WorkloadResult> results)
     {
-        const int Left = 170, BarMax = 420, BarHeight = 16, Gap = 4, GroupGap = 18, Top = 50, Width = 760;
+        const int Left = 170, BarMax = 420, BarHeight = 16, Gap = 4, GroupGap = 18, Top = 50, Width = 820;
         string[] colours = ["#4e79a7", "#59a14f", "#e15759"];
         var height = Top + (results.Count * ((Kinds.Length * (BarHeight + Gap)) + GroupGap)) + 20;
         var svg = new StringBuilder();
