@@ -35,6 +35,17 @@ var cores = Environment.ProcessorCount;
 const int CoroutineConcurrency = 100;
 var latency = TimeSpan.FromMilliseconds(20);
 
+// The output folder first, so that a bad --out fails before any work.
+try
+{
+    Directory.CreateDirectory(outDir);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"Cannot use '{outDir}' as the output folder ({e.Message}); pass a writable folder with --out <dir>.");
+    return 2;
+}
+
 // Dependency injection: keyed singleton strategies and the classifier, options validated on start.
 var services = new ServiceCollection().AddConcurrencyToolkit(toolkit => toolkit
     .ConfigureThreadPool(o => o.MaxDegreeOfParallelism = cores)
@@ -63,7 +74,6 @@ Console.WriteLine($"On {cores} cores: {string.Join("; ", strategies.Select(s => 
 Console.WriteLine("Each workload runs on all three; the one the classifier recommends runs with the width it recommends.");
 
 // The inputs: a generated file to hash, and a local HTTP server to call.
-Directory.CreateDirectory(outDir);
 var file = Path.Combine(Path.GetTempPath(), $"concurrency-toolkit-demo-{Environment.ProcessId}.bin");
 var megabytes = quick ? 8 : 64;
 WriteRandomFile(file, megabytes);

@@ -21,7 +21,7 @@ internal static class Report
         text.AppendLine("|---|---|---:|---:|---:|---|");
         foreach (var result in results)
         {
-            text.Append(CultureInfo.InvariantCulture, $"| {result.Workload.Name} | {result.Recommendation.Strategy} ({result.Recommendation.MaxDegreeOfParallelism}) |");
+            text.Append(CultureInfo.InvariantCulture, $"| {result.Workload.Name} | {result.Recommendation.Strategy} ({result.Recommendation.MaxDegreeOfParallelism}{(result.Recommendation.UseDedicatedThreads ? ", dedicated" : "")}) |");
             foreach (var kind in Kinds)
             {
                 var run = result.Runs.Single(r => r.Kind == kind);
