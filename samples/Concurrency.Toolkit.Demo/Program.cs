@@ -1,19 +1,27 @@
-// The main demo: the toolkit registered through dependency injection, a CPU-bound workload (counting primes) on
-// the ThreadPool strategy and a wait-bound asynchronous workload on the Coroutine strategy, each timed next to
-// the plain .NET way of doing the same.
+// The main demo: five real workloads (counting primes, hashing a file, HTTP requests to a local server, blocking
+// waits, CPU work under a shared lock). For each, the workload classifier measures a few items and recommends a
+// strategy with its reason; then the workload runs on all three strategies (ThreadPool, Coroutine, Process) with a
+// live progress line, and a table of times and speed-ups is printed and written as Markdown and SVG.
 using System.Diagnostics;
+using System.Globalization;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
 using Concurrency.Toolkit.Samples.Demo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
 var cli = SampleCommandLine.Parse(
     args,
     "Concurrency.Toolkit.Demo",
-    "Counts primes on one thread and on ThreadPoolStrategy, awaits thousands of delays on CoroutineStrategy, all resolved through dependency injection, and prints the times.",
+    "Profiles five workloads (prime counting, SHA-256 of a generated file, HTTP requests to a local server, blocking waits, CPU work under a shared lock), "
+    + "prints the classifier's recommendation and reason for each, runs each on ThreadPoolStrategy, CoroutineStrategy and ProcessStrategy with live progress, "
+    + "and ends with a table of times and speed-ups, also written as Markdown and an SVG chart to the output folder.",
     [
-        new("--quick", "A short run for CI (a few seconds): smaller workloads."),
+        new("--quick", "A short run for CI (a few seconds): smaller workloads, shorter profiling."),
+        new("--out", "Folder for results.md and results.svg (default ./demo-output; created if missing).", TextValue: "dir"),
     ],
     out var exitCode);
 if (cli is null)
@@ -22,102 +30,202 @@ if (cli is null)
 }
 
 var quick = cli.Has("--quick");
-var primesBelow = quick ? 600_000L : 3_000_000L;
-const int PrimeChunk = 10_000;
-var waits = quick ? 2_000 : 10_000;
-var wait = TimeSpan.FromMilliseconds(10);
-const int WaitConcurrency = 1_000;
+var outDir = Path.GetFullPath(cli.GetText("--out", "demo-output"));
+var cores = Environment.ProcessorCount;
+const int CoroutineConcurrency = 100;
+var latency = TimeSpan.FromMilliseconds(20);
 
-// Dependency injection: keyed singleton strategies, options validated on start, disposed with the container.
+// The output folder first, so that a bad --out fails before any work.
+try
+{
+    Directory.CreateDirectory(outDir);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"Cannot use '{outDir}' as the output folder ({e.Message}); pass a writable folder with --out <dir>.");
+    return 2;
+}
+
+// Dependency injection: keyed singleton strategies and the classifier, options validated on start.
 var services = new ServiceCollection().AddConcurrencyToolkit(toolkit => toolkit
-    .ConfigureThreadPool(o => o.Name = "primes")
-    .ConfigureCoroutine(o => { o.Name = "waits"; o.MaxConcurrency = WaitConcurrency; }));
+    .ConfigureThreadPool(o => o.MaxDegreeOfParallelism = cores)
+    .ConfigureCoroutine(o => o.MaxConcurrency = CoroutineConcurrency)
+    .ConfigureClassifier(o =>
+    {
+        o.SampleCount = quick ? 4 : 8;
+        o.TimeBudget = TimeSpan.FromSeconds(quick ? 0.5 : 1.5);
+    }));
 await using var container = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 container.GetRequiredService<IStartupValidator>().Validate();
+var provider = container.GetRequiredService<IExecutionStrategyProvider>();
+var classifier = container.GetRequiredService<IWorkloadClassifier>();
 
-var strategies = container.GetRequiredService<IExecutionStrategyProvider>();
-var threads = strategies.Get(ExecutionStrategyKind.ThreadPool);
-var coroutines = strategies.Get(ExecutionStrategyKind.Coroutine);
-Console.WriteLine($"Resolved from the container: {threads}; {coroutines}.");
+// AddConcurrencyToolkit may not register the process strategy; then the demo makes its own, one worker per core.
+// PrespawnWorkers starts the workers now, so the first timed run does not pay for their start-up.
+var registeredProcess = TryGet(provider, ExecutionStrategyKind.Process);
+await using var ownProcess = registeredProcess is null ? new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = cores, PrespawnWorkers = true }) : null;
+IExecutionStrategy[] strategies =
+[
+    provider.Get(ExecutionStrategyKind.ThreadPool),
+    provider.Get(ExecutionStrategyKind.Coroutine),
+    registeredProcess ?? ownProcess!,
+];
+Console.WriteLine($"On {cores} cores: {string.Join("; ", strategies.Select(s => s.ToString()))}.");
+Console.WriteLine("Each workload runs on all three; the one the classifier recommends runs with the width it recommends.");
 
-var ranges = NumberRange.Split(primesBelow, PrimeChunk).ToList();
-var delays = Enumerable.Range(0, waits).ToList();
+// The inputs: a generated file to hash, and a local HTTP server to call.
+var file = Path.Combine(Path.GetTempPath(), $"concurrency-toolkit-demo-{Environment.ProcessId}.bin");
+var megabytes = quick ? 8 : 64;
+WriteRandomFile(file, megabytes);
+await using var server = await LocalServer.StartAsync(5090, latency);
+var baseUrl = server.Urls.First().TrimEnd('/');
+Console.WriteLine($"Wrote {megabytes} MB to hash at {file}; local server on {baseUrl} (each answer takes {latency.TotalMilliseconds:0} ms).");
 
-// Warm up (JIT, thread pool, timers) so that the timings compare the models, not start-up costs.
-await foreach (var _ in threads.MapAsync(ranges.Take(4), Primes.CountInRange))
+var primeBlocks = quick ? 16 : 100;
+var lockBlocks = quick ? 10 : 40;
+var requests = quick ? 40 : 200;
+var waits = quick ? 16 : 40;
+const int WaitMs = 50;
+const int Chunk = 1 << 20;
+
+Workload[] workloads =
+[
+    Workload.Sync(
+        "count primes",
+        $"primes below {(long)primeBlocks * Workloads.PrimeBlockSize:N0} in {primeBlocks} blocks",
+        Enumerable.Range(0, primeBlocks).ToList(),
+        Workloads.CountPrimes,
+        counts => $"{counts.Sum():N0} primes"),
+    Workload.Sync(
+        "hash a file",
+        $"SHA-256 of {megabytes} chunks of 1 MB",
+        Enumerable.Range(0, megabytes).Select(i => new FileChunk(file, (long)i * Chunk, Chunk)).ToList(),
+        Workloads.HashChunk,
+        hashes => $"digest of digests {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(string.Concat(hashes))))[..12]}"),
+    Workload.Async(
+        "HTTP requests",
+        $"{requests} GETs to the local server",
+        Enumerable.Range(0, requests).Select(i => $"{baseUrl}/items/{i}").ToList(),
+        Workloads.FetchAsync,
+        answers => $"{answers.Count(a => a is not null &&  a.StartsWith("item ", StringComparison.Ordinal))} answers"),
+    Workload.Sync(
+        "blocking waits",
+        $"{waits} x Thread.Sleep({WaitMs} ms)",
+        Enumerable.Repeat(WaitMs, waits).ToList(),
+        Workloads.BlockingWait,
+        slept => $"{slept.Sum():N0} ms slept"),
+    Workload.Sync(
+        "primes under a lock",
+        $"{lockBlocks} blocks, one process-wide lock",
+        Enumerable.Range(0, lockBlocks).ToList(),
+        Workloads.CountPrimesUnderLock,
+        counts => $"{counts.Sum():N0} primes"),
+];
+
+var results = new List<WorkloadResult>();
+var failures = 0;
+try
 {
-}
-
-await foreach (var _ in coroutines.MapAsync(delays.Take(100), async (int i, CancellationToken ct) => { await Task.Delay(1, ct); return i; }))
-{
-}
-
-// 1. CPU-bound: count the primes below N in chunks of 10,000 numbers.
-Console.WriteLine();
-Console.WriteLine($"Counting the primes below {primesBelow:N0} in {ranges.Count} chunks (CPU-bound):");
-var cpu = new ResultTable($"CPU-bound: {ranges.Count} chunks of prime counting on {Environment.ProcessorCount} cores");
-
-var clock = Stopwatch.StartNew();
-var expected = 0L;
-foreach (var range in ranges)
-{
-    expected += Primes.CountInRange(range);
-}
-
-cpu.Add("count primes", "one thread (plain loop)", ranges.Count, clock.Elapsed, $"{expected:N0} primes");
-
-clock.Restart();
-var counted = 0L;
-await foreach (var count in threads.MapAsync(ranges, Primes.CountInRange, new MapOptions { Progress = new ConsoleProgress($"ThreadPoolStrategy '{threads.Name}'", ranges.Count) }))
-{
-    counted += count;
-}
-
-cpu.Add("count primes", $"ThreadPoolStrategy, degree {Environment.ProcessorCount}", ranges.Count, clock.Elapsed, Check(counted, expected));
-
-clock.Restart();
-var inBox = 0L;
-Parallel.ForEach(ranges, range => Interlocked.Add(ref inBox, Primes.CountInRange(range)));
-cpu.Add("count primes", "in-box: Parallel.ForEach", ranges.Count, clock.Elapsed, Check(inBox, expected));
-
-// 2. Wait-bound: asynchronous waits, at most 1,000 at once. One at a time they would take waits x 10 ms.
-Console.WriteLine();
-Console.WriteLine($"Awaiting {waits:N0} delays of {wait.TotalMilliseconds:0} ms, at most {WaitConcurrency:N0} at once (asynchronous, I/O-like):");
-var io = new ResultTable($"Wait-bound: {waits:N0} x Task.Delay({wait.TotalMilliseconds:0} ms), {WaitConcurrency:N0} at once; ideal {wait.TotalMilliseconds * Math.Ceiling(waits / (double)WaitConcurrency):0} ms, one at a time {wait.TotalSeconds * waits:0} s");
-
-clock.Restart();
-using (var gate = new SemaphoreSlim(WaitConcurrency))
-{
-    await Task.WhenAll(delays.Select(async i =>
+    foreach (var workload in workloads)
     {
-        await gate.WaitAsync();
-        try
+        Console.WriteLine();
+        Console.WriteLine($"{workload.Name}: {workload.Description}");
+        var recommendation = await workload.RecommendAsync(classifier);
+        Console.WriteLine($"  recommended: {Describe(recommendation)}");
+        Console.WriteLine($"  reason: {recommendation.Reason}");
+        var runs = new List<StrategyRun>();
+        foreach (var shared in strategies)
         {
-            await Task.Delay(wait);
+            // The recommended strategy runs as recommended (its width, dedicated threads); the others as registered.
+            var (strategy, label, own) = Configure(shared, recommendation);
+            try
+            {
+                var run = await workload.RunAsync(strategy, label);
+                failures += run.Failed;
+                runs.Add(run);
+            }
+            finally
+            {
+                if (own)
+                {
+                    await strategy.DisposeAsync();
+                }
+            }
         }
-        finally
-        {
-            gate.Release();
-        }
-    }));
+
+        var summaries = runs.Select(r => r.Summary).Distinct().ToList();
+        var agree = summaries.Count == 1 && runs.All(r => r.Failed == 0);
+        failures += agree ? 0 : 1;
+        Console.WriteLine(agree ? $"  all three agree: {summaries[0]}" : $"  MISMATCH: {string.Join(" / ", runs.Select(r => $"{r.Kind}: {r.Summary}, {r.Failed} failed"))}");
+        results.Add(new WorkloadResult(workload, recommendation, runs));
+    }
 }
-
-io.Add("await Task.Delay", "in-box: SemaphoreSlim + WhenAll", waits, clock.Elapsed);
-
-clock.Restart();
-var done = 0;
-await foreach (var outcome in coroutines.MapUnorderedAsync(
-    delays,
-    async (int i, CancellationToken ct) => { await Task.Delay(wait, ct); return i; },
-    new MapOptions { Progress = new ConsoleProgress($"CoroutineStrategy '{coroutines.Name}'", waits) }))
+finally
 {
-    done += outcome.IsSuccess ? 1 : 0;
+    File.Delete(file);
 }
 
-io.Add("await Task.Delay", $"CoroutineStrategy, {WaitConcurrency:N0} at once", done, clock.Elapsed, done == waits ? string.Empty : $"only {done} succeeded");
+var report = Report.Markdown(results, cores, quick);
+Console.WriteLine();
+Console.WriteLine(Report.Table(results));
+Console.WriteLine(Report.SpeedUpNote);
+Console.WriteLine(Report.Verdict(results));
+var markdownPath = Path.Combine(outDir, "results.md");
+var svgPath = Path.Combine(outDir, "results.svg");
+await File.WriteAllTextAsync(markdownPath, report);
+await File.WriteAllTextAsync(svgPath, Report.Svg(results));
+Console.WriteLine();
+Console.WriteLine($"Wrote {markdownPath} and {svgPath}");
+Console.WriteLine($"Output folder: {outDir}");
 
-cpu.Print();
-io.Print();
-return counted == expected && inBox == expected && done == waits ? 0 : 1;
+return failures == 0 ? 0 : 1;
 
-static string Check(long counted, long expected) => counted == expected ? "same count" : $"WRONG: {counted:N0}, expected {expected:N0}";
+static string Describe(StrategyRecommendation r) =>
+    r.Strategy switch
+    {
+        ExecutionStrategyKind.ThreadPool => $"ThreadPool, {r.MaxDegreeOfParallelism} threads{(r.UseDedicatedThreads ? " (dedicated)" : "")} [{r.Workload}]",
+        ExecutionStrategyKind.Process => $"Process, {r.MaxDegreeOfParallelism} workers [{r.Workload}]",
+        ExecutionStrategyKind.Coroutine => $"Coroutine, {r.MaxDegreeOfParallelism} in flight [{r.Workload}]",
+        _ => $"{r.Strategy}, degree {r.MaxDegreeOfParallelism} [{r.Workload}]",
+    };
+
+(IExecutionStrategy Strategy, string Label, bool Own) Configure(IExecutionStrategy shared, StrategyRecommendation recommendation)
+{
+    var recommended = shared.Kind == recommendation.Strategy;
+    var degree = recommendation.MaxDegreeOfParallelism;
+    return shared.Kind switch
+    {
+        ExecutionStrategyKind.ThreadPool when recommended && (degree != cores || recommendation.UseDedicatedThreads) =>
+            (new ThreadPoolStrategy(new ThreadPoolStrategyOptions { MaxDegreeOfParallelism = degree, DedicatedThreads = recommendation.UseDedicatedThreads }),
+             $"ThreadPool, {degree}{(recommendation.UseDedicatedThreads ? " dedicated" : "")} threads", true),
+        ExecutionStrategyKind.ThreadPool => (shared, $"ThreadPool, {cores} threads", false),
+        ExecutionStrategyKind.Coroutine when recommended && degree != CoroutineConcurrency =>
+            (new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = degree }), $"Coroutine, {degree} in flight", true),
+        ExecutionStrategyKind.Coroutine => (shared, $"Coroutine, {CoroutineConcurrency} in flight", false),
+        _ => (shared, $"{shared.Kind}, {cores} workers", false),
+    };
+}
+
+static IExecutionStrategy? TryGet(IExecutionStrategyProvider provider, ExecutionStrategyKind kind)
+{
+    try
+    {
+        return provider.Get(kind);
+    }
+    catch (InvalidOperationException)
+    {
+        return null;
+    }
+}
+
+static void WriteRandomFile(string path, int megabytes)
+{
+    var random = new Random(42);
+    var block = new byte[1 << 20];
+    using var stream = File.Create(path);
+    for (var i = 0; i < megabytes; i++)
+    {
+        random.NextBytes(block);
+        stream.Write(block);
+    }
+}

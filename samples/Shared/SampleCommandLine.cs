@@ -1,9 +1,14 @@
 namespace Concurrency.Toolkit.Samples;
 
-/// <summary>One command-line option of a sample: a flag such as <c>--quick</c>, or a whole-number setting such as <c>--requests 200</c>.</summary>
-internal sealed record SampleOption(string Name, string Help, int? Minimum = null, int? Maximum = null)
+/// <summary>
+/// One command-line option of a sample: a flag such as <c>--quick</c>, a whole-number setting such as <c>--requests 200</c>,
+/// or a text setting such as <c>--out results</c> (give <paramref name="TextValue"/>, the placeholder shown in the usage).
+/// </summary>
+internal sealed record SampleOption(string Name, string Help, int? Minimum = null, int? Maximum = null, string? TextValue = null)
 {
     public bool TakesValue => Minimum is not null;
+
+    public bool TakesText => TextValue is not null;
 }
 
 /// <summary>
@@ -14,6 +19,7 @@ internal sealed class SampleCommandLine
 {
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
 
     private SampleCommandLine()
     {
@@ -37,6 +43,17 @@ internal sealed class SampleCommandLine
             {
                 PrintUsage(Console.Out, name, description, all.Values);
                 return null;
+            }
+
+            if (option.TakesText)
+            {
+                if (i + 1 >= args.Length || args[i + 1].Length == 0 || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    return Fail($"Option '{option.Name}' needs a value: {option.Name} <{option.TextValue}>.", out exitCode);
+                }
+
+                parsed._texts[option.Name] = args[++i];
+                continue;
             }
 
             if (!option.TakesValue)
@@ -71,6 +88,8 @@ internal sealed class SampleCommandLine
 
     public int Get(string option, int fallback) => _values.TryGetValue(option, out var value) ? value : fallback;
 
+    public string GetText(string option, string fallback) => _texts.TryGetValue(option, out var value) ? value : fallback;
+
     private static void PrintUsage(TextWriter to, string name, string description, IEnumerable<SampleOption> options)
     {
         to.WriteLine($"{name}: {description}");
@@ -80,7 +99,7 @@ internal sealed class SampleCommandLine
         to.WriteLine("Options:");
         foreach (var option in options)
         {
-            var left = option.TakesValue ? $"{option.Name} <n>" : option.Name;
+            var left = option.TakesText ? $"{option.Name} <{option.TextValue}>" : option.TakesValue ? $"{option.Name} <n>" : option.Name;
             to.WriteLine($"  {left,-24} {option.Help}");
         }
     }
