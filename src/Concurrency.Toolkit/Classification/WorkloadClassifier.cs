@@ -156,6 +156,9 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         };
     }
 
+    /// <summary>Allocation per item from which the garbage collector, not the work, can stop threads from scaling.</summary>
+    private const long GcPressureBytesPerItem = 64 * 1024;
+
     private StrategyRecommendation CpuBound(WorkloadProfile profile, string what, int cores)
     {
         if (cores == 1)
@@ -171,7 +174,11 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
         var scaling = Figures.Speedup(speedup, threads);
         var efficiency = speedup / threads;
         var busy = profile.ScalingCoreWaitShare is { } wait && wait >= Options.BusyMachineThreshold;
-        if (busy && profile.ScalingWorkShare is { } work)
+        var gcPressure = profile.AllocatedBytesPerItem is >= GcPressureBytesPerItem;
+
+        // Under GC pressure the work share misleads: the allocating threads do the collector's work themselves (it
+        // counts as theirs) and its background thread takes their cores, so the speed-up is the honest figure.
+        if (busy && !gcPressure && profile.ScalingWorkShare is { } work)
         {
             // On a busy machine the speed-up measures the machine; the share of their time the threads did the work does not.
             efficiency = work;
@@ -189,7 +196,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
             causes += string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; a lock: {contentions:0.#} contentions per item");
         }
 
-        if (profile.AllocatedBytesPerItem is >= 64 * 1024 and var bytes)
+        if (gcPressure && profile.AllocatedBytesPerItem is { } bytes)
         {
             causes += $"; GC pressure: {Figures.Bytes(bytes)} allocated per item";
         }

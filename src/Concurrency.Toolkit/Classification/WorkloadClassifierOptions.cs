@@ -23,10 +23,10 @@ public sealed class WorkloadClassifierOptions
     /// <summary>
     /// Gets or sets the shortest median item for which worker processes are recommended when CPU-bound work does not
     /// scale on threads. Shorter items cost more to ship to a worker (serialising the input and result, a round trip)
-    /// than the threads lose, so they stay on threads.
+    /// than the threads lose, so they stay on threads. The process strategy batches small items, so the bar is low.
     /// </summary>
-    /// <value>The default value is 0.5 ms.</value>
-    public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.5);
+    /// <value>The default value is 0.1 ms.</value>
+    public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.1);
 
     /// <summary>
     /// Gets or sets the share of the scaling probe spent waiting for a core (<see cref="WorkloadProfile.ScalingCoreWaitShare"/>)

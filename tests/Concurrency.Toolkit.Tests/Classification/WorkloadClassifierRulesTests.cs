@@ -51,8 +51,8 @@ public class WorkloadClassifierRulesTests
     }
 
     [Theory]
-    [InlineData(0.4, ExecutionStrategyKind.ThreadPool)]
-    [InlineData(0.5, ExecutionStrategyKind.Process)]
+    [InlineData(0.09, ExecutionStrategyKind.ThreadPool)]
+    [InlineData(0.1, ExecutionStrategyKind.Process)]
     public void Recommend_CpuBoundNotScalingShortItems_StaysOnThreadsBelowMinProcessItemDuration(double medianMs, ExecutionStrategyKind expected)
     {
         var r = TwoCores.Recommend(Measured(0.95, speedup: 1.0) with { MedianItemDuration = TimeSpan.FromMilliseconds(medianMs) });
@@ -103,6 +103,22 @@ public class WorkloadClassifierRulesTests
 
         Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
         Assert.Contains("did the work 52% of the time", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recommend_BusyMachineUnderGcPressure_SpeedupDecidesNotWorkShare()
+    {
+        // Regression: allocation-heavy work (4 MB per item) that did not scale was sent to threads because, on a busy
+        // machine, the threads' work share (which includes the collector's work they do) read as 100%.
+        var r = TwoCores.Recommend(Measured(0.99, speedup: 0.98, bytes: 4 * 1024 * 1024) with
+        {
+            MedianItemDuration = TimeSpan.FromMilliseconds(0.23),
+            ScalingCoreWaitShare = 0.4,
+            ScalingWorkShare = 1.0,
+        });
+
+        Assert.Equal(ExecutionStrategyKind.Process, r.Strategy);
+        Assert.Contains("GC pressure: 4 MB allocated per item", r.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
