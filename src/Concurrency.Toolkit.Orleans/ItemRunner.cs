@@ -9,25 +9,7 @@ namespace Concurrency.Toolkit.Orleans;
 internal abstract class ItemRunner
 {
     public static ItemRunner Create(ShippedMethod method)
-    {
-        var work = method.CreateDelegate();
-        var type = work.GetType();
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>))
-        {
-            return (ItemRunner)Activator.CreateInstance(typeof(SyncRunner<,>).MakeGenericType(type.GetGenericArguments()), work)!;
-        }
-
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,,>))
-        {
-            var args = type.GetGenericArguments();
-            if (args[1] == typeof(CancellationToken) && args[2].IsGenericType && args[2].GetGenericTypeDefinition() == typeof(ValueTask<>))
-            {
-                return (ItemRunner)Activator.CreateInstance(typeof(AsyncRunner<,>).MakeGenericType(args[0], args[2].GetGenericArguments()[0]), work)!;
-            }
-        }
-
-        throw new InvalidOperationException($"work '{method.DisplayName}' has delegate type '{type}', which a silo cannot run.");
-    }
+        => method.CreateRunner<ItemRunner>(typeof(SyncRunner<,>), typeof(AsyncRunner<,>), "a silo");
 
     /// <summary>Runs the items in order; items a cancelled batch did not reach are written as not run.</summary>
     public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken);

@@ -11,26 +11,7 @@ namespace Concurrency.Toolkit.Processes;
 internal abstract class WorkInvoker
 {
     public static WorkInvoker Create(ShippedMethod method)
-    {
-        var work = method.CreateDelegate();
-        var type = work.GetType();
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>))
-        {
-            var args = type.GetGenericArguments();
-            return (WorkInvoker)Activator.CreateInstance(typeof(SyncInvoker<,>).MakeGenericType(args), work)!;
-        }
-
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,,>))
-        {
-            var args = type.GetGenericArguments();
-            if (args[1] == typeof(CancellationToken) && args[2].IsGenericType && args[2].GetGenericTypeDefinition() == typeof(ValueTask<>))
-            {
-                return (WorkInvoker)Activator.CreateInstance(typeof(AsyncInvoker<,>).MakeGenericType(args[0], args[2].GetGenericArguments()[0]), work)!;
-            }
-        }
-
-        throw new InvalidOperationException($"Work '{method.DisplayName}' has delegate type '{type}', which a worker cannot run.");
-    }
+        => method.CreateRunner<WorkInvoker>(typeof(SyncInvoker<,>), typeof(AsyncInvoker<,>), "a worker");
 
     /// <summary>Runs items in order; returns how many ran (fewer when the batch was cancelled).</summary>
     public abstract int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker);

@@ -114,6 +114,33 @@ internal sealed class ShippedMethod
         writer.WriteString(DelegateTypeName);
     }
 
+    /// <summary>
+    /// Creates the receiving side's typed runner for this method, so that its per-item path has no reflection:
+    /// <paramref name="syncRunner"/> closed over <c>(TIn, TOut)</c> for a <c>Func&lt;TIn, TOut&gt;</c>, or
+    /// <paramref name="asyncRunner"/> for a <c>Func&lt;TIn, CancellationToken, ValueTask&lt;TOut&gt;&gt;</c>; each takes the delegate in its constructor.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate has neither shape.</exception>
+    public TRunner CreateRunner<TRunner>(Type syncRunner, Type asyncRunner, string receiver)
+    {
+        var work = CreateDelegate();
+        var type = work.GetType();
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>))
+        {
+            return (TRunner)Activator.CreateInstance(syncRunner.MakeGenericType(type.GetGenericArguments()), work)!;
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,,>))
+        {
+            var args = type.GetGenericArguments();
+            if (args[1] == typeof(CancellationToken) && args[2].IsGenericType && args[2].GetGenericTypeDefinition() == typeof(ValueTask<>))
+            {
+                return (TRunner)Activator.CreateInstance(asyncRunner.MakeGenericType(args[0], args[2].GetGenericArguments()[0]), work)!;
+            }
+        }
+
+        throw new InvalidOperationException($"Work '{DisplayName}' has delegate type '{type}', which {receiver} cannot run.");
+    }
+
     /// <summary>Finds the method in this process and creates the delegate; the receiving side's half.</summary>
     /// <exception cref="InvalidOperationException">A type or the method cannot be found, or the assembly is a different build.</exception>
     public Delegate CreateDelegate()
