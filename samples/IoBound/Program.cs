@@ -3,14 +3,8 @@
 //   2. the blocking client (synchronous HttpClient.Send) on ThreadPoolStrategy with dedicated threads;
 //   3. the same blocking client on the shared .NET thread pool, which it starves (and the server with it).
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 var cli = SampleCommandLine.Parse(
     args,
@@ -37,7 +31,7 @@ var latency = TimeSpan.FromMilliseconds(cli.Get("--latency", 50));
 var stallBudget = TimeSpan.FromSeconds(cli.Get("--stall-budget", quick ? 4 : 15));
 const int BlockingThreads = 50;
 
-await using var server = await StartServerAsync(cli.Get("--port", 5080), latency);
+await using var server = await LocalServer.StartAsync(cli.Get("--port", 5080), latency);
 var baseAddress = new Uri(server.Urls.First());
 Console.WriteLine($"Local server listening on {baseAddress} (each answer takes {latency.TotalMilliseconds:0} ms).");
 
@@ -143,55 +137,4 @@ async Task RunAsync<TWork>(string scenario, string label, IExecutionStrategy str
 
     failures += failed;
     table.Add(scenario, label, count, stopwatch.Elapsed, failed == 0 ? "" : $"{failed} failed");
-}
-
-// The server every request goes to: loopback only, one route that waits and answers with a short text.
-static async Task<WebApplication> StartServerAsync(int preferredPort, TimeSpan latency)
-{
-    var port = preferredPort;
-    if (!IsFree(port))
-    {
-        Console.WriteLine($"Port {port} is already in use on 127.0.0.1; the server takes a free port instead.");
-        port = 0;
-    }
-
-    while (true)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        app.MapGet("/items/{id:int}", async (int id, CancellationToken cancellationToken) =>
-        {
-            await Task.Delay(latency, cancellationToken);
-            return Results.Text($"item {id}");
-        });
-        try
-        {
-            await app.StartAsync();
-            return app;
-        }
-        catch (IOException) when (port != 0)
-        {
-            // Taken between the probe and the bind: fall back to a port the system picks.
-            await app.DisposeAsync();
-            Console.WriteLine($"Port {port} was taken just now; the server takes a free port instead.");
-            port = 0;
-        }
-    }
-}
-
-static bool IsFree(int port)
-{
-    try
-    {
-        var probe = new TcpListener(IPAddress.Loopback, port);
-        probe.Start();
-        probe.Stop();
-        return true;
-    }
-    catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
-    {
-        return false;
-    }
 }

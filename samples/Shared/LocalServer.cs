@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Samples.Demo;
+namespace Concurrency.Toolkit.Samples;
 
-/// <summary>The server the HTTP workload calls: loopback only, one route that waits and answers with a short text.</summary>
+/// <summary>The local HTTP server the I/O samples call: loopback only, one route that waits and answers with a short text.</summary>
 internal static class LocalServer
 {
     /// <summary>Starts on <paramref name="preferredPort"/>, or on a free port (and says so) when that one is taken.</summary>
