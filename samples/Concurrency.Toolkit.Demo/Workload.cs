@@ -30,26 +30,7 @@ internal sealed class Workload
             description,
             items.Count,
             classifier => classifier.RecommendAsync(work, items.Take(8)),
-            async (strategy, count, options) =>
-            {
-                // Results are kept in input order, so that every strategy's summary can be compared.
-                var results = new TOut[count];
-                var failed = 0;
-                await foreach (var outcome in strategy.MapUnorderedAsync(items.Take(count), work, options))
-                {
-                    if (outcome.IsSuccess)
-                    {
-                        results[outcome.Index] = outcome.Result!;
-                    }
-                    else
-                    {
-                        failed++;
-                        Console.Error.WriteLine($"  {name} item {outcome.Index} failed on {strategy.Kind}: {outcome.Exception!.Message}");
-                    }
-                }
-
-                return (summarize(results), failed);
-            });
+            (strategy, count, options) => CollectAsync(name, strategy.Kind, strategy.MapUnorderedAsync(items.Take(count), work, options), count, summarize));
 
     /// <summary>Asynchronous work; <paramref name="work"/> must be a static method.</summary>
     public static Workload Async<TIn, TOut>(string name, string description, IReadOnlyList<TIn> items, Func<TIn, CancellationToken, ValueTask<TOut>> work, Func<TOut[], string> summarize) =>
@@ -58,26 +39,28 @@ internal sealed class Workload
             description,
             items.Count,
             classifier => classifier.RecommendAsync(work, items.Take(8)),
-            async (strategy, count, options) =>
-            {
-                // Results are kept in input order, so that every strategy's summary can be compared.
-                var results = new TOut[count];
-                var failed = 0;
-                await foreach (var outcome in strategy.MapUnorderedAsync(items.Take(count), work, options))
-                {
-                    if (outcome.IsSuccess)
-                    {
-                        results[outcome.Index] = outcome.Result!;
-                    }
-                    else
-                    {
-                        failed++;
-                        Console.Error.WriteLine($"  {name} item {outcome.Index} failed on {strategy.Kind}: {outcome.Exception!.Message}");
-                    }
-                }
+            (strategy, count, options) => CollectAsync(name, strategy.Kind, strategy.MapUnorderedAsync(items.Take(count), work, options), count, summarize));
 
-                return (summarize(results), failed);
-            });
+    /// <summary>Keeps results in input order, so that every strategy's summary can be compared, and counts failures.</summary>
+    private static async Task<(string Summary, int Failed)> CollectAsync<TIn, TOut>(string name, ExecutionStrategyKind kind, IAsyncEnumerable<WorkOutcome<TIn, TOut>> outcomes, int count, Func<TOut[], string> summarize)
+    {
+        var results = new TOut[count];
+        var failed = 0;
+        await foreach (var outcome in outcomes)
+        {
+            if (outcome.IsSuccess)
+            {
+                results[outcome.Index] = outcome.Result!;
+            }
+            else
+            {
+                failed++;
+                Console.Error.WriteLine($"  {name} item {outcome.Index} failed on {kind}: {outcome.Exception!.Message}");
+            }
+        }
+
+        return (summarize(results), failed);
+    }
 
     public Task<StrategyRecommendation> RecommendAsync(IWorkloadClassifier classifier) => _recommend(classifier);
 

@@ -19,9 +19,10 @@ internal abstract class WorkInvoker
     private protected static RemoteError InputError<TIn>(Exception ex)
         => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized in the worker: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]);
 
-    private sealed class SyncInvoker<TIn, TOut>(Func<TIn, TOut> work) : WorkInvoker
+    /// <summary>The one per-item loop; the two work shapes differ only in how an item is called.</summary>
+    private abstract class TypedInvoker<TIn, TOut> : WorkInvoker
     {
-        public override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
+        public sealed override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
         {
             var token = batch.Cancellation.Token;
             for (var i = 0; i < batch.Count; i++)
@@ -48,7 +49,7 @@ internal abstract class WorkInvoker
                 TOut result;
                 try
                 {
-                    result = work(input);
+                    result = Invoke(input, token);
                 }
                 catch (Exception ex)
                 {
@@ -63,54 +64,23 @@ internal abstract class WorkInvoker
 
             return batch.Count;
         }
+
+        protected abstract TOut Invoke(TIn input, CancellationToken cancellationToken);
     }
 
-    private sealed class AsyncInvoker<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : WorkInvoker
+    private sealed class SyncInvoker<TIn, TOut>(Func<TIn, TOut> work) : TypedInvoker<TIn, TOut>
     {
-        public override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
+        protected override TOut Invoke(TIn input, CancellationToken cancellationToken) => work(input);
+    }
+
+    private sealed class AsyncInvoker<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : TypedInvoker<TIn, TOut>
+    {
+        protected override TOut Invoke(TIn input, CancellationToken cancellationToken)
         {
-            var token = batch.Cancellation.Token;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (token.IsCancellationRequested)
-                {
-                    return i;
-                }
+            var pending = work(input, cancellationToken);
 
-                TIn input;
-                try
-                {
-                    input = serializer.Deserialize<TIn>(batch.Item(i));
-                }
-                catch (Exception ex)
-                {
-                    output.Fail(batch.Id, i, ItemFailureKind.InputNotDeserializable, InputError<TIn>(ex));
-                    continue;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                output.FlushIfDue(now);
-                marker.Begin(batch.Id, i, now);
-                TOut result;
-                try
-                {
-                    var pending = work(input, token);
-
-                    // The worker's execution thread has nothing else to do while the item runs; its continuations run on the pool.
-                    result = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-                }
-                catch (Exception ex)
-                {
-                    marker.Idle();
-                    output.Fail(batch.Id, i, ex is OperationCanceledException && token.IsCancellationRequested ? ItemFailureKind.Cancelled : ItemFailureKind.Threw, RemoteError.From(ex));
-                    continue;
-                }
-
-                marker.Idle();
-                output.AddResult(batch.Id, i, result, serializer);
-            }
-
-            return batch.Count;
+            // The worker's execution thread has nothing else to do while the item runs; its continuations run on the pool.
+            return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         }
     }
 }

@@ -19,8 +19,7 @@ public class ProcessCpuItemsBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _processes = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = Environment.ProcessorCount, PrespawnWorkers = true });
-        _processes.RunAsync(ProcessWork.Increment, 0).AsTask().GetAwaiter().GetResult();
+        _processes = ProcessWork.StartWarmPool(Environment.ProcessorCount);
         _threads = new ThreadPoolStrategy();
     }
 

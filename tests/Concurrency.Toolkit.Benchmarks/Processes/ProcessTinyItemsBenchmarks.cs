@@ -17,11 +17,7 @@ public class ProcessTinyItemsBenchmarks
     private ProcessStrategy _processes = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _processes = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 2, PrespawnWorkers = true });
-        _processes.RunAsync(ProcessWork.Increment, 0).AsTask().GetAwaiter().GetResult();
-    }
+    public void Setup() => _processes = ProcessWork.StartWarmPool(2);
 
     [GlobalCleanup]
     public ValueTask Cleanup() => _processes.DisposeAsync();

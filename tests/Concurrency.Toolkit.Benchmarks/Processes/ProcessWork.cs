@@ -10,6 +10,14 @@ public static class ProcessWork
 
     public static int Increment(int x) => x + 1;
 
+    /// <summary>A pool whose workers have started and answered once, so that set-up is not measured.</summary>
+    public static ProcessStrategy StartWarmPool(int workers)
+    {
+        var processes = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = workers, PrespawnWorkers = true });
+        processes.RunAsync(Increment, 0).AsTask().GetAwaiter().GetResult();
+        return processes;
+    }
+
     /// <summary>A fixed amount of integer arithmetic (xorshift) that the JIT cannot fold away.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Spin20Ms(int seed)
