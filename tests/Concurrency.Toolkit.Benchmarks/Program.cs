@@ -21,6 +21,8 @@ public static class Program
           --quick         side-by-side run with a plain Stopwatch, seconds in total (CI uses it)
           --filter GLOB   with --quick: only matching 'Class.Method' names
           --runs N        with --quick: measured runs per benchmark (default per class, usually 3)
+          --items N       with --quick: items per run for the classes that scale (e.g. the orleans suite, whose
+                          quick default is smaller than BenchmarkDotNet's 1,000,000)
         """;
 
     public static async Task<int> Main(string[] args)
@@ -31,6 +33,7 @@ public static class Program
         var quick = args.Contains("--quick");
         string? filter = null;
         int? runs = null;
+        int? items = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -61,6 +64,10 @@ public static class Program
                     break;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0:
                     runs = n;
+                    i++;
+                    break;
+                case "--items" when i + 1 < args.Length && int.TryParse(args[i + 1], out var m) && m > 0:
+                    items = m;
                     i++;
                     break;
                 case "--filter" when quick && i + 1 < args.Length:
@@ -97,12 +104,12 @@ public static class Program
         {
             if (rest.Count > 0)
             {
-                await Console.Error.WriteLineAsync($"--quick takes only --suite, --filter and --runs; not: {string.Join(' ', rest)}");
+                await Console.Error.WriteLineAsync($"--quick takes only --suite, --filter, --runs and --items; not: {string.Join(' ', rest)}");
                 return 2;
             }
 
             var quickSuites = chosen.Count > 0 ? chosen : [.. suites.Where(s => s.InDefaultQuickRun && !s.HasOwnRunner)];
-            return await QuickRunner.RunAsync(quickSuites.SelectMany(s => s.BenchmarkTypes), filter, runs);
+            return await QuickRunner.RunAsync(quickSuites.SelectMany(s => s.BenchmarkTypes), filter, runs, items);
         }
 
         var types = (chosen.Count > 0 ? chosen : suites).SelectMany(s => s.BenchmarkTypes).Distinct().ToArray();

@@ -14,7 +14,7 @@ namespace Concurrency.Toolkit.Benchmarks.Infrastructure;
 /// </summary>
 public static class QuickRunner
 {
-    public static async Task<int> RunAsync(IEnumerable<Type> types, string? filter, int? runsOverride)
+    public static async Task<int> RunAsync(IEnumerable<Type> types, string? filter, int? runsOverride, int? itemsOverride = null)
     {
         var pattern = filter is null ? null : new Regex("^" + Regex.Escape(filter).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.IgnoreCase);
         var failures = 0;
@@ -34,7 +34,7 @@ public static class QuickRunner
                 continue;
             }
 
-            failures += await RunClassAsync(type, methods, runsOverride);
+            failures += await RunClassAsync(type, methods, runsOverride, itemsOverride);
         }
 
         Console.WriteLine();
@@ -42,23 +42,30 @@ public static class QuickRunner
         return failures == 0 ? 0 : 1;
     }
 
-    private static async Task<int> RunClassAsync(Type type, List<MethodInfo> methods, int? runsOverride)
+    private static async Task<int> RunClassAsync(Type type, List<MethodInfo> methods, int? runsOverride, int? itemsOverride)
     {
         var plan = type.GetCustomAttribute<QuickRunsAttribute>() ?? new QuickRunsAttribute(3, 3);
         var runs = runsOverride ?? plan.Runs;
         var instance = Activator.CreateInstance(type)!;
         SetFirstParams(instance);
+        int? scaledItems = null;
+        if (instance is IScalableBenchmark scalable && (itemsOverride ?? (plan.Items > 0 ? plan.Items : null)) is { } quickItems)
+        {
+            scalable.Items = quickItems;
+            scaledItems = quickItems;
+        }
+
         var failures = 0;
         var rows = new List<(string Name, bool Baseline, long Items, double Best, double Median, double BytesPerItem, double CpuPerItem, string? Error)>();
         Console.WriteLine();
-        Console.WriteLine($"## {type.Name}");
+        Console.WriteLine(scaledItems is { } n ? string.Create(CultureInfo.InvariantCulture, $"## {type.Name} ({n:N0} items per run)") : $"## {type.Name}");
         try
         {
             await InvokeAllAsync(instance, typeof(GlobalSetupAttribute));
             foreach (var method in methods)
             {
                 var attribute = method.GetCustomAttribute<BenchmarkAttribute>()!;
-                var items = Math.Max(1, attribute.OperationsPerInvoke);
+                var items = scaledItems ?? Math.Max(1, attribute.OperationsPerInvoke);
                 try
                 {
                     for (var i = 0; i < plan.Warmups; i++)

@@ -10,4 +10,10 @@ public sealed class QuickRunsAttribute(int warmups, int runs) : Attribute
     public int Warmups { get; } = warmups;
 
     public int Runs { get; } = runs;
+
+    /// <summary>
+    /// Gets the items per invocation in the quick mode for an <see cref="IScalableBenchmark"/> class (0: the class's
+    /// own count); <c>--items N</c> overrides it.
+    /// </summary>
+    public int Items { get; init; }
 }
