@@ -2,7 +2,9 @@
 // 127.0.0.1 (localhost clustering), each allowing one type of work, then connects a client to them and counts
 // primes block by block with OrleansStrategy, with progress.
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
 using Concurrency.Toolkit.Samples.CpuBound;
@@ -11,9 +13,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-if (args is ["silo", var index, var basePort])
+if (args is ["silo", var index, var siloPort, var gatewayPort, var primaryPort])
 {
-    return await RunSiloAsync(int.Parse(index), int.Parse(basePort));
+    return await RunSiloAsync(ParsePort(index), ParsePort(siloPort), ParsePort(gatewayPort), ParsePort(primaryPort));
 }
 
 var cli = SampleCommandLine.Parse(
@@ -24,7 +26,7 @@ var cli = SampleCommandLine.Parse(
         new("--quick", "A short run for CI (a few seconds): fewer blocks."),
         new("--blocks", $"Blocks of {Primes.BlockSize:N0} numbers to count (default 400; 40 with --quick).", 1, 20_000),
         new("--tiny", "Also time this many tiny items (x => x * x), batched and one per grain call (default 0: skip).", 0, 100_000_000),
-        new("--port", "First of the ports the silos use (default 21111; silo i uses port+i and gateway port+100+i).", 1024, 60_000),
+        new("--port", "First of the ports the silos use: silo i listens on port+i and its gateway on port+100+i (default: free ports the system picks, so that runs side by side never collide).", 1024, 60_000),
     ],
     out var exitCode);
 if (cli is null)
@@ -33,21 +35,25 @@ if (cli is null)
 }
 
 var blocks = cli.Get("--blocks", cli.Has("--quick") ? 40 : 400);
-var port = cli.Get("--port", 21111);
+// Silo i listens on siloPorts[i] and takes clients on gatewayPorts[i]; silo 0 is the primary that the others join.
+var port = cli.Get("--port", 0);
+var (siloPorts, gatewayPorts) = port == 0
+    ? FreePorts(2)
+    : ([port, port + 1], [port + 100, port + 101]);
 var tiny = cli.Get("--tiny", 0);
 var silos = new List<Process>();
 try
 {
     for (var i = 0; i < 2; i++)
     {
-        silos.Add(await StartSiloProcessAsync(i, port));
+        silos.Add(await StartSiloProcessAsync(i, siloPorts[i], gatewayPorts[i], siloPorts[0]));
     }
 
     Console.WriteLine($"Two silos running (processes {string.Join(", ", silos.Select(static s => s.Id))}).");
 
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.UseOrleansClient(client => client.UseLocalhostClustering([port + 100, port + 101]));
+    builder.UseOrleansClient(client => client.UseLocalhostClustering(gatewayPorts));
     builder.Services.AddConcurrencyToolkit(static t => t.AddOrleans(static o => o.CallTimeout = TimeSpan.FromSeconds(30)));
     using var host = builder.Build();
     await host.StartAsync();
@@ -106,7 +112,7 @@ static async Task TimeTinyAsync(IExecutionStrategy cluster, string label, int co
     Console.WriteLine($"  {label,-48} {count / watch.Elapsed.TotalSeconds,12:N0} items/s ({failed} failed)");
 }
 
-static async Task<Process> StartSiloProcessAsync(int index, int port)
+static async Task<Process> StartSiloProcessAsync(int index, int siloPort, int gatewayPort, int primaryPort)
 {
     var start = new ProcessStartInfo(Environment.ProcessPath!)
     {
@@ -119,7 +125,7 @@ static async Task<Process> StartSiloProcessAsync(int index, int port)
         start.ArgumentList.Add(typeof(Primes).Assembly.Location);
     }
 
-    foreach (var arg in new[] { "silo", index.ToString(), port.ToString() })
+    foreach (var arg in new[] { "silo", index.ToString(CultureInfo.InvariantCulture), siloPort.ToString(CultureInfo.InvariantCulture), gatewayPort.ToString(CultureInfo.InvariantCulture), primaryPort.ToString(CultureInfo.InvariantCulture) })
     {
         start.ArgumentList.Add(arg);
     }
@@ -145,7 +151,7 @@ static async Task<Process> StartSiloProcessAsync(int index, int port)
     return process;
 }
 
-static async Task<int> RunSiloAsync(int index, int port)
+static async Task<int> RunSiloAsync(int index, int siloPort, int gatewayPort, int primaryPort)
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -153,11 +159,11 @@ static async Task<int> RunSiloAsync(int index, int port)
     // Orleans warns that server GC is off; on a two-process demo that is expected.
     builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
     builder.UseOrleans(silo => silo
-        .UseLocalhostClustering(port + index, port + 100 + index, new IPEndPoint(IPAddress.Loopback, port))
+        .UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort))
         .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes)).Allow(typeof(TinyWork))));
     using var host = builder.Build();
     await host.StartAsync();
-    Console.WriteLine($"ready: silo {index} on 127.0.0.1:{port + index}, gateway {port + 100 + index}");
+    Console.WriteLine($"ready: silo {index} on 127.0.0.1:{siloPort}, gateway {gatewayPort}");
 
     // Runs until the parent closes standard input.
     await Task.Run(() => Console.In.ReadToEnd());
@@ -165,3 +171,21 @@ static async Task<int> RunSiloAsync(int index, int port)
     await host.StopAsync();
     return 0;
 }
+
+// Ports the system hands out, all held at once so that they differ, then released for the silos to bind.
+static (int[] SiloPorts, int[] GatewayPorts) FreePorts(int silos)
+{
+    var listeners = Enumerable.Range(0, 2 * silos).Select(static _ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+    try
+    {
+        listeners.ForEach(static l => l.Start());
+        var ports = listeners.Select(static l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        return (ports[..silos], ports[silos..]);
+    }
+    finally
+    {
+        listeners.ForEach(static l => l.Stop());
+    }
+}
+
+static int ParsePort(string text) => int.Parse(text, CultureInfo.InvariantCulture);

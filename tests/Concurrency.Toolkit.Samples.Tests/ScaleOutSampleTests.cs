@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace Concurrency.Toolkit.Samples.Tests;
 
 public sealed class ScaleOutSampleTests
@@ -5,17 +8,64 @@ public sealed class ScaleOutSampleTests
     [Fact]
     public async Task Quick_TwoSiloProcesses_CountThePrimesOnTheCluster()
     {
-        var run = await SampleRun.StartAsync("ScaleOut", "--quick", "--port", "23111");
+        // No --port: the sample takes free ports from the system, so that runs side by side cannot collide.
+        var run = await SampleRun.StartAsync("ScaleOut", "--quick");
 
         run.AssertSucceeded();
         run.AssertOutputContains(
-            "[silo 0] ready: silo 0 on 127.0.0.1:23111",
-            "[silo 1] ready: silo 1 on 127.0.0.1:23112",
             "Two silos running",
             "[####################]     40/40 done",
             // pi(4,000,000), as the CpuBound sample counts it on one machine.
             "283,146 primes below 4,000,000, counted on the cluster",
             "[silo 0] stopping",
             "[silo 1] stopping");
+        var ready = Regex.Matches(run.Output, @"\[silo (\d)\] ready: silo \1 on 127\.0\.0\.1:(\d+), gateway (\d+)");
+        Assert.Equal(2, ready.Count);
+        var ports = ready.SelectMany(static m => new[] { int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) }).ToList();
+        Assert.Equal(4, ports.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Quick_PortGiven_SilosListenOnThePortsItNames()
+    {
+        var port = FreePortBlock();
+
+        var run = await SampleRun.StartAsync("ScaleOut", "--quick", "--blocks", "4", "--port", port.ToString(CultureInfo.InvariantCulture));
+
+        run.AssertSucceeded();
+        run.AssertOutputContains(
+            $"[silo 0] ready: silo 0 on 127.0.0.1:{port}, gateway {port + 100}",
+            $"[silo 1] ready: silo 1 on 127.0.0.1:{port + 1}, gateway {port + 101}",
+            "[silo 1] stopping");
+    }
+
+    /// <summary>A port p such that p, p+1, p+100 and p+101 are free now, chosen at random so that parallel runs differ.</summary>
+    private static int FreePortBlock()
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 59_000);
+            if (new[] { port, port + 1, port + 100, port + 101 }.All(IsFree))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("No block of free ports found in 100 attempts.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 }
