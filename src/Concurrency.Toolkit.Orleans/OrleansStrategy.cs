@@ -163,7 +163,23 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         var payload = request.ToArray();
 
         var key = Interlocked.Increment(ref _nextKey) % _options.GrainKeyCount;
-        var grain = _grains.GetGrain<IDistributedWorkGrain>(key);
+        IDistributedWorkGrain grain;
+        try
+        {
+            grain = _grains.GetGrain<IDistributedWorkGrain>(key);
+        }
+        catch (ArgumentException ex)
+        {
+            // Orleans learns which grains exist from the silos when its client connects: a client that never
+            // connected, or a cluster whose silos do not host the workers, has no implementation to route to.
+            Fail(batch, sent, new ClusterCallException(
+                $"No silo of the cluster is known to host the worker grain, so the {sent.Count} item(s) of '{method.DisplayName}' were not sent: either the cluster client is not connected " +
+                "(start the host that calls UseOrleansClient before running work, and check its gateway addresses) or no silo called siloBuilder.AddConcurrencyToolkitWorkers(...). Nothing ran.",
+                timedOut: false,
+                ex));
+            return;
+        }
+
         using var deadline = new CancellationTokenSource(_options.CallTimeout, TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         byte[] reply;

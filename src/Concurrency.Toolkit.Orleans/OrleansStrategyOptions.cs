@@ -29,6 +29,14 @@ public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
     /// </summary>
     public int GrainKeyCount { get; set; } = 64;
 
+    /// <summary>
+    /// Gets or sets how long the host's cluster client keeps trying to reach the cluster when the host starts, when the
+    /// strategy is registered with <c>AddOrleans</c>: past it the host's start fails with a
+    /// <see cref="ClusterCallException"/> that names the gateways it tried, instead of Orleans' own three minutes of
+    /// retries. Applies only while the app sets no connection retry filter of its own. Default 10 s.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <inheritdoc/>
     public override void Validate()
     {
@@ -41,6 +49,11 @@ public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
         if (CallTimeout <= TimeSpan.Zero || CallTimeout == Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentException($"{nameof(CallTimeout)} must be positive and finite; it was {CallTimeout}. It is the per-call deadline that makes a lost silo fail fast.", nameof(CallTimeout));
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout == Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException($"{nameof(ConnectTimeout)} must be positive and finite; it was {ConnectTimeout}.", nameof(ConnectTimeout));
         }
 
         if (GrainKeyCount < 1)
