@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Reflection;
 using Concurrency.Toolkit.Shipping;
@@ -46,43 +47,52 @@ internal sealed class DistributedWorkHost
         int[] lengths;
         try
         {
-            (deadline, method, offsets, lengths) = Parse(request);
-            count = offsets.Length;
+            (deadline, method, offsets, lengths, count) = Parse(request);
         }
         catch (InvalidDataException ex)
         {
             return DistributedWire.Refusal(DistributedWire.CannotLoad, $"The silo could not read the request: {ex.Message}");
         }
 
-        var resolution = _resolved.GetOrAdd(method.Key, static (_, state) => state.self.Resolve(state.method), (self: this, method));
-        if (resolution.Runner is not { } runner)
-        {
-            return DistributedWire.Refusal(resolution.Verdict, resolution.Message!);
-        }
-
-        var output = new PayloadBuffer(Math.Max(256, count * 8));
-        output.WriteByte(DistributedWire.Ran);
-        output.WriteInt32(count);
-        Interlocked.Add(ref _itemsRun, count);
-        Interlocked.Increment(ref _batchesRun);
-
-        // The caller gives up at its deadline; stop there too, in case its cancellation does not reach this silo.
-        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        expiry.CancelAfter(deadline);
-        Interlocked.Increment(ref _running);
         try
         {
-            await runner.RunAsync(request, offsets, lengths, _serializer, output, expiry.Token).ConfigureAwait(false);
+            var resolution = _resolved.GetOrAdd(method.Key, static (_, state) => state.self.Resolve(state.method), (self: this, method));
+            if (resolution.Runner is not { } runner)
+            {
+                return DistributedWire.Refusal(resolution.Verdict, resolution.Message!);
+            }
+
+            // About 12 bytes per tiny result (a verdict, a length, the value); the buffer grows for larger ones.
+            using var output = new PayloadBuffer(Math.Max(256, count * 16));
+            output.WriteByte(DistributedWire.Ran);
+            output.WriteInt32(count);
+            Interlocked.Add(ref _itemsRun, count);
+            Interlocked.Increment(ref _batchesRun);
+
+            // The caller gives up at its deadline; stop there too, in case its cancellation does not reach this silo.
+            using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            expiry.CancelAfter(deadline);
+            Interlocked.Increment(ref _running);
+            try
+            {
+                await runner.RunAsync(request, offsets, lengths, count, _serializer, output, expiry.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+
+            return output.ToArray();
         }
         finally
         {
-            Interlocked.Decrement(ref _running);
+            ArrayPool<int>.Shared.Return(offsets);
+            ArrayPool<int>.Shared.Return(lengths);
         }
-
-        return output.ToArray();
     }
 
-    private static (TimeSpan Deadline, ShippedMethod Method, int[] Offsets, int[] Lengths) Parse(byte[] request)
+    /// <summary>Reads the request's header and finds its items; the two arrays are rented, and returned by the caller once the batch has run.</summary>
+    private static (TimeSpan Deadline, ShippedMethod Method, int[] Offsets, int[] Lengths, int Count) Parse(byte[] request)
     {
         var reader = new PayloadReader(request);
         var ticks = reader.ReadInt64();
@@ -98,16 +108,25 @@ internal sealed class DistributedWorkHost
             throw new InvalidDataException($"Malformed batch: {count} items in {request.Length} bytes.");
         }
 
-        var offsets = new int[count];
-        var lengths = new int[count];
-        for (var i = 0; i < count; i++)
+        var offsets = ArrayPool<int>.Shared.Rent(count);
+        var lengths = ArrayPool<int>.Shared.Rent(count);
+        try
         {
-            var item = reader.ReadBytes();
-            lengths[i] = item.Length;
-            offsets[i] = request.Length - reader.Remaining - item.Length;
+            for (var i = 0; i < count; i++)
+            {
+                var item = reader.ReadBytes();
+                lengths[i] = item.Length;
+                offsets[i] = request.Length - reader.Remaining - item.Length;
+            }
+        }
+        catch
+        {
+            ArrayPool<int>.Shared.Return(offsets);
+            ArrayPool<int>.Shared.Return(lengths);
+            throw;
         }
 
-        return (TimeSpan.FromTicks(ticks), method, offsets, lengths);
+        return (TimeSpan.FromTicks(ticks), method, offsets, lengths, count);
     }
 
     private Resolution Resolve(ShippedMethod method)

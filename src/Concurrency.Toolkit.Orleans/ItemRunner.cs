@@ -12,7 +12,7 @@ internal abstract class ItemRunner
         => method.CreateRunner<ItemRunner>(typeof(SyncRunner<,>), typeof(AsyncRunner<,>), "a silo");
 
     /// <summary>Runs the items in order; items a cancelled batch did not reach are written as not run.</summary>
-    public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken);
+    public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken);
 
     private protected static void WriteError(PayloadBuffer output, RemoteError error)
     {
@@ -38,7 +38,7 @@ internal abstract class ItemRunner
         var lengthAt = output.BeginLength();
         try
         {
-            serializer.Serialize(output, result);
+            FastSerializer.Serialize(serializer, output, result);
         }
         catch (Exception ex)
         {
@@ -52,20 +52,20 @@ internal abstract class ItemRunner
 
     private sealed class SyncRunner<TIn, TOut>(Func<TIn, TOut> work) : ItemRunner
     {
-        public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
+        public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
-            for (var i = 0; i < offsets.Length; i++)
+            for (var i = 0; i < count; i++)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    WriteNotRun(output, i, offsets.Length);
+                    WriteNotRun(output, i, count);
                     break;
                 }
 
                 TIn input;
                 try
                 {
-                    input = serializer.Deserialize<TIn>(request.AsSpan(offsets[i], lengths[i]));
+                    input = FastSerializer.Deserialize<TIn>(serializer, request.AsSpan(offsets[i], lengths[i]));
                 }
                 catch (Exception ex)
                 {
@@ -93,20 +93,20 @@ internal abstract class ItemRunner
 
     private sealed class AsyncRunner<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : ItemRunner
     {
-        public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
+        public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
-            for (var i = 0; i < offsets.Length; i++)
+            for (var i = 0; i < count; i++)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    WriteNotRun(output, i, offsets.Length);
+                    WriteNotRun(output, i, count);
                     break;
                 }
 
                 TIn input;
                 try
                 {
-                    input = serializer.Deserialize<TIn>(request.AsSpan(offsets[i], lengths[i]));
+                    input = FastSerializer.Deserialize<TIn>(serializer, request.AsSpan(offsets[i], lengths[i]));
                 }
                 catch (Exception ex)
                 {

@@ -130,37 +130,40 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     /// <summary>One grain call for the whole batch: every item gets exactly one outcome.</summary>
     private async ValueTask CallAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, CancellationToken cancellationToken)
     {
-        var request = new PayloadBuffer(Math.Max(256, batch.Count * 16));
-        request.WriteInt64(_options.CallTimeout.Ticks);
-        method.Write(request);
         var sent = new List<int>(batch.Count);
-        var countAt = request.BeginLength();
-        for (var i = 0; i < batch.Count; i++)
+        byte[] payload;
+        using (var request = new PayloadBuffer(Math.Max(256, batch.Count * 8)))
         {
-            var start = request.Length;
-            var lengthAt = request.BeginLength();
-            try
+            request.WriteInt64(_options.CallTimeout.Ticks);
+            method.Write(request);
+            var countAt = request.BeginLength();
+            for (var i = 0; i < batch.Count; i++)
             {
-                _serializer.Serialize(request, batch.Inputs[i]);
+                var start = request.Length;
+                var lengthAt = request.BeginLength();
+                try
+                {
+                    FastSerializer.Serialize(_serializer, request, batch.Inputs[i]);
+                }
+                catch (Exception ex)
+                {
+                    request.Truncate(start);
+                    batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to the cluster: {ex.Message}", typeof(TIn).FullName, ex));
+                    continue;
+                }
+
+                request.EndLength(lengthAt);
+                sent.Add(i);
             }
-            catch (Exception ex)
+
+            if (sent.Count == 0)
             {
-                request.Truncate(start);
-                batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to the cluster: {ex.Message}", typeof(TIn).FullName, ex));
-                continue;
+                return;
             }
 
-            request.EndLength(lengthAt);
-            sent.Add(i);
+            request.PatchInt32(countAt, sent.Count);
+            payload = request.ToArray();
         }
-
-        if (sent.Count == 0)
-        {
-            return;
-        }
-
-        request.PatchInt32(countAt, sent.Count);
-        var payload = request.ToArray();
 
         var key = Interlocked.Increment(ref _nextKey) % _options.GrainKeyCount;
         IDistributedWorkGrain grain;
@@ -239,7 +242,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                         TOut result;
                         try
                         {
-                            result = _serializer.Deserialize<TOut>(bytes);
+                            result = FastSerializer.Deserialize<TOut>(_serializer, bytes);
                         }
                         catch (Exception ex)
                         {

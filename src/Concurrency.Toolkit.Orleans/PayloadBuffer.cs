@@ -5,11 +5,13 @@ namespace Concurrency.Toolkit.Orleans;
 
 /// <summary>
 /// A growable byte buffer that values are serialized straight into, with a length slot written before a value and
-/// filled in after it, and a truncate for a value whose serialization failed half-way.
+/// filled in after it, and a truncate for a value whose serialization failed half-way. Its storage comes from the
+/// shared array pool and goes back on <see cref="Dispose"/>: a batch's buffer is large (tens of kilobytes, often on
+/// the large object heap) and lives only until <see cref="ToArray"/> has copied out the bytes that cross.
 /// </summary>
-internal sealed class PayloadBuffer(int initialCapacity) : IBufferWriter<byte>
+internal sealed class PayloadBuffer(int initialCapacity) : IBufferWriter<byte>, IDisposable
 {
-    private byte[] _buffer = new byte[Math.Max(initialCapacity, 64)];
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 64));
 
     public int Length { get; private set; }
 
@@ -47,12 +49,30 @@ internal sealed class PayloadBuffer(int initialCapacity) : IBufferWriter<byte>
 
     public byte[] ToArray() => Written.ToArray();
 
+    public void Dispose()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        Length = 0;
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private void Ensure(int sizeHint)
     {
         var needed = Length + Math.Max(sizeHint, 1);
         if (needed > _buffer.Length)
         {
-            Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+            Written.CopyTo(larger);
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = larger;
         }
     }
 }
