@@ -103,11 +103,19 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     /// <inheritdoc/>
     public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
-        => await RunCoreAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+        => await RunOneAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
-        => await RunCoreAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+        => await RunOneAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs the one item of a <c>RunAsync</c> call: by default as a batch of one on a lane of its own. A strategy
+    /// whose lanes are expensive to enter (the process strategy: one round trip to a worker) overrides it to serve
+    /// concurrent calls together, keeping the same contract.
+    /// </summary>
+    private protected virtual ValueTask<TOut> RunOneAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+        => RunCoreAsync(work, input, cancellationToken);
 
     /// <inheritdoc/>
     public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
@@ -241,11 +249,10 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <see cref="ObjectDisposedException"/>, and the caller neither runs the batch nor calls <see cref="EndBatch"/>.</returns>
     internal bool TryBeginBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool timed, out long started)
     {
-        if (Interlocked.Increment(ref _activeBatches) < 0)
+        if (!TryBeginWork())
         {
             // Disposal found nothing running and is releasing resources (a dedicated thread pool, an event loop,
             // workers): this batch, dispatched just before, must not start on them.
-            Interlocked.Decrement(ref _activeBatches);
             batch.FailRemaining(new ObjectDisposedException(ToString(), "The strategy was disposed before this item could start."));
             started = 0;
             return false;
@@ -297,6 +304,27 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             }
         }
 
+        EndWork();
+    }
+
+    /// <summary>
+    /// Counts work that runs outside <see cref="RunBatchAsync"/> (the process strategy's coalesced calls) as running,
+    /// so that disposal waits for it; <see langword="false"/> once disposal has closed the strategy.
+    /// </summary>
+    internal bool TryBeginWork()
+    {
+        if (Interlocked.Increment(ref _activeBatches) < 0)
+        {
+            Interlocked.Decrement(ref _activeBatches);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends what <see cref="TryBeginWork"/> began; the last to end after disposal began closes the strategy.</summary>
+    internal void EndWork()
+    {
         if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
         {
             CloseIfIdle();
