@@ -29,14 +29,18 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
 {
     private const int MaxFrameItems = 16384;
 
+    /// <summary>How long a frame should run: long enough to amortise a round trip, short enough to keep every worker busy.</summary>
+    private static readonly long TargetFrameTicks = Stopwatch.Frequency / 100;
+
     private readonly ProcessStrategy _strategy;
     private readonly ShippedMethod _method;
     private readonly int _workId;
     private readonly int _maxRunners;
     private readonly ConcurrentQueue<QueuedCall<TIn, TOut>> _queue = new();
-    private readonly BatchSizer _sizer;
     private int _queued;
     private int _runners;
+    private int _busy;
+    private int _frameSize = 1;
 
     public CallQueue(ProcessStrategy strategy, ShippedMethod method, int workId)
     {
@@ -44,7 +48,6 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         _method = method;
         _workId = workId;
         _maxRunners = strategy.WorkerCount;
-        _sizer = new BatchSizer(MaxFrameItems, TimeSpan.FromMilliseconds(10));
     }
 
     public WorkSerializer Serializer => _strategy.Serializer;
@@ -170,14 +173,16 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                         continue;
                     }
 
-                    var calls = Take();
+                    var calls = Take(Interlocked.Increment(ref _busy) - 1);
                     if (calls.Count == 0)
                     {
+                        Interlocked.Decrement(ref _busy);
                         continue;
                     }
 
                     if (!_strategy.TryBeginWork())
                     {
+                        Interlocked.Decrement(ref _busy);
                         var disposed = _strategy.DisposedException();
                         foreach (var call in calls)
                         {
@@ -194,6 +199,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                     }
                     finally
                     {
+                        Interlocked.Decrement(ref _busy);
                         _strategy.EndWork();
                     }
                 }
@@ -229,12 +235,17 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         return false;
     }
 
-    /// <summary>Takes queued calls for one frame: as many as the sizer allows, at most an even share per worker.</summary>
-    private List<QueuedCall<TIn, TOut>> Take()
+    /// <summary>
+    /// Takes queued calls for one frame: as many as fit the target frame duration, and no more than an even share
+    /// among the runners not busy with a frame (<paramref name="busyOthers"/> are), so a short queue of slow calls is
+    /// spread over the workers instead of lining up on one.
+    /// </summary>
+    private List<QueuedCall<TIn, TOut>> Take(int busyOthers)
     {
         var queued = Math.Max(1, Volatile.Read(ref _queued));
-        var share = (queued + _maxRunners - 1) / _maxRunners;
-        var limit = Math.Clamp(Math.Min(_sizer.Next, share), 1, MaxFrameItems);
+        var free = Math.Max(1, _maxRunners - busyOthers);
+        var share = (queued + free - 1) / free;
+        var limit = Math.Clamp(Math.Min(Volatile.Read(ref _frameSize), share), 1, MaxFrameItems);
         var calls = new List<QueuedCall<TIn, TOut>>(Math.Min(limit, queued));
         while (calls.Count < limit && TryDequeue(out var call))
         {
@@ -256,7 +267,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         var telemetry = _strategy.Telemetry;
         telemetry.ItemsStarted(calls.Count);
         var started = Stopwatch.GetTimestamp();
-        var pending = calls;
+        var pending = new List<QueuedCall<TIn, TOut>>(calls);
         var options = _strategy.Options;
         var abort = _strategy.Abort;
         while (true)
@@ -285,6 +296,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
             }
 
             var take = TakeForFrame(pending, worker, options);
+            _strategy.CountCallFrame(take.Length);
             worker.ItemsAssigned += take.Length;
             var run = new CoalescedRun<TIn, TOut>(worker.NextBatchId(), take, worker, this);
             for (var k = 0; k < take.Length; k++)
@@ -391,7 +403,27 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
 
         var now = Stopwatch.GetTimestamp();
         telemetry.ItemsFinished(calls.Count - failed, calls.Count, Stopwatch.GetElapsedTime(started, now));
-        _sizer.Observe(calls.Count, now - started);
+        ObserveFrame(calls.Count, now - started);
+    }
+
+    /// <summary>
+    /// Adapts the frame size to the measured time per call: double while frames finish within the target, shrink to
+    /// fit when one ran over it. A small frame (a short queue) that finished within the target says nothing against
+    /// larger frames, whose round trip is the same: it never shrinks the size.
+    /// </summary>
+    private void ObserveFrame(int count, long elapsedTicks)
+    {
+        var current = Volatile.Read(ref _frameSize);
+        var perCall = Math.Max(1, elapsedTicks / count);
+        var ideal = (int)Math.Clamp(TargetFrameTicks / perCall, 1, MaxFrameItems);
+        if (ideal > current)
+        {
+            Volatile.Write(ref _frameSize, Math.Min(ideal, current * 2));
+        }
+        else if (elapsedTicks > TargetFrameTicks)
+        {
+            Volatile.Write(ref _frameSize, ideal);
+        }
     }
 
     private static void FailAll(List<QueuedCall<TIn, TOut>> calls, Exception error)

@@ -41,6 +41,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     private readonly ConcurrentDictionary<string, int> _workIds = new();
     private readonly ConcurrentDictionary<ShippedMethod, ICallQueue> _callQueues = new();
     private int _nextWorkId;
+    private long _callFramesSent;
+    private long _callsSent;
 
     /// <summary>Initializes a strategy with default options: one worker per core, started on first use.</summary>
     public ProcessStrategy()
@@ -87,6 +89,12 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     internal CancellationToken Stopping => StoppingToken;
 
     internal CancellationToken Abort => AbortToken;
+
+    /// <summary>Gets how many frames of coalesced <c>RunAsync</c> calls went to workers (diagnostics and tests).</summary>
+    internal long CallFramesSent => Interlocked.Read(ref _callFramesSent);
+
+    /// <summary>Gets how many <c>RunAsync</c> calls those frames carried (a call sent again after a crash counts again).</summary>
+    internal long CallsSent => Interlocked.Read(ref _callsSent);
 
     /// <inheritdoc/>
     private protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
@@ -222,6 +230,12 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                 throw;
             }
         }
+    }
+
+    internal void CountCallFrame(int calls)
+    {
+        Interlocked.Increment(ref _callFramesSent);
+        Interlocked.Add(ref _callsSent, calls);
     }
 
     private int WorkIdFor(ShippedMethod method) => _workIds.GetOrAdd(method.Key, _ => Interlocked.Increment(ref _nextWorkId));
