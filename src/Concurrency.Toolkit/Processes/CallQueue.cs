@@ -295,6 +295,13 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                 break;
             }
 
+            // Calls cancelled while the worker was being started or freed go nowhere.
+            if (pending.RemoveAll(static c => c.IsCompleted) > 0 && pending.Count == 0)
+            {
+                _strategy.Pool.Return(worker);
+                break;
+            }
+
             var take = TakeForFrame(pending, worker, options);
             _strategy.CountCallFrame(take.Length);
             worker.ItemsAssigned += take.Length;
