@@ -127,7 +127,19 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
             var seen = Interlocked.CompareExchange(ref _runners, runners + 1, runners);
             if (seen == runners)
             {
-                _ = RunFramesAsync();
+                // The runner serves many callers: it must not carry this caller's context (its activity, its async locals).
+                if (ExecutionContext.IsFlowSuppressed())
+                {
+                    _ = RunFramesAsync();
+                }
+                else
+                {
+                    using (ExecutionContext.SuppressFlow())
+                    {
+                        _ = RunFramesAsync();
+                    }
+                }
+
                 return;
             }
 
@@ -196,6 +208,12 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                     try
                     {
                         await RunCallsAsync(calls).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Not expected: no call of the frame may be left waiting.
+                        _strategy.Log.LogError(ex, "The process strategy failed running calls of {Method}.", _method.DisplayName);
+                        FailAll(calls, new ExecutionStrategyException($"The process strategy failed to run this call: {ex.Message}", ex));
                     }
                     finally
                     {
