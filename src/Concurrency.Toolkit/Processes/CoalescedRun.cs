@@ -12,6 +12,7 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
 {
     private readonly bool[] _reported = new bool[calls.Length];
     private int _cancelSent;
+    private int _cancelledWaiting;
 
     public QueuedCall<TIn, TOut>[] Calls => calls;
 
@@ -62,6 +63,8 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
 
                 call.TrySetResult(result);
             }
+
+            StopBeforeCancelledLocked();
         }
     }
 
@@ -89,6 +92,7 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
                 ItemFailureKind.ResultNotSerializable => new WorkSerializationException(error.Message, typeof(TOut).FullName, error.ToException()),
                 _ => error.ToException(),
             });
+            StopBeforeCancelledLocked();
         }
     }
 
@@ -110,8 +114,9 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
     /// <summary>
     /// The call at <paramref name="position"/> was cancelled by its caller after it was sent. If it runs now (or is
     /// next), the worker is asked to stop the frame cooperatively, and killed after the grace period if that item
-    /// still runs; the other calls of the frame that did not run are sent again. A call further back in the frame
-    /// is left to run, its result ignored: stopping the frame for it would interrupt the neighbour running now.
+    /// still runs; the other calls of the frame that did not run are sent again. For a call further back in the
+    /// frame, the frame is stopped once the calls before it have reported (stopping it now would interrupt the
+    /// neighbour running now); if it starts before those reports arrive, its result is ignored.
     /// </summary>
     public void OnCallCancelled(int position)
     {
@@ -121,11 +126,21 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
         }
 
         var running = worker.Marker.TryRead(out var batchId, out var index, out _) && batchId == BatchId && index == position;
-        if (!running && position != FirstUnreported())
+        lock (Gate)
         {
-            return;
+            if (!running && position != Array.IndexOf(_reported, false))
+            {
+                // Stopped when the items before it have reported, if it has not started by then.
+                _cancelledWaiting++;
+                return;
+            }
         }
 
+        Stop(position);
+    }
+
+    private void Stop(int position)
+    {
         if (Interlocked.Exchange(ref _cancelSent, 1) == 0)
         {
             worker.SendCancel(BatchId);
@@ -134,11 +149,18 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
         _ = owner.SuperviseCancelledAsync(worker, this, position);
     }
 
-    private int FirstUnreported()
+    /// <summary>After outcomes arrived: if the next call of the frame was cancelled by its caller, stop the frame before it.</summary>
+    private void StopBeforeCancelledLocked()
     {
-        lock (Gate)
+        if (_cancelledWaiting == 0 || Volatile.Read(ref _cancelSent) != 0)
         {
-            return Array.IndexOf(_reported, false);
+            return;
+        }
+
+        var next = Array.IndexOf(_reported, false);
+        if (next >= 0 && calls[next].IsCompleted)
+        {
+            Stop(next);
         }
     }
 }

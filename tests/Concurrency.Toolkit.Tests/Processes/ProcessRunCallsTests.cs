@@ -112,6 +112,39 @@ public class ProcessRunCallsTests
     }
 
     [Fact]
+    public async Task RunAsync_CallCancelledBehindARunningNeighbourInItsFrame_StoppedWhenItsTurnComes()
+    {
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, CancellationGracePeriod = TimeSpan.FromSeconds(60) });
+        var gate = TempFile();
+        try
+        {
+            // Fast calls first, so that frames of this method have grown past one call.
+            await Task.WhenAll(Enumerable.Range(0, 2000).Select(_ => s.RunAsync(ProcessWork.DelayAsync, 0).AsTask()));
+            var blocker = s.RunAsync(ProcessWork.WaitForFile, gate).AsTask();
+            var sentBefore = s.CallsSent;
+            using var cts = new CancellationTokenSource();
+            var first = s.RunAsync(ProcessWork.DelayAsync, 300).AsTask();
+            var cancelled = s.RunAsync(ProcessWork.DelayAsync, 600_000, cts.Token).AsTask();
+            var last = s.RunAsync(ProcessWork.DelayAsync, 10).AsTask();
+            await File.WriteAllTextAsync(gate, "go");
+            var pid = await blocker;
+            await WaitUntilAsync(() => s.CallsSent >= sentBefore + 3, TimeSpan.FromSeconds(60), "the three calls to be sent");
+            await cts.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            Assert.Equal(300, await first);
+
+            // Without the stop, the cancelled call would run its ten minutes in front of this one.
+            Assert.Equal(10, await last.WaitAsync(TimeSpan.FromSeconds(50)));
+            Assert.Equal(pid, await s.RunAsync(ProcessWork.Pid, 0));
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_WorkerCrashesOnOneOfManyQueuedCalls_OnlyThatCallFails()
     {
         await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
