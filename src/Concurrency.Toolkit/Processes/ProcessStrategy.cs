@@ -264,10 +264,18 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
         if (buffer.Length > _options.MaxMessageBytes - BatchHeaderBytes - 4)
         {
+            t_scratch = null;
             throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' is {buffer.Length} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({_options.MaxMessageBytes}) allows.", typeof(TIn).FullName, null);
         }
 
-        return buffer.Written.ToArray();
+        var payload = buffer.Written.ToArray();
+        if (buffer.Length > 64 * 1024)
+        {
+            // A large input's buffer is not kept for the thread's lifetime.
+            t_scratch = null;
+        }
+
+        return payload;
     }
 
     private static ProcessStrategyOptions Validated(ProcessStrategyOptions options)

@@ -179,6 +179,30 @@ public class ProcessRunCallsTests
     }
 
     [Fact]
+    public async Task RunAsync_OneOfManyQueuedCallsRunsPastItemTimeout_OnlyItTimesOut()
+    {
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, ItemTimeout = TimeSpan.FromSeconds(1) });
+        var gate = TempFile();
+        try
+        {
+            var blocker = s.RunAsync(ProcessWork.WaitForFile, gate).AsTask();
+            var inputs = Enumerable.Repeat(5, 20).ToArray();
+            inputs[10] = 600_000;
+            var calls = inputs.Select(ms => s.RunAsync(ProcessWork.Sleep, ms).AsTask()).ToArray();
+            await File.WriteAllTextAsync(gate, "go");
+            var pid = await blocker;
+
+            var timeout = await Assert.ThrowsAsync<WorkTimeoutException>(() => calls[10].WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(pid, timeout.ProcessId);
+            Assert.All(await Task.WhenAll(calls.Where((_, i) => i != 10)), r => Assert.Equal(5, r));
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_RetryPipelineAndCoalescedCalls_OnlyTheCrashedCallIsRetried()
     {
         var retries = 0;
