@@ -16,6 +16,7 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
 
     private ManualResetValueTaskSourceCore<TOut> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
+    private CoalescedRun<TIn, TOut>? _run;
     private int _state;
     private int _completed;
 
@@ -35,8 +36,15 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
     /// <summary>Gets the failure the call completed with, if any; read after <see cref="IsCompleted"/>.</summary>
     public Exception? Error { get; private set; }
 
-    /// <summary>Gets or sets the frame the call travels in now, for a cancellation that arrives while it runs.</summary>
-    public CoalescedRun<TIn, TOut>? Run { get; set; }
+    /// <summary>
+    /// Gets or sets the frame the call travels in now, for a cancellation that arrives while it runs. Published after
+    /// <see cref="Position"/>, so a reader that sees the frame sees the position in it.
+    /// </summary>
+    public CoalescedRun<TIn, TOut>? Run
+    {
+        get => Volatile.Read(ref _run);
+        set => Volatile.Write(ref _run, value);
+    }
 
     /// <summary>Gets or sets the call's position in <see cref="Run"/>.</summary>
     public int Position { get; set; }
