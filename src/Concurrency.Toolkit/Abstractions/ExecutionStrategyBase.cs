@@ -84,6 +84,16 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Gets the largest batch this strategy forms for <paramref name="work"/>; 1 turns batching off.</summary>
     private protected virtual int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
 
+    /// <summary>
+    /// Gets a value indicating whether the strategy lets go of a batch once the task from <see cref="ExecuteBatchAsync"/>
+    /// has completed (no late writes, no reference kept). The map engine then reuses the batch after the caller has read
+    /// its outcomes, which for one-item batches of asynchronous work saves an allocation per item.
+    /// </summary>
+    private protected virtual bool ReleasesBatches => false;
+
+    /// <summary>Gets <see cref="ReleasesBatches"/> for the map engine.</summary>
+    internal bool BatchesReusable => ReleasesBatches;
+
     /// <summary>Checks, before anything runs, that this strategy can run <paramref name="work"/> at all (the process strategy refuses capturing delegates here).</summary>
     private protected virtual void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Concurrency.Toolkit.Internal;
 
 /// <summary>
@@ -20,10 +22,10 @@ internal sealed class WorkBatch<TIn, TOut>
     public WorkFunction<TIn, TOut> Work { get; }
 
     /// <summary>Gets the batch's position among the batches of its call, for ordered output.</summary>
-    public long Sequence { get; }
+    public long Sequence { get; private set; }
 
     /// <summary>Gets the index of the first input in the call's input sequence.</summary>
-    public long FirstIndex { get; }
+    public long FirstIndex { get; private set; }
 
     public TIn[] Inputs { get; }
 
@@ -66,6 +68,29 @@ internal sealed class WorkBatch<TIn, TOut>
         {
             SetError(i, exception);
         }
+    }
+
+    /// <summary>
+    /// Empties the batch for reuse by the map engine, once its consumer has read every outcome and the strategy that ran
+    /// it keeps no reference to it (<see cref="ExecutionStrategyBase.ReleasesBatches"/>).
+    /// </summary>
+    internal void Reset(long sequence, long firstIndex)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
+        {
+            Array.Clear(Inputs, 0, Count);
+        }
+
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
+        {
+            Array.Clear(Results, 0, Count);
+        }
+
+        Sequence = sequence;
+        FirstIndex = firstIndex;
+        Count = 0;
+        Completed = 0;
+        _errors = null;
     }
 
     public int ErrorCount()
