@@ -686,6 +686,7 @@ internal sealed class MapRun<TIn, TOut>
             var run = _run;
             if (run._settings.Progress is not null)
             {
+                // Counted once the batch holds its lane, not when the input was read.
                 Interlocked.Add(ref run._started, Batch.Count);
             }
 
@@ -748,6 +749,15 @@ internal sealed class MapRun<TIn, TOut>
         {
             var run = _run;
             var batch = Batch;
+            if (run._settings.Progress is not null)
+            {
+                // Counted when the lane finishes, not when the caller reads the outcome, and before the lane is free
+                // for another batch: started minus finished never exceeds what the lanes hold.
+                var failed = batch.ErrorCount();
+                Interlocked.Add(ref run._failed, failed);
+                Interlocked.Add(ref run._succeeded, batch.Count - failed);
+            }
+
             try
             {
                 if (_begun)
@@ -759,14 +769,6 @@ internal sealed class MapRun<TIn, TOut>
             {
                 run._strategy.ReleaseLane();
                 run._callLanes?.Release();
-            }
-
-            if (run._settings.Progress is not null)
-            {
-                // Counted when the lane finishes, not when the caller reads the outcome: progress tells what has run.
-                var failed = batch.ErrorCount();
-                Interlocked.Add(ref run._failed, failed);
-                Interlocked.Add(ref run._succeeded, batch.Count - failed);
             }
 
             if (_startedAt != 0)
