@@ -361,7 +361,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs every item of <paramref name="batch"/> in order; the in-process lanes' loop for asynchronous work.</summary>
     /// <remarks>
     /// Asynchronous work comes one item to a batch (it is not batched by default), so that case is kept lean: an item that
-    /// completes synchronously costs no state machine, and one that suspends costs a pooled one.
+    /// completes synchronously costs no state machine, and one that suspends is awaited by the batch's reusable awaiter.
     /// </remarks>
     private protected ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
@@ -393,20 +393,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             return ValueTask.CompletedTask;
         }
 
-        return AwaitSingleItemAsync(batch, pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask AwaitSingleItemAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ValueTask<TOut> pending)
-    {
-        try
-        {
-            batch.SetResult(0, await pending.ConfigureAwait(false));
-        }
-        catch (Exception ex)
-        {
-            batch.SetError(0, ex);
-        }
+        return batch.AwaitFirstAsync(pending);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

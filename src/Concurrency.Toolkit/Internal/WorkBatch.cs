@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 
 namespace Concurrency.Toolkit.Internal;
 
@@ -9,6 +10,7 @@ namespace Concurrency.Toolkit.Internal;
 internal sealed class WorkBatch<TIn, TOut>
 {
     private Exception?[]? _errors;
+    private SingleItemAwaiter? _single;
 
     public WorkBatch(WorkFunction<TIn, TOut> work, long sequence, long firstIndex, int capacity)
     {
@@ -93,6 +95,13 @@ internal sealed class WorkBatch<TIn, TOut>
         _errors = null;
     }
 
+    /// <summary>
+    /// Records the outcome of item 0 when <paramref name="pending"/> completes; the returned task completes after that.
+    /// For one-item batches of asynchronous work: the awaiter belongs to the batch and is reused with it, where an
+    /// async method would cost a state machine per item (pooled ones do not help with a thousand items in flight).
+    /// </summary>
+    internal ValueTask AwaitFirstAsync(ValueTask<TOut> pending) => (_single ??= new SingleItemAwaiter(this)).Await(pending);
+
     public int ErrorCount()
     {
         if (_errors is null)
@@ -110,5 +119,51 @@ internal sealed class WorkBatch<TIn, TOut>
         }
 
         return n;
+    }
+
+    private sealed class SingleItemAwaiter : IValueTaskSource
+    {
+        private readonly WorkBatch<TIn, TOut> _batch;
+        private readonly Action _onCompleted;
+        private ManualResetValueTaskSourceCore<bool> _core;
+        private ConfiguredValueTaskAwaitable<TOut>.ConfiguredValueTaskAwaiter _awaiter;
+
+        public SingleItemAwaiter(WorkBatch<TIn, TOut> batch)
+        {
+            _batch = batch;
+            _onCompleted = OnCompleted;
+        }
+
+        public ValueTask Await(ValueTask<TOut> pending)
+        {
+            _core.Reset();
+            _awaiter = pending.ConfigureAwait(false).GetAwaiter();
+            var version = _core.Version;
+            _awaiter.UnsafeOnCompleted(_onCompleted);
+            return new ValueTask(this, version);
+        }
+
+        public void GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
+
+        private void OnCompleted()
+        {
+            var awaiter = _awaiter;
+            _awaiter = default;
+            try
+            {
+                _batch.SetResult(0, awaiter.GetResult());
+            }
+            catch (Exception ex)
+            {
+                _batch.SetError(0, ex);
+            }
+
+            _core.SetResult(true);
+        }
     }
 }
