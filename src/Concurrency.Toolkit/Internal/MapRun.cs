@@ -53,8 +53,11 @@ internal sealed class MapRun<TIn, TOut>
     /// <summary>Finished runners taken by the consumer, oldest first; the consumer's alone.</summary>
     private Runner? _ready;
 
-    /// <summary>Runners whose outcomes the consumer has read, for the dispatcher to reuse (the consumer pushes, the dispatcher pops).</summary>
+    /// <summary>Runners whose outcomes the consumer has read, for the dispatcher to reuse; the consumer pushes them here.</summary>
     private Runner? _free;
+
+    /// <summary>Runners the dispatcher took from <see cref="_free"/> in one swap; the dispatcher's alone.</summary>
+    private Runner? _freeTaken;
 
     /// <summary>1 while the consumer waits (or is about to) for <see cref="_consumerSignal"/>; whoever swaps it to 0 signals.</summary>
     private int _consumerWaiting;
@@ -309,25 +312,16 @@ internal sealed class MapRun<TIn, TOut>
     /// <summary>Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.</summary>
     private Runner Rent(long sequence, long index, int capacity)
     {
-        var runner = Volatile.Read(ref _free);
-        while (runner is not null)
-        {
-            // Only the dispatcher pops, so the head it read cannot be popped and pushed back under it (no ABA).
-            var seen = Interlocked.CompareExchange(ref _free, runner.Next, runner);
-            if (seen == runner)
-            {
-                break;
-            }
-
-            runner = seen;
-        }
-
+        // The dispatcher takes the consumer's whole list at once, not one runner at a time: one interlocked swap serves
+        // many items.
+        var runner = _freeTaken ?? (Volatile.Read(ref _free) is null ? null : Interlocked.Exchange(ref _free, null));
         if (runner is null)
         {
             runner = new Runner(this);
         }
         else
         {
+            _freeTaken = runner.Next;
             runner.Next = null;
         }
 
@@ -370,6 +364,13 @@ internal sealed class MapRun<TIn, TOut>
         var token = _dispatchCts.Token;
         long sequence = 0;
         long index = 0;
+
+        // Look-ahead credits and pending counts are taken in chunks and handed out from here, so that the dispatcher
+        // does not touch the fields the consumer and the lanes write for every item. Credits held here still bound what
+        // is read, and the pending count left over is given back before the dispatcher lets go of its own.
+        var creditChunk = Math.Clamp(_settings.LookAhead / 16, 1, 256);
+        var credits = 0;
+        var pendingHeld = 0;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
 
@@ -384,7 +385,14 @@ internal sealed class MapRun<TIn, TOut>
         {
             while (true)
             {
-                var credits = await _credits.TakeAsync(_sizer.Next, token).ConfigureAwait(false);
+                var wanted = _sizer.Next;
+                if (credits < wanted)
+                {
+                    credits += await _credits.TakeAsync(Math.Max(wanted - credits, creditChunk), token).ConfigureAwait(false);
+                }
+
+                var batchCredits = Math.Min(credits, wanted);
+                credits -= batchCredits;
                 var firstMove = hasPendingMove ? pendingMove : _input.MoveNextAsync(token);
                 hasPendingMove = false;
                 if (!await firstMove.ConfigureAwait(false))
@@ -393,11 +401,11 @@ internal sealed class MapRun<TIn, TOut>
                 }
 
                 ThrowIfStopping(token);
-                var runner = Rent(sequence++, index, credits);
+                var runner = Rent(sequence++, index, batchCredits);
                 var batch = runner.Batch;
                 batch.Add(_input.Current);
                 var ended = false;
-                while (batch.Count < credits)
+                while (batch.Count < batchCredits)
                 {
                     // Only items the input has ready join the batch: a slow input never holds back an item.
                     var move = _input.MoveNextAsync(token);
@@ -417,7 +425,7 @@ internal sealed class MapRun<TIn, TOut>
                     batch.Add(_input.Current);
                 }
 
-                _credits.Return(credits - batch.Count);
+                credits += batchCredits - batch.Count;
                 index += batch.Count;
                 await AcquireLanesAsync(batch.Count).ConfigureAwait(false);
                 if (Stopping)
@@ -428,7 +436,13 @@ internal sealed class MapRun<TIn, TOut>
                     ThrowIfStopping(token);
                 }
 
-                Interlocked.Increment(ref _pending);
+                if (pendingHeld == 0)
+                {
+                    pendingHeld = creditChunk;
+                    Interlocked.Add(ref _pending, pendingHeld);
+                }
+
+                pendingHeld--;
                 runner.Start();
                 if (ended)
                 {
@@ -453,6 +467,12 @@ internal sealed class MapRun<TIn, TOut>
         finally
         {
             await CloseInputAsync(hasPendingMove, pendingMove).ConfigureAwait(false);
+            if (pendingHeld > 0)
+            {
+                // The dispatcher's own count is still held, so this cannot be the last release.
+                Interlocked.Add(ref _pending, -pendingHeld);
+            }
+
             ReleasePending();
         }
     }
