@@ -84,6 +84,16 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Gets the largest batch this strategy forms for <paramref name="work"/>; 1 turns batching off.</summary>
     private protected virtual int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
 
+    /// <summary>
+    /// Gets a value indicating whether the strategy lets go of a batch once the task from <see cref="ExecuteBatchAsync"/>
+    /// has completed (no late writes, no reference kept). The map engine then reuses the batch after the caller has read
+    /// its outcomes, which for one-item batches of asynchronous work saves an allocation per item.
+    /// </summary>
+    private protected virtual bool ReleasesBatches => false;
+
+    /// <summary>Gets <see cref="ReleasesBatches"/> for the map engine.</summary>
+    internal bool BatchesReusable => ReleasesBatches;
+
     /// <summary>Checks, before anything runs, that this strategy can run <paramref name="work"/> at all (the process strategy refuses capturing delegates here).</summary>
     private protected virtual void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
     {
@@ -379,7 +389,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs every item of <paramref name="batch"/> in order; the in-process lanes' loop for asynchronous work.</summary>
     /// <remarks>
     /// Asynchronous work comes one item to a batch (it is not batched by default), so that case is kept lean: an item that
-    /// completes synchronously costs no state machine, and one that suspends costs a pooled one.
+    /// completes synchronously costs no state machine, and one that suspends is awaited by the batch's reusable awaiter.
     /// </remarks>
     private protected ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
@@ -411,20 +421,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             return ValueTask.CompletedTask;
         }
 
-        return AwaitSingleItemAsync(batch, pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask AwaitSingleItemAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ValueTask<TOut> pending)
-    {
-        try
-        {
-            batch.SetResult(0, await pending.ConfigureAwait(false));
-        }
-        catch (Exception ex)
-        {
-            batch.SetError(0, ex);
-        }
+        return batch.AwaitFirstAsync(pending);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
