@@ -84,6 +84,16 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Gets the largest batch this strategy forms for <paramref name="work"/>; 1 turns batching off.</summary>
     private protected virtual int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
 
+    /// <summary>
+    /// Gets a value indicating whether the strategy lets go of a batch once the task from <see cref="ExecuteBatchAsync"/>
+    /// has completed (no late writes, no reference kept). The map engine then reuses the batch after the caller has read
+    /// its outcomes, which for one-item batches of asynchronous work saves an allocation per item.
+    /// </summary>
+    private protected virtual bool ReleasesBatches => false;
+
+    /// <summary>Gets <see cref="ReleasesBatches"/> for the map engine.</summary>
+    internal bool BatchesReusable => ReleasesBatches;
+
     /// <summary>Checks, before anything runs, that this strategy can run <paramref name="work"/> at all (the process strategy refuses capturing delegates here).</summary>
     private protected virtual void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
     {
@@ -103,11 +113,19 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     /// <inheritdoc/>
     public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
-        => await RunCoreAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+        => await RunOneAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
-        => await RunCoreAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+        => await RunOneAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs the one item of a <c>RunAsync</c> call: by default as a batch of one on a lane of its own. A strategy
+    /// whose lanes are expensive to enter (the process strategy: one round trip to a worker) overrides it to serve
+    /// concurrent calls together, keeping the same contract.
+    /// </summary>
+    private protected virtual ValueTask<TOut> RunOneAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+        => RunCoreAsync(work, input, cancellationToken);
 
     /// <inheritdoc/>
     public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
@@ -241,11 +259,10 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <see cref="ObjectDisposedException"/>, and the caller neither runs the batch nor calls <see cref="EndBatch"/>.</returns>
     internal bool TryBeginBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool timed, out long started)
     {
-        if (Interlocked.Increment(ref _activeBatches) < 0)
+        if (!TryBeginWork())
         {
             // Disposal found nothing running and is releasing resources (a dedicated thread pool, an event loop,
             // workers): this batch, dispatched just before, must not start on them.
-            Interlocked.Decrement(ref _activeBatches);
             batch.FailRemaining(new ObjectDisposedException(ToString(), "The strategy was disposed before this item could start."));
             started = 0;
             return false;
@@ -297,6 +314,27 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             }
         }
 
+        EndWork();
+    }
+
+    /// <summary>
+    /// Counts work that runs outside <see cref="RunBatchAsync"/> (the process strategy's coalesced calls) as running,
+    /// so that disposal waits for it; <see langword="false"/> once disposal has closed the strategy.
+    /// </summary>
+    internal bool TryBeginWork()
+    {
+        if (Interlocked.Increment(ref _activeBatches) < 0)
+        {
+            Interlocked.Decrement(ref _activeBatches);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends what <see cref="TryBeginWork"/> began; the last to end after disposal began closes the strategy.</summary>
+    internal void EndWork()
+    {
         if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
         {
             CloseIfIdle();
@@ -351,7 +389,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs every item of <paramref name="batch"/> in order; the in-process lanes' loop for asynchronous work.</summary>
     /// <remarks>
     /// Asynchronous work comes one item to a batch (it is not batched by default), so that case is kept lean: an item that
-    /// completes synchronously costs no state machine, and one that suspends costs a pooled one.
+    /// completes synchronously costs no state machine, and one that suspends is awaited by the batch's reusable awaiter.
     /// </remarks>
     private protected ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
@@ -383,20 +421,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             return ValueTask.CompletedTask;
         }
 
-        return AwaitSingleItemAsync(batch, pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask AwaitSingleItemAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ValueTask<TOut> pending)
-    {
-        try
-        {
-            batch.SetResult(0, await pending.ConfigureAwait(false));
-        }
-        catch (Exception ex)
-        {
-            batch.SetError(0, ex);
-        }
+        return batch.AwaitFirstAsync(pending);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -51,6 +51,9 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
 
     private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => 1;
 
+    /// <inheritdoc/>
+    private protected override bool ReleasesBatches => true;
+
     private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         if (_loop is not null)

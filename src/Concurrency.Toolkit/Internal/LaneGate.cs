@@ -164,12 +164,17 @@ internal sealed class LaneGate(int lanes)
 
 /// <summary>
 /// One owner's wait for a lane, reused for each of its waits (the owner waits for one lane at a time). Completes
-/// asynchronously, so a releasing thread never runs the owner's code.
+/// through the pool's global queue, so a releasing thread never runs the owner's code, and the owner (a map call's
+/// dispatcher) resumes behind the work already queued: by then more lanes are usually free, and one wake-up
+/// dispatches several items. (Continuing from the releasing thread's local queue, as
+/// <see cref="ManualResetValueTaskSourceCore{TResult}"/> does, ran the dispatcher at once for a single free lane:
+/// a wake-up per item of asynchronous work.)
 /// </summary>
-internal sealed class LaneWaiter(CancellationToken token) : IValueTaskSource
+internal sealed class LaneWaiter(CancellationToken token) : IValueTaskSource, IThreadPoolWorkItem
 {
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
     private LaneGate? _gate;
+    private Exception? _error;
     private int _ticket;
     private bool _waiting;
 
@@ -220,6 +225,14 @@ internal sealed class LaneWaiter(CancellationToken token) : IValueTaskSource
 
     internal void Complete(Exception? error)
     {
+        _error = error;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        var error = _error;
+        _error = null;
         if (error is null)
         {
             _core.SetResult(true);

@@ -2,15 +2,21 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 
 namespace Concurrency.Toolkit.Internal;
 
 /// <summary>
 /// One enumeration of a map call. A dispatcher reads the input lazily (bounded by <see cref="ItemCredits"/>),
 /// groups items into batches, waits for a lane and hands each batch to the strategy; finished batches flow to the
-/// consumer through a channel, reordered for <c>MapAsync</c>, as they come for <c>MapUnorderedAsync</c>.
+/// consumer, reordered for <c>MapAsync</c>, as they come for <c>MapUnorderedAsync</c>.
 /// </summary>
+/// <remarks>
+/// Asynchronous work comes one item to a batch, so everything here runs once per item and is kept free of per-item
+/// allocation: a <see cref="Runner"/> drives a batch with a cached continuation instead of an async state machine,
+/// finished runners reach the consumer on a lock-free stack that it takes whole, and a consumed runner (with its
+/// batch, when the strategy lets go of batches) serves a later batch.
+/// </remarks>
 internal sealed class MapRun<TIn, TOut>
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
@@ -25,16 +31,38 @@ internal sealed class MapRun<TIn, TOut>
     private readonly ItemCredits _credits;
     private readonly BatchSizer _sizer;
     private readonly LaneGate? _callLanes;
-    private readonly LaneWaiter _laneWaiter;
-    private readonly LaneWaiter? _callLaneWaiter;
-    private readonly Channel<WorkBatch<TIn, TOut>> _finished = Channel.CreateUnbounded<WorkBatch<TIn, TOut>>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
-
+    private readonly bool _reuseBatches;
+    private readonly ConsumerSignal _consumerSignal = new();
     private readonly CancellationToken _callToken;
     private readonly CancellationToken _enumeratorToken;
-    private readonly CancellationTokenSource _itemCts;
-    private readonly CancellationTokenSource _dispatchCts;
+    private readonly CancellationToken _stoppingToken;
+    private readonly CancellationToken _abortToken;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+
+    // Created when the caller first asks for an item, not with the enumerator: an enumerator disposed unread must leave
+    // no registration on the caller's or the strategy's long-lived tokens.
+    private CancellationTokenSource _itemCts = null!;
+    private CancellationTokenSource _dispatchCts = null!;
+    private LaneWaiter _laneWaiter = null!;
+    private LaneWaiter? _callLaneWaiter;
+    private CancellationTokenRegistration _wakeOnCancel;
+
+    /// <summary>Finished runners, newest first, pushed by the lanes; the consumer takes them all at once.</summary>
+    private Runner? _finished;
+
+    /// <summary>Finished runners taken by the consumer, oldest first; the consumer's alone.</summary>
+    private Runner? _ready;
+
+    /// <summary>Runners whose outcomes the consumer has read, for the dispatcher to reuse; the consumer pushes them here.</summary>
+    private Runner? _free;
+
+    /// <summary>Runners the dispatcher took from <see cref="_free"/> in one swap; the dispatcher's alone.</summary>
+    private Runner? _freeTaken;
+
+    /// <summary>1 while the consumer waits (or is about to) for <see cref="_consumerSignal"/>; whoever swaps it to 0 signals.</summary>
+    private int _consumerWaiting;
+    private volatile bool _allFinished;
+
     private Task _dispatcher = Task.CompletedTask;
     private Activity? _activity;
     private Exception? _terminal;
@@ -54,12 +82,11 @@ internal sealed class MapRun<TIn, TOut>
         _credits = new ItemCredits(settings.LookAhead);
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
         _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
+        _reuseBatches = strategy.BatchesReusable;
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
-        _itemCts = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken, abortToken);
-        _dispatchCts = CancellationTokenSource.CreateLinkedTokenSource(_itemCts.Token, stoppingToken);
-        _laneWaiter = new LaneWaiter(_dispatchCts.Token);
-        _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
+        _stoppingToken = stoppingToken;
+        _abortToken = abortToken;
     }
 
     public async IAsyncEnumerable<TOut> ReadOrderedAsync()
@@ -67,27 +94,34 @@ internal sealed class MapRun<TIn, TOut>
         Start();
         try
         {
-            var early = new Dictionary<long, WorkBatch<TIn, TOut>>();
+            var early = new Dictionary<long, Runner>();
             for (long next = 0; ; next++)
             {
-                WorkBatch<TIn, TOut>? batch;
-                while (!early.Remove(next, out batch))
+                Runner? runner;
+                while (!early.Remove(next, out runner))
                 {
-                    var arrived = await NextBatchAsync().ConfigureAwait(false);
+                    var arrived = await NextFinishedAsync().ConfigureAwait(false);
                     if (arrived is null)
                     {
                         break;
                     }
 
-                    early[arrived.Sequence] = arrived;
+                    if (arrived.Batch.Sequence == next)
+                    {
+                        runner = arrived;
+                        break;
+                    }
+
+                    early[arrived.Batch.Sequence] = arrived;
                 }
 
-                if (batch is null)
+                if (runner is null)
                 {
                     ThrowIfTerminal();
                     yield break;
                 }
 
+                var batch = runner.Batch;
                 for (var i = 0; i < batch.Count; i++)
                 {
                     if (batch.GetError(i) is { } error)
@@ -100,7 +134,7 @@ internal sealed class MapRun<TIn, TOut>
                     yield return batch.Results[i];
                 }
 
-                Consumed(batch);
+                Consumed(runner);
             }
         }
         finally
@@ -114,8 +148,9 @@ internal sealed class MapRun<TIn, TOut>
         Start();
         try
         {
-            while (await NextBatchAsync().ConfigureAwait(false) is { } batch)
+            while (await NextFinishedAsync().ConfigureAwait(false) is { } runner)
             {
+                var batch = runner.Batch;
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var index = batch.FirstIndex + i;
@@ -136,7 +171,7 @@ internal sealed class MapRun<TIn, TOut>
                     }
                 }
 
-                Consumed(batch);
+                Consumed(runner);
             }
 
             ThrowIfTerminal();
@@ -149,34 +184,178 @@ internal sealed class MapRun<TIn, TOut>
 
     private void Start()
     {
+        _itemCts = CancellationTokenSource.CreateLinkedTokenSource(_callToken, _enumeratorToken, _abortToken);
+        _dispatchCts = CancellationTokenSource.CreateLinkedTokenSource(_itemCts.Token, _stoppingToken);
+        _laneWaiter = new LaneWaiter(_dispatchCts.Token);
+        _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
+
+        // A consumer waiting for the next outcome wakes when the call is cancelled, and reports it.
+        _wakeOnCancel = _itemCts.Token.UnsafeRegister(static state => ((MapRun<TIn, TOut>)state!).WakeConsumer(), this);
+
         // Started before the dispatcher so that it, and work that flows the execution context, run under the call's span.
         _activity = _strategy.Telemetry.StartActivity("Map");
         _dispatcher = Task.Run(DispatchAsync, CancellationToken.None);
     }
 
-    private async ValueTask<WorkBatch<TIn, TOut>?> NextBatchAsync()
+    /// <summary>
+    /// Returns the next finished runner, oldest first, or <see langword="null"/> once every dispatched batch has been
+    /// returned. The lanes push finished runners on a lock-free stack and the consumer takes the whole stack at once, so
+    /// a burst of outcomes costs one hand-over; it waits with one reusable signal, allocating nothing per wait.
+    /// </summary>
+    private ValueTask<Runner?> NextFinishedAsync()
     {
-        var reader = _finished.Reader;
-        try
+        while (true)
         {
-            while (true)
+            if (_ready is { } ready)
             {
-                if (reader.TryRead(out var batch))
+                _ready = ready.Next;
+                ready.Next = null;
+                return new ValueTask<Runner?>(ready);
+            }
+
+            if (TakeFinished())
+            {
+                continue;
+            }
+
+            if (_itemCts.IsCancellationRequested)
+            {
+                ThrowIfTerminal();
+                ThrowCallCancelled();
+            }
+
+            if (_allFinished)
+            {
+                // Every runner was pushed before the flag was set; one last look takes any not taken yet.
+                if (TakeFinished())
                 {
-                    return batch;
+                    continue;
                 }
 
-                if (!await reader.WaitToReadAsync(_itemCts.Token).ConfigureAwait(false))
-                {
-                    return null;
-                }
+                return new ValueTask<Runner?>((Runner?)null);
             }
+
+            _consumerSignal.Reset();
+            Interlocked.Exchange(ref _consumerWaiting, 1);
+
+            // The wait is published first, then everything looked at again: a lane that pushed in between either saw
+            // the wait (and signals) or its runner is seen here.
+            if (Volatile.Read(ref _finished) is not null || _allFinished || _itemCts.IsCancellationRequested)
+            {
+                if (Interlocked.Exchange(ref _consumerWaiting, 0) == 1)
+                {
+                    continue;
+                }
+
+                // Someone else won the swap and signals: the wait below ends at once.
+            }
+
+            return WaitForFinishedAsync();
         }
-        catch (OperationCanceledException) when (_itemCts.IsCancellationRequested)
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Runner?> WaitForFinishedAsync()
+    {
+        await new ValueTask(_consumerSignal, _consumerSignal.Version).ConfigureAwait(false);
+        return await NextFinishedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Moves everything the lanes have pushed to the consumer's list, oldest first.</summary>
+    private bool TakeFinished()
+    {
+        if (Volatile.Read(ref _finished) is null)
         {
-            ThrowIfTerminal();
-            ThrowCallCancelled();
-            throw;
+            return false;
+        }
+
+        var taken = Interlocked.Exchange(ref _finished, null);
+        Runner? ordered = null;
+        while (taken is not null)
+        {
+            var next = taken.Next;
+            taken.Next = ordered;
+            ordered = taken;
+            taken = next;
+        }
+
+        _ready = ordered;
+        return ordered is not null;
+    }
+
+    private void Publish(Runner runner)
+    {
+        var head = Volatile.Read(ref _finished);
+        while (true)
+        {
+            runner.Next = head;
+            var seen = Interlocked.CompareExchange(ref _finished, runner, head);
+            if (seen == head)
+            {
+                break;
+            }
+
+            head = seen;
+        }
+
+        WakeConsumer();
+    }
+
+    private void WakeConsumer()
+    {
+        if (Volatile.Read(ref _consumerWaiting) == 1 && Interlocked.Exchange(ref _consumerWaiting, 0) == 1)
+        {
+            _consumerSignal.Set();
+        }
+    }
+
+    /// <summary>Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.</summary>
+    private Runner Rent(long sequence, long index, int capacity)
+    {
+        // The dispatcher takes the consumer's whole list at once, not one runner at a time: one interlocked swap serves
+        // many items.
+        var runner = _freeTaken ?? (Volatile.Read(ref _free) is null ? null : Interlocked.Exchange(ref _free, null));
+        if (runner is null)
+        {
+            runner = new Runner(this);
+        }
+        else
+        {
+            _freeTaken = runner.Next;
+            runner.Next = null;
+        }
+
+        if (runner.Batch is { } batch && batch.Inputs.Length == capacity)
+        {
+            batch.Reset(sequence, index);
+        }
+        else
+        {
+            runner.Batch = new WorkBatch<TIn, TOut>(_work, sequence, index, capacity);
+        }
+
+        return runner;
+    }
+
+    /// <summary>Hands a runner whose outcomes the consumer has read back for reuse; its batch too when the strategy let go of it.</summary>
+    private void Recycle(Runner runner)
+    {
+        if (!_reuseBatches)
+        {
+            runner.Batch = null!;
+        }
+
+        var head = Volatile.Read(ref _free);
+        while (true)
+        {
+            runner.Next = head;
+            var seen = Interlocked.CompareExchange(ref _free, runner, head);
+            if (seen == head)
+            {
+                return;
+            }
+
+            head = seen;
         }
     }
 
@@ -185,6 +364,13 @@ internal sealed class MapRun<TIn, TOut>
         var token = _dispatchCts.Token;
         long sequence = 0;
         long index = 0;
+
+        // Look-ahead credits and pending counts are taken in chunks and handed out from here, so that the dispatcher
+        // does not touch the fields the consumer and the lanes write for every item. Credits held here still bound what
+        // is read, and the pending count left over is given back before the dispatcher lets go of its own.
+        var creditChunk = Math.Clamp(_settings.LookAhead / 16, 1, 256);
+        var credits = 0;
+        var pendingHeld = 0;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
 
@@ -199,7 +385,14 @@ internal sealed class MapRun<TIn, TOut>
         {
             while (true)
             {
-                var credits = await _credits.TakeAsync(_sizer.Next, token).ConfigureAwait(false);
+                var wanted = _sizer.Next;
+                if (credits < wanted)
+                {
+                    credits += await _credits.TakeAsync(Math.Max(wanted - credits, creditChunk), token).ConfigureAwait(false);
+                }
+
+                var batchCredits = Math.Min(credits, wanted);
+                credits -= batchCredits;
                 var firstMove = hasPendingMove ? pendingMove : _input.MoveNextAsync(token);
                 hasPendingMove = false;
                 if (!await firstMove.ConfigureAwait(false))
@@ -208,10 +401,11 @@ internal sealed class MapRun<TIn, TOut>
                 }
 
                 ThrowIfStopping(token);
-                var batch = new WorkBatch<TIn, TOut>(_work, sequence++, index, credits);
+                var runner = Rent(sequence++, index, batchCredits);
+                var batch = runner.Batch;
                 batch.Add(_input.Current);
                 var ended = false;
-                while (batch.Count < credits)
+                while (batch.Count < batchCredits)
                 {
                     // Only items the input has ready join the batch: a slow input never holds back an item.
                     var move = _input.MoveNextAsync(token);
@@ -231,7 +425,7 @@ internal sealed class MapRun<TIn, TOut>
                     batch.Add(_input.Current);
                 }
 
-                _credits.Return(credits - batch.Count);
+                credits += batchCredits - batch.Count;
                 index += batch.Count;
                 await AcquireLanesAsync(batch.Count).ConfigureAwait(false);
                 if (Stopping)
@@ -242,9 +436,14 @@ internal sealed class MapRun<TIn, TOut>
                     ThrowIfStopping(token);
                 }
 
-                Interlocked.Increment(ref _pending);
-                Interlocked.Add(ref _started, batch.Count);
-                _ = RunAndPublishAsync(batch);
+                if (pendingHeld == 0)
+                {
+                    pendingHeld = creditChunk;
+                    Interlocked.Add(ref _pending, pendingHeld);
+                }
+
+                pendingHeld--;
+                runner.Start();
                 if (ended)
                 {
                     break;
@@ -268,6 +467,12 @@ internal sealed class MapRun<TIn, TOut>
         finally
         {
             await CloseInputAsync(hasPendingMove, pendingMove).ConfigureAwait(false);
+            if (pendingHeld > 0)
+            {
+                // The dispatcher's own count is still held, so this cannot be the last release.
+                Interlocked.Add(ref _pending, -pendingHeld);
+            }
+
             ReleasePending();
         }
     }
@@ -316,39 +521,6 @@ internal sealed class MapRun<TIn, TOut>
         }
     }
 
-    private async Task RunAndPublishAsync(WorkBatch<TIn, TOut> batch)
-    {
-        var begun = _strategy.TryBeginBatch(batch, _sizer.IsAdaptive, out var started);
-        try
-        {
-            if (begun)
-            {
-                await _strategy.ExecuteBatchGuardedAsync(batch, _itemCts.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex)
-        {
-            batch.FailRemaining(ex);
-        }
-        finally
-        {
-            if (begun)
-            {
-                _strategy.EndBatch(batch, started);
-            }
-
-            _strategy.ReleaseLane();
-            _callLanes?.Release();
-        }
-
-        if (started != 0)
-        {
-            _sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - started);
-        }
-        _finished.Writer.TryWrite(batch);
-        ReleasePending();
-    }
-
     private async ValueTask CloseInputAsync(bool hasPendingMove, ValueTask<bool> pendingMove)
     {
         try
@@ -385,7 +557,10 @@ internal sealed class MapRun<TIn, TOut>
     {
         if (Interlocked.Decrement(ref _pending) == 0)
         {
-            _finished.Writer.TryComplete();
+            // A full fence between the flag and the look for a waiting consumer, which does the opposite.
+            _allFinished = true;
+            Interlocked.MemoryBarrier();
+            WakeConsumer();
             ReleaseOwner();
         }
     }
@@ -399,12 +574,9 @@ internal sealed class MapRun<TIn, TOut>
         }
     }
 
-    private void Consumed(WorkBatch<TIn, TOut> batch)
+    private void Consumed(Runner runner)
     {
-        _credits.Return(batch.Count);
-        var failed = batch.ErrorCount();
-        _failed += failed;
-        _succeeded += batch.Count - failed;
+        var count = runner.Batch.Count;
         if (_settings.Progress is not null)
         {
             var now = Stopwatch.GetTimestamp();
@@ -414,10 +586,14 @@ internal sealed class MapRun<TIn, TOut>
                 ReportProgress();
             }
         }
+
+        // Recycled before the credits go back, so that a dispatcher waiting for them finds the runner.
+        Recycle(runner);
+        _credits.Return(count);
     }
 
     private void ReportProgress()
-        => _settings.Progress?.Report(new MapProgress(Interlocked.Read(ref _started), _succeeded, _failed, Stopwatch.GetElapsedTime(_startTimestamp)));
+        => _settings.Progress?.Report(new MapProgress(Interlocked.Read(ref _started), Interlocked.Read(ref _succeeded), Interlocked.Read(ref _failed), Stopwatch.GetElapsedTime(_startTimestamp)));
 
     private async ValueTask StopAsync()
     {
@@ -437,6 +613,7 @@ internal sealed class MapRun<TIn, TOut>
         }
         finally
         {
+            _wakeOnCancel.Dispose();
             _activity?.Dispose();
             ReleaseOwner();
         }
@@ -498,5 +675,157 @@ internal sealed class MapRun<TIn, TOut>
             _activity.SetStatus(ActivityStatusCode.Error, message);
             _activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, errorType.FullName);
         }
+    }
+
+    /// <summary>
+    /// Drives one batch on its lane and hands it to the consumer, then serves later batches once the consumer has read
+    /// its outcomes. It waits for the strategy with a cached continuation, so a batch costs no async state machine.
+    /// </summary>
+    private sealed class Runner
+    {
+        private readonly MapRun<TIn, TOut> _run;
+        private readonly Action _onCompleted;
+        private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _awaiter;
+        private long _startedAt;
+        private bool _begun;
+
+        public Runner(MapRun<TIn, TOut> run)
+        {
+            _run = run;
+            _onCompleted = OnCompleted;
+        }
+
+        public WorkBatch<TIn, TOut> Batch { get; set; } = null!;
+
+        /// <summary>Gets or sets the next runner on whichever list holds this one (finished, ready or free).</summary>
+        public Runner? Next { get; set; }
+
+        /// <summary>Starts the batch on the lane the dispatcher acquired for it.</summary>
+        public void Start()
+        {
+            var run = _run;
+            if (run._settings.Progress is not null)
+            {
+                // Counted once the batch holds its lane, not when the input was read.
+                Interlocked.Add(ref run._started, Batch.Count);
+            }
+
+            _begun = run._strategy.TryBeginBatch(Batch, run._sizer.IsAdaptive, out _startedAt);
+            if (!_begun)
+            {
+                Finish();
+                return;
+            }
+
+            // As around an async method: execution-context changes made by the strategy's synchronous part do not stay
+            // behind on the dispatcher.
+            var context = ExecutionContext.Capture();
+            ValueTask task;
+            try
+            {
+                task = run._strategy.ExecuteBatchGuardedAsync(Batch, run._itemCts.Token);
+            }
+            finally
+            {
+                if (context is not null)
+                {
+                    ExecutionContext.Restore(context);
+                }
+            }
+
+            var awaiter = task.ConfigureAwait(false).GetAwaiter();
+            if (awaiter.IsCompleted)
+            {
+                Complete(awaiter);
+                return;
+            }
+
+            _awaiter = awaiter;
+            awaiter.UnsafeOnCompleted(_onCompleted);
+        }
+
+        private void OnCompleted()
+        {
+            var awaiter = _awaiter;
+            _awaiter = default;
+            Complete(awaiter);
+        }
+
+        private void Complete(ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter awaiter)
+        {
+            try
+            {
+                awaiter.GetResult();
+            }
+            catch (Exception ex)
+            {
+                Batch.FailRemaining(ex);
+            }
+
+            Finish();
+        }
+
+        private void Finish()
+        {
+            var run = _run;
+            var batch = Batch;
+            if (run._settings.Progress is not null)
+            {
+                // Counted when the lane finishes, not when the caller reads the outcome, and before the lane is free
+                // for another batch: started minus finished never exceeds what the lanes hold.
+                var failed = batch.ErrorCount();
+                Interlocked.Add(ref run._failed, failed);
+                Interlocked.Add(ref run._succeeded, batch.Count - failed);
+            }
+
+            try
+            {
+                if (_begun)
+                {
+                    run._strategy.EndBatch(batch, _startedAt);
+                }
+            }
+            finally
+            {
+                run._strategy.ReleaseLane();
+                run._callLanes?.Release();
+            }
+
+            if (_startedAt != 0)
+            {
+                run._sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - _startedAt);
+            }
+
+            // From here the consumer may take this runner and the dispatcher reuse it: nothing below touches it.
+            run.Publish(this);
+            run.ReleasePending();
+        }
+    }
+
+    /// <summary>
+    /// The consumer's reusable wait for the next finished runner. It resumes the consumer through the pool's global
+    /// queue, so a lane never runs the caller's loop, and the consumer comes back behind the items already queued:
+    /// by then more outcomes have usually finished, and one wake-up serves them all. (A continuation queued to the
+    /// lane thread's local queue, as <see cref="ManualResetValueTaskSourceCore{TResult}"/> does, ran at once and
+    /// found one outcome each time: a wake-up per item.)
+    /// </summary>
+    private sealed class ConsumerSignal : IValueTaskSource, IThreadPoolWorkItem
+    {
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
+
+        public short Version => _core.Version;
+
+        public void Reset() => _core.Reset();
+
+        public void Set() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+        void IThreadPoolWorkItem.Execute() => _core.SetResult(true);
+
+        public void GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
 namespace Concurrency.Toolkit.Internal;
 
 /// <summary>
@@ -7,6 +10,7 @@ namespace Concurrency.Toolkit.Internal;
 internal sealed class WorkBatch<TIn, TOut>
 {
     private Exception?[]? _errors;
+    private SingleItemAwaiter? _single;
 
     public WorkBatch(WorkFunction<TIn, TOut> work, long sequence, long firstIndex, int capacity)
     {
@@ -20,10 +24,10 @@ internal sealed class WorkBatch<TIn, TOut>
     public WorkFunction<TIn, TOut> Work { get; }
 
     /// <summary>Gets the batch's position among the batches of its call, for ordered output.</summary>
-    public long Sequence { get; }
+    public long Sequence { get; private set; }
 
     /// <summary>Gets the index of the first input in the call's input sequence.</summary>
-    public long FirstIndex { get; }
+    public long FirstIndex { get; private set; }
 
     public TIn[] Inputs { get; }
 
@@ -68,6 +72,36 @@ internal sealed class WorkBatch<TIn, TOut>
         }
     }
 
+    /// <summary>
+    /// Empties the batch for reuse by the map engine, once its consumer has read every outcome and the strategy that ran
+    /// it keeps no reference to it (<see cref="ExecutionStrategyBase.ReleasesBatches"/>).
+    /// </summary>
+    internal void Reset(long sequence, long firstIndex)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
+        {
+            Array.Clear(Inputs, 0, Count);
+        }
+
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
+        {
+            Array.Clear(Results, 0, Count);
+        }
+
+        Sequence = sequence;
+        FirstIndex = firstIndex;
+        Count = 0;
+        Completed = 0;
+        _errors = null;
+    }
+
+    /// <summary>
+    /// Records the outcome of item 0 when <paramref name="pending"/> completes; the returned task completes after that.
+    /// For one-item batches of asynchronous work: the awaiter belongs to the batch and is reused with it, where an
+    /// async method would cost a state machine per item (pooled ones do not help with a thousand items in flight).
+    /// </summary>
+    internal ValueTask AwaitFirstAsync(ValueTask<TOut> pending) => (_single ??= new SingleItemAwaiter(this)).Await(pending);
+
     public int ErrorCount()
     {
         if (_errors is null)
@@ -85,5 +119,51 @@ internal sealed class WorkBatch<TIn, TOut>
         }
 
         return n;
+    }
+
+    private sealed class SingleItemAwaiter : IValueTaskSource
+    {
+        private readonly WorkBatch<TIn, TOut> _batch;
+        private readonly Action _onCompleted;
+        private ManualResetValueTaskSourceCore<bool> _core;
+        private ConfiguredValueTaskAwaitable<TOut>.ConfiguredValueTaskAwaiter _awaiter;
+
+        public SingleItemAwaiter(WorkBatch<TIn, TOut> batch)
+        {
+            _batch = batch;
+            _onCompleted = OnCompleted;
+        }
+
+        public ValueTask Await(ValueTask<TOut> pending)
+        {
+            _core.Reset();
+            _awaiter = pending.ConfigureAwait(false).GetAwaiter();
+            var version = _core.Version;
+            _awaiter.UnsafeOnCompleted(_onCompleted);
+            return new ValueTask(this, version);
+        }
+
+        public void GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
+
+        private void OnCompleted()
+        {
+            var awaiter = _awaiter;
+            _awaiter = default;
+            try
+            {
+                _batch.SetResult(0, awaiter.GetResult());
+            }
+            catch (Exception ex)
+            {
+                _batch.SetError(0, ex);
+            }
+
+            _core.SetResult(true);
+        }
     }
 }

@@ -30,14 +30,19 @@ namespace Concurrency.Toolkit;
 /// </example>
 public sealed class ProcessStrategy : ExecutionStrategyBase
 {
+    /// <summary>The bytes of a batch frame before its items: header, batch id, work id, item count.</summary>
+    internal const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 12;
+
     private const int MaxBatch = 16384;
-    private const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 12;
 
     private readonly ProcessStrategyOptions _options;
     private readonly WorkerPool _pool;
     private readonly WorkSerializer _serializer;
     private readonly ConcurrentDictionary<string, int> _workIds = new();
+    private readonly ConcurrentDictionary<ShippedMethod, ICallQueue> _callQueues = new();
     private int _nextWorkId;
+    private long _callFramesSent;
+    private long _callsSent;
 
     /// <summary>Initializes a strategy with default options: one worker per core, started on first use.</summary>
     public ProcessStrategy()
@@ -59,6 +64,9 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         {
             _pool.Prespawn();
         }
+
+        // Calls still queued for a worker when disposal begins never start, like calls waiting for a lane.
+        StoppingToken.UnsafeRegister(static state => ((ProcessStrategy)state!).FailQueuedCalls(), this);
     }
 
     /// <summary>Gets the most worker processes the pool runs at once.</summary>
@@ -69,6 +77,24 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     /// <summary>Gets the path of the socket workers connect to.</summary>
     internal string ChannelPath => _pool.SocketPath;
+
+    internal ProcessStrategyOptions Options => _options;
+
+    internal WorkerPool Pool => _pool;
+
+    internal WorkSerializer Serializer => _serializer;
+
+    internal ILogger Log => Logger;
+
+    internal CancellationToken Stopping => StoppingToken;
+
+    internal CancellationToken Abort => AbortToken;
+
+    /// <summary>Gets how many frames of coalesced <c>RunAsync</c> calls went to workers (diagnostics and tests).</summary>
+    internal long CallFramesSent => Interlocked.Read(ref _callFramesSent);
+
+    /// <summary>Gets how many <c>RunAsync</c> calls those frames carried (a call sent again after a crash counts again).</summary>
+    internal long CallsSent => Interlocked.Read(ref _callsSent);
 
     /// <inheritdoc/>
     private protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
@@ -86,7 +112,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         var method = ShippedMethod.For(batch.Work.Delegate);
-        var workId = _workIds.GetOrAdd(method.Key, _ => Interlocked.Increment(ref _nextWorkId));
+        var workId = WorkIdFor(method);
         if (Resilience is null)
         {
             await RunItemsAsync(batch, method, workId, cancellationToken).ConfigureAwait(false);
@@ -143,6 +169,39 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A call does not take a lane of its own: it queues with the other calls of the same method, and each worker
+    /// that comes free takes everything queued (up to a frame's worth) in one frame. The resilience pipeline wraps
+    /// each call, so a retry queues just that call again.
+    /// </remarks>
+    private protected override ValueTask<TOut> RunOneAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var method = ShippedMethod.For(work.Delegate);
+        cancellationToken.ThrowIfCancellationRequested();
+        var queue = (CallQueue<TIn, TOut>)_callQueues.GetOrAdd(method, static (m, self) => new CallQueue<TIn, TOut>(self, m, self.WorkIdFor(m)), this);
+        var activity = Telemetry.StartActivity("Run");
+        ValueTask<TOut> pending;
+        try
+        {
+            var payload = SerializeInput(input);
+            pending = Resilience is null
+                ? queue.Submit(payload, cancellationToken)
+                : Resilience.ExecuteAsync(static (state, ct) => state.queue.Submit(state.payload, ct), (queue, payload), cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // An input that does not serialize fails this call before anything is queued.
+            Telemetry.ItemsStarted(1);
+            Telemetry.ItemsFinished(0, 1, null);
+            Telemetry.ItemFailed(ex);
+            pending = ValueTask.FromException<TOut>(ex);
+        }
+
+        return activity is null ? pending : TracedAsync(pending, activity);
+    }
+
+    /// <inheritdoc/>
     private protected override ValueTask AbortRunningAsync()
     {
         _pool.KillAll(WorkerDeathReason.Disposed);
@@ -151,6 +210,73 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     /// <inheritdoc/>
     private protected override ValueTask ReleaseResourcesAsync() => _pool.DisposeAsync();
+
+    internal ObjectDisposedException DisposedException() => new(ToString(), "The strategy was disposed before this item could start.");
+
+    internal static OperationCanceledException AbortedException() => new("The item was aborted because its strategy was disposed and the dispose timeout ran out.");
+
+    private static async ValueTask<TOut> TracedAsync<TOut>(ValueTask<TOut> pending, System.Diagnostics.Activity activity)
+    {
+        using (activity)
+        {
+            try
+            {
+                return await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+                activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, ex.GetType().FullName);
+                throw;
+            }
+        }
+    }
+
+    internal void CountCallFrame(int calls)
+    {
+        Interlocked.Increment(ref _callFramesSent);
+        Interlocked.Add(ref _callsSent, calls);
+    }
+
+    private int WorkIdFor(ShippedMethod method) => _workIds.GetOrAdd(method.Key, _ => Interlocked.Increment(ref _nextWorkId));
+
+    private void FailQueuedCalls()
+    {
+        var disposed = DisposedException();
+        foreach (var queue in _callQueues.Values)
+        {
+            queue.FailQueued(disposed);
+        }
+    }
+
+    private byte[] SerializeInput<TIn>(TIn input)
+    {
+        var buffer = t_scratch ??= new FrameBuffer(256);
+        buffer.Reset();
+        try
+        {
+            _serializer.Serialize(buffer, input);
+        }
+        catch (Exception ex)
+        {
+            throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex);
+        }
+
+        if (buffer.Length > _options.MaxMessageBytes - BatchHeaderBytes - 4)
+        {
+            t_scratch = null;
+            throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' is {buffer.Length} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({_options.MaxMessageBytes}) allows.", typeof(TIn).FullName, null);
+        }
+
+        var payload = buffer.Written.ToArray();
+        if (buffer.Length > 64 * 1024)
+        {
+            // A large input's buffer is not kept for the thread's lifetime.
+            t_scratch = null;
+        }
+
+        return payload;
+    }
 
     private static ProcessStrategyOptions Validated(ProcessStrategyOptions options)
     {
@@ -293,7 +419,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         }
     }
 
-    private Exception DeathException(WorkerHandle worker, WorkerDeath death)
+    internal Exception DeathException(WorkerHandle worker, WorkerDeath death)
     {
         if (death.Reason == WorkerDeathReason.TimedOut)
         {
@@ -426,6 +552,9 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
         return frame.Complete();
     }
+
+    [ThreadStatic]
+    private static FrameBuffer? t_scratch;
 
     private sealed class LeaseHolder
     {

@@ -161,13 +161,23 @@ internal sealed class WorkerRuntime
                         Define(frame.Payload);
                         break;
                     case FrameType.Batch:
-                        _queue.Add(WorkerBatch.Parse(frame.Payload));
+                        // Registered before it is queued: a cancel that arrives before the batch starts must not be lost.
+                        var parsed = WorkerBatch.Parse(frame.Payload);
+                        _running[parsed.Id] = parsed;
+                        _queue.Add(parsed);
                         break;
                     case FrameType.Cancel:
                         var id = new PayloadReader(frame.Payload).ReadInt32();
                         if (_running.TryGetValue(id, out var batch))
                         {
-                            batch.Cancellation.Cancel();
+                            try
+                            {
+                                batch.Cancellation.Cancel();
+                            }
+                            catch (ObjectDisposedException)
+                            {
+                                // The batch ended while the cancel was on its way.
+                            }
                         }
 
                         break;
@@ -203,7 +213,6 @@ internal sealed class WorkerRuntime
     {
         foreach (var batch in _queue.GetConsumingEnumerable())
         {
-            _running[batch.Id] = batch;
             try
             {
                 (WorkInvoker? Invoker, RemoteError? Error) work;

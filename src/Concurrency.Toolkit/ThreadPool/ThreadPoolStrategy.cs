@@ -54,6 +54,9 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     /// </summary>
     private protected override int DefaultLookAhead(int degree) => Math.Max(4096, degree * 4);
 
+    /// <inheritdoc/>
+    private protected override bool ReleasesBatches => true;
+
     private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         // The caller's execution context (Activity.Current, logging scopes, AsyncLocals) flows to the lane once per batch.

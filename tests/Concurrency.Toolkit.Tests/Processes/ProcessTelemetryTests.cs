@@ -32,4 +32,35 @@ public class ProcessTelemetryTests
 
         Assert.Equal(0, telemetry.Sum(ConcurrencyToolkitTelemetry.WorkersLive));
     }
+
+    [Fact]
+    public async Task RunAsync_CoalescedCalls_EachCountedOnceWithFailuresDurationsAndEmptiedQueue()
+    {
+        var name = "process-telemetry-" + Guid.NewGuid().ToString("N");
+        using var telemetry = new TelemetryCollector(name);
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { Name = name, WorkerCount = 1 });
+        var gate = TempFile();
+        try
+        {
+            var blocker = s.RunAsync(ProcessWork.WaitForFile, gate).AsTask();
+            var calls = Enumerable.Range(0, 200).Select(i => s.RunAsync(ProcessWork.FailFastOn13, i).AsTask()).ToArray();
+            await File.WriteAllTextAsync(gate, "go");
+            await blocker;
+            await Assert.ThrowsAsync<WorkerCrashedException>(() => calls[13]);
+            await Task.WhenAll(calls.Where((_, i) => i != 13));
+
+            Assert.True(s.CallFramesSent < s.CallsSent, $"{s.CallFramesSent} frames for {s.CallsSent} calls");
+            Assert.Equal(201, telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsStarted));
+            Assert.Equal(200, telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsCompleted));
+            var failure = Assert.Single(telemetry.Measurements(ConcurrencyToolkitTelemetry.ItemsFailed));
+            Assert.Equal(typeof(WorkerCrashedException).FullName, failure.Tags[ConcurrencyToolkitTelemetry.ErrorTypeTag]);
+            Assert.Equal(0, telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsInFlight));
+            Assert.Equal(0, telemetry.Sum(ConcurrencyToolkitTelemetry.QueueLength));
+            Assert.Equal(201, telemetry.Measurements(ConcurrencyToolkitTelemetry.ItemDuration).Count);
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
 }

@@ -63,6 +63,45 @@ public static class ProcessWork
         return 99;
     }
 
+    /// <summary>Holds its worker until the file at <paramref name="gatePath"/> exists: calls submitted meanwhile queue in the host.</summary>
+    public static int WaitForFile(string gatePath)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!File.Exists(gatePath) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
+        return Environment.ProcessId;
+    }
+
+    /// <summary>Creates the file, so a test can tell whether this item ran at all; returns the path's length.</summary>
+    public static int TouchFile(string path)
+    {
+        File.WriteAllText(path, "ran");
+        return path.Length;
+    }
+
+    /// <summary>Fails fast the first time it runs for a path ending in ".crash" (creating that file); otherwise returns the path's length.</summary>
+    public static int CrashOnceIfMarked(string path)
+    {
+        if (path.EndsWith(".crash", StringComparison.Ordinal) && !File.Exists(path))
+        {
+            File.WriteAllText(path, "crashed once");
+            Environment.FailFast("first attempt crashes");
+        }
+
+        return path.Length;
+    }
+
+    /// <summary>Sleeps, and reports which process ran the item and when it started and ended (monotonic clock, comparable across processes).</summary>
+    public static long[] SleepAndStamp(int ms)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        Thread.Sleep(ms);
+        return [Environment.ProcessId, start, System.Diagnostics.Stopwatch.GetTimestamp()];
+    }
+
     private static int _initCount;
 
     public static int InitCount => Volatile.Read(ref _initCount);
