@@ -31,11 +31,12 @@ namespace Concurrency.Toolkit;
 public sealed class ProcessStrategy : ExecutionStrategyBase
 {
     private const int MaxBatch = 16384;
-    private const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 12;
+    private const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 13;
 
     private readonly ProcessStrategyOptions _options;
     private readonly WorkerPool _pool;
     private readonly WorkSerializer _serializer;
+    private readonly bool _packsPrimitives;
     private readonly ConcurrentDictionary<string, int> _workIds = new();
     private int _nextWorkId;
 
@@ -54,6 +55,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     {
         _options = options;
         _serializer = options.SerializerFactory?.Invoke() ?? new JsonWorkSerializer();
+        _packsPrimitives = _serializer is JsonWorkSerializer { PacksPrimitives: true };
         _pool = new WorkerPool(options, Logger, Telemetry);
         if (options.PrespawnWorkers)
         {
@@ -222,7 +224,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
                 worker.ItemsAssigned += take.Length;
                 var run = new ActiveRun<TIn, TOut>(worker.NextBatchId(), batch, take, done, _serializer);
-                var frame = BuildFrame(run.BatchId, workId, take, inputs);
+                var frame = BuildFrame(run.BatchId, workId, take, inputs, batch);
                 try
                 {
                     await worker.EnsureDefinedAsync(workId, method, cancellationToken).ConfigureAwait(false);
@@ -346,6 +348,12 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     private SerializedInputs SerializeInputs<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool[] done)
     {
+        if (_packsPrimitives && PrimitiveCodec<TIn>.IsPackable)
+        {
+            // The default serializer's binary fast path: the inputs are copied into the frame as they are.
+            return new SerializedInputs(null, null, null, PrimitiveCodec<TIn>.Size);
+        }
+
         var buffer = new FrameBuffer(Math.Max(256, batch.Count * 8));
         var offsets = new int[batch.Count];
         var lengths = new int[batch.Count];
@@ -375,7 +383,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             }
         }
 
-        return new SerializedInputs(buffer, offsets, lengths);
+        return new SerializedInputs(buffer, offsets, lengths, 0);
     }
 
     private (int[] Take, int Consumed) TakeForFrame(List<int> pending, SerializedInputs inputs, WorkerHandle worker, bool[] done)
@@ -392,7 +400,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                 continue;
             }
 
-            var itemSize = 4 + inputs.Lengths[i];
+            var itemSize = inputs.PackedSize > 0 ? inputs.PackedSize : 4 + inputs.Lengths![i];
             if (take.Count >= allowance || (take.Count > 0 && size + itemSize > _options.MaxMessageBytes))
             {
                 break;
@@ -405,12 +413,38 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         return ([.. take], consumed);
     }
 
-    private static ReadOnlyMemory<byte> BuildFrame(int batchId, int workId, int[] take, SerializedInputs inputs)
+    private static ReadOnlyMemory<byte> BuildFrame<TIn, TOut>(int batchId, int workId, int[] take, SerializedInputs inputs, WorkBatch<TIn, TOut> batch)
     {
+        if (inputs.PackedSize > 0)
+        {
+            var packed = new FrameBuffer(BatchHeaderBytes + (take.Length * inputs.PackedSize));
+            packed.Begin(FrameType.PackedBatch);
+            packed.WriteInt32(batchId);
+            packed.WriteInt32(workId);
+            packed.WriteInt32(take.Length);
+            packed.WriteByte(PrimitiveCodec<TIn>.TypeCode);
+            var span = packed.GetSpan(take.Length * inputs.PackedSize);
+            if (take.Length > 0 && take[^1] - take[0] == take.Length - 1)
+            {
+                // Consecutive items (the usual case): one block copy.
+                PrimitiveCodec<TIn>.WriteAll(span, batch.Inputs.AsSpan(take[0], take.Length));
+            }
+            else
+            {
+                for (var k = 0; k < take.Length; k++)
+                {
+                    PrimitiveCodec<TIn>.Write(span[(k * inputs.PackedSize)..], batch.Inputs[take[k]]);
+                }
+            }
+
+            packed.Advance(take.Length * inputs.PackedSize);
+            return packed.Complete();
+        }
+
         var size = BatchHeaderBytes;
         foreach (var i in take)
         {
-            size += 4 + inputs.Lengths[i];
+            size += 4 + inputs.Lengths![i];
         }
 
         var frame = new FrameBuffer(size);
@@ -418,10 +452,10 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         frame.WriteInt32(batchId);
         frame.WriteInt32(workId);
         frame.WriteInt32(take.Length);
-        var data = inputs.Buffer.Written;
+        var data = inputs.Buffer!.Written;
         foreach (var i in take)
         {
-            frame.WriteBytes(data.Slice(inputs.Offsets[i], inputs.Lengths[i]));
+            frame.WriteBytes(data.Slice(inputs.Offsets![i], inputs.Lengths![i]));
         }
 
         return frame.Complete();
@@ -432,5 +466,6 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         public WorkerHandle? Worker { get; set; }
     }
 
-    private sealed record SerializedInputs(FrameBuffer Buffer, int[] Offsets, int[] Lengths);
+    /// <summary>The serialized inputs of a batch, or only <see cref="PackedSize"/> when they cross as one block of primitives.</summary>
+    private sealed record SerializedInputs(FrameBuffer? Buffer, int[]? Offsets, int[]? Lengths, int PackedSize);
 }

@@ -163,6 +163,9 @@ internal sealed class WorkerRuntime
                     case FrameType.Batch:
                         _queue.Add(WorkerBatch.Parse(frame.Payload));
                         break;
+                    case FrameType.PackedBatch:
+                        _queue.Add(WorkerBatch.ParsePacked(frame.Payload));
+                        break;
                     case FrameType.Cancel:
                         var id = new PayloadReader(frame.Payload).ReadInt32();
                         if (_running.TryGetValue(id, out var batch))
