@@ -90,6 +90,28 @@ internal sealed class ActiveRun<TIn, TOut>(int batchId, WorkBatch<TIn, TOut> bat
         }
     }
 
+    /// <summary>Adds the batch indices of the positions without an outcome to <paramref name="unreported"/>, under one lock; returns whether any position has one.</summary>
+    public bool CollectUnreported(List<int> unreported)
+    {
+        var progressed = false;
+        lock (Gate)
+        {
+            foreach (var i in indices)
+            {
+                if (done[i])
+                {
+                    progressed = true;
+                }
+                else
+                {
+                    unreported.Add(i);
+                }
+            }
+        }
+
+        return progressed;
+    }
+
     public override void OnResults(ref PayloadReader reader, int first, int count)
     {
         if (first < 0 || count < 0 || first + count > indices.Length)

@@ -245,19 +245,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                 }
 
                 worker.EndRun(run);
-                var progressed = false;
                 var unreported = new List<int>();
-                for (var k = 0; k < take.Length; k++)
-                {
-                    if (run.IsReported(k))
-                    {
-                        progressed = true;
-                    }
-                    else
-                    {
-                        unreported.Add(take[k]);
-                    }
-                }
+                var progressed = run.CollectUnreported(unreported);
 
                 if (run.Finished.Result == RunEndKind.Done)
                 {

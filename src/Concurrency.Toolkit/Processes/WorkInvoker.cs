@@ -35,6 +35,7 @@ internal abstract class WorkInvoker
             // The default serializer's binary fast path for results; a serializer of the user's is never bypassed.
             var packResults = PrimitiveCodec<TOut>.IsPackable && serializer is JsonWorkSerializer { PacksPrimitives: true };
             var inputSize = PrimitiveCodec<TIn>.Size;
+            var packed = packedInputs ? batch.PackedInputs : default;
             for (var i = 0; i < batch.Count; i++)
             {
                 if (token.IsCancellationRequested)
@@ -45,7 +46,7 @@ internal abstract class WorkInvoker
                 TIn input;
                 try
                 {
-                    input = packedInputs ? PrimitiveCodec<TIn>.Read(batch.PackedInputs[(i * inputSize)..]) : serializer.Deserialize<TIn>(batch.Item(i));
+                    input = packedInputs ? PrimitiveCodec<TIn>.Read(packed.Slice(i * inputSize, inputSize)) : serializer.Deserialize<TIn>(batch.Item(i));
                 }
                 catch (Exception ex)
                 {
