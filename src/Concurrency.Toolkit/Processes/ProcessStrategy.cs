@@ -379,7 +379,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     {
         var allowance = _options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
         var size = BatchHeaderBytes;
-        var take = new List<int>(Math.Min(pending.Count, allowance));
+        var take = new int[Math.Min(pending.Count, allowance)];
+        var taken = 0;
         var consumed = 0;
         for (; consumed < pending.Count; consumed++)
         {
@@ -390,16 +391,21 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             }
 
             var itemSize = inputs.PackedSize > 0 ? inputs.PackedSize : 4 + inputs.Lengths![i];
-            if (take.Count >= allowance || (take.Count > 0 && size + itemSize > _options.MaxMessageBytes))
+            if (taken >= take.Length || (taken > 0 && size + itemSize > _options.MaxMessageBytes))
             {
                 break;
             }
 
-            take.Add(i);
+            take[taken++] = i;
             size += itemSize;
         }
 
-        return ([.. take], consumed);
+        if (taken < take.Length)
+        {
+            Array.Resize(ref take, taken);
+        }
+
+        return (take, consumed);
     }
 
     private static ReadOnlyMemory<byte> BuildFrame<TIn, TOut>(int batchId, int workId, int[] take, SerializedInputs inputs, WorkBatch<TIn, TOut> batch)
