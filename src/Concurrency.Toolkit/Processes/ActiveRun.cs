@@ -38,6 +38,9 @@ internal abstract class ActiveRun(int batchId, int count)
 
     public abstract void OnResults(ref PayloadReader reader, int first, int count);
 
+    /// <summary>Takes the results of a packed results frame: <paramref name="count"/> values of the type with <paramref name="typeCode"/>.</summary>
+    public abstract void OnPackedResults(ReadOnlySpan<byte> values, int first, int count, byte typeCode);
+
     public abstract void OnItemFailed(int index, ItemFailureKind kind, RemoteError error);
 
     public abstract void OnBatchFailed(int from, RemoteError error);
@@ -87,6 +90,28 @@ internal sealed class ActiveRun<TIn, TOut>(int batchId, WorkBatch<TIn, TOut> bat
         }
     }
 
+    /// <summary>Adds the batch indices of the positions without an outcome to <paramref name="unreported"/>, under one lock; returns whether any position has one.</summary>
+    public bool CollectUnreported(List<int> unreported)
+    {
+        var progressed = false;
+        lock (Gate)
+        {
+            foreach (var i in indices)
+            {
+                if (done[i])
+                {
+                    progressed = true;
+                }
+                else
+                {
+                    unreported.Add(i);
+                }
+            }
+        }
+
+        return progressed;
+    }
+
     public override void OnResults(ref PayloadReader reader, int first, int count)
     {
         if (first < 0 || count < 0 || first + count > indices.Length)
@@ -119,6 +144,48 @@ internal sealed class ActiveRun<TIn, TOut>(int batchId, WorkBatch<TIn, TOut> bat
                     batch.SetError(i, new WorkSerializationException($"The result of type '{typeof(TOut).FullName}' could not be deserialized in the host: {ex.Message}", typeof(TOut).FullName, ex));
                 }
 
+                done[i] = true;
+            }
+        }
+    }
+
+    public override void OnPackedResults(ReadOnlySpan<byte> values, int first, int count, byte typeCode)
+    {
+        if (first < 0 || count < 0 || first > indices.Length || count > indices.Length - first)
+        {
+            throw new ProtocolViolationException($"Results for positions {first}..{(long)first + count} of a batch of {indices.Length}.");
+        }
+
+        if (typeCode != PrimitiveCodec<TOut>.TypeCode)
+        {
+            throw new ProtocolViolationException($"Packed results of type code {typeCode} for a batch whose results are {typeof(TOut).FullName}.");
+        }
+
+        var size = PrimitiveCodec<TOut>.Size;
+        if ((long)count * size != values.Length)
+        {
+            throw new ProtocolViolationException($"Malformed packed results: {count} values of {size} bytes in {values.Length} bytes.");
+        }
+
+        lock (Gate)
+        {
+            if (Detached)
+            {
+                return;
+            }
+
+            for (var k = first; k < first + count; k++)
+            {
+                if (done[indices[k]])
+                {
+                    throw new ProtocolViolationException($"A second outcome for position {k} of batch {BatchId}.");
+                }
+            }
+
+            for (var k = 0; k < count; k++)
+            {
+                var i = indices[first + k];
+                batch.SetResult(i, PrimitiveCodec<TOut>.Read(values.Slice(k * size, size)));
                 done[i] = true;
             }
         }

@@ -320,7 +320,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                 break;
             }
 
-            var take = TakeForFrame(pending, worker, options);
+            var take = TakeForFrame(pending, worker, options, _strategy.PacksInputs<TIn>());
             _strategy.CountCallFrame(take.Length);
             worker.ItemsAssigned += take.Length;
             var run = new CoalescedRun<TIn, TOut>(worker.NextBatchId(), take, worker, this);
@@ -459,14 +459,14 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         }
     }
 
-    private static QueuedCall<TIn, TOut>[] TakeForFrame(List<QueuedCall<TIn, TOut>> pending, WorkerHandle worker, ProcessStrategyOptions options)
+    private static QueuedCall<TIn, TOut>[] TakeForFrame(List<QueuedCall<TIn, TOut>> pending, WorkerHandle worker, ProcessStrategyOptions options, bool packed)
     {
         var allowance = options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
         var size = ProcessStrategy.BatchHeaderBytes;
         var count = 0;
         while (count < pending.Count && count < allowance)
         {
-            var itemSize = 4 + pending[count].Payload.Length;
+            var itemSize = (packed ? 0 : 4) + pending[count].Payload.Length;
             if (count > 0 && size + itemSize > options.MaxMessageBytes)
             {
                 break;
@@ -481,20 +481,34 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
 
     private ReadOnlyMemory<byte> BuildFrame(int batchId, QueuedCall<TIn, TOut>[] take)
     {
+        // Packed calls carry their value's raw bytes (see ProcessStrategy.PacksInputs), so the frame is a packed batch.
+        var packed = _strategy.PacksInputs<TIn>();
         var size = ProcessStrategy.BatchHeaderBytes;
         foreach (var call in take)
         {
-            size += 4 + call.Payload.Length;
+            size += (packed ? 0 : 4) + call.Payload.Length;
         }
 
         var frame = new FrameBuffer(size);
-        frame.Begin(FrameType.Batch);
+        frame.Begin(packed ? FrameType.PackedBatch : FrameType.Batch);
         frame.WriteInt32(batchId);
         frame.WriteInt32(_workId);
         frame.WriteInt32(take.Length);
-        foreach (var call in take)
+        if (packed)
         {
-            frame.WriteBytes(call.Payload);
+            frame.WriteByte(PrimitiveCodec<TIn>.TypeCode);
+            foreach (var call in take)
+            {
+                call.Payload.CopyTo(frame.GetSpan(call.Payload.Length));
+                frame.Advance(call.Payload.Length);
+            }
+        }
+        else
+        {
+            foreach (var call in take)
+            {
+                frame.WriteBytes(call.Payload);
+            }
         }
 
         return frame.Complete();

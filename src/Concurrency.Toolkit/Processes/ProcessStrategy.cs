@@ -30,14 +30,18 @@ namespace Concurrency.Toolkit;
 /// </example>
 public sealed class ProcessStrategy : ExecutionStrategyBase
 {
-    /// <summary>The bytes of a batch frame before its items: header, batch id, work id, item count.</summary>
-    internal const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 12;
+    /// <summary>
+    /// The bytes of a batch frame before its items: header, batch id, work id, item count, and for a packed batch the
+    /// primitive's type code. Sizes are checked against the larger of the two, so either kind of frame fits.
+    /// </summary>
+    internal const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 13;
 
     private const int MaxBatch = 16384;
 
     private readonly ProcessStrategyOptions _options;
     private readonly WorkerPool _pool;
     private readonly WorkSerializer _serializer;
+    private readonly bool _packsPrimitives;
     private readonly ConcurrentDictionary<string, int> _workIds = new();
     private readonly ConcurrentDictionary<ShippedMethod, ICallQueue> _callQueues = new();
     private int _nextWorkId;
@@ -59,6 +63,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     {
         _options = options;
         _serializer = options.SerializerFactory?.Invoke() ?? new JsonWorkSerializer();
+        _packsPrimitives = _serializer is JsonWorkSerializer { PacksPrimitives: true };
         _pool = new WorkerPool(options, Logger, Telemetry);
         if (options.PrespawnWorkers)
         {
@@ -249,8 +254,19 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         }
     }
 
+    /// <summary>Whether inputs of type <typeparamref name="TIn"/> cross as raw bytes (the default serializer's fast path).</summary>
+    internal bool PacksInputs<TIn>() => _packsPrimitives && PrimitiveCodec<TIn>.IsPackable;
+
     private byte[] SerializeInput<TIn>(TIn input)
     {
+        if (PacksInputs<TIn>())
+        {
+            // The same binary form a map's packed batch uses, so a value crosses alike whichever call sends it.
+            var packed = new byte[PrimitiveCodec<TIn>.Size];
+            PrimitiveCodec<TIn>.Write(packed, input);
+            return packed;
+        }
+
         var buffer = t_scratch ??= new FrameBuffer(256);
         buffer.Reset();
         try
@@ -348,7 +364,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
                 worker.ItemsAssigned += take.Length;
                 var run = new ActiveRun<TIn, TOut>(worker.NextBatchId(), batch, take, done, _serializer);
-                var frame = BuildFrame(run.BatchId, workId, take, inputs);
+                var frame = BuildFrame(run.BatchId, workId, take, inputs, batch);
                 try
                 {
                     await worker.EnsureDefinedAsync(workId, method, cancellationToken).ConfigureAwait(false);
@@ -369,19 +385,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                 }
 
                 worker.EndRun(run);
-                var progressed = false;
                 var unreported = new List<int>();
-                for (var k = 0; k < take.Length; k++)
-                {
-                    if (run.IsReported(k))
-                    {
-                        progressed = true;
-                    }
-                    else
-                    {
-                        unreported.Add(take[k]);
-                    }
-                }
+                var progressed = run.CollectUnreported(unreported);
 
                 if (run.Finished.Result == RunEndKind.Done)
                 {
@@ -472,6 +477,12 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     private SerializedInputs SerializeInputs<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool[] done)
     {
+        if (_packsPrimitives && PrimitiveCodec<TIn>.IsPackable)
+        {
+            // The default serializer's binary fast path: the inputs are copied into the frame as they are.
+            return new SerializedInputs(null, null, null, PrimitiveCodec<TIn>.Size);
+        }
+
         var buffer = new FrameBuffer(Math.Max(256, batch.Count * 8));
         var offsets = new int[batch.Count];
         var lengths = new int[batch.Count];
@@ -501,14 +512,15 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             }
         }
 
-        return new SerializedInputs(buffer, offsets, lengths);
+        return new SerializedInputs(buffer, offsets, lengths, 0);
     }
 
     private (int[] Take, int Consumed) TakeForFrame(List<int> pending, SerializedInputs inputs, WorkerHandle worker, bool[] done)
     {
         var allowance = _options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
         var size = BatchHeaderBytes;
-        var take = new List<int>(Math.Min(pending.Count, allowance));
+        var take = new int[Math.Min(pending.Count, allowance)];
+        var taken = 0;
         var consumed = 0;
         for (; consumed < pending.Count; consumed++)
         {
@@ -518,25 +530,56 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                 continue;
             }
 
-            var itemSize = 4 + inputs.Lengths[i];
-            if (take.Count >= allowance || (take.Count > 0 && size + itemSize > _options.MaxMessageBytes))
+            var itemSize = inputs.PackedSize > 0 ? inputs.PackedSize : 4 + inputs.Lengths![i];
+            if (taken >= take.Length || (taken > 0 && size + itemSize > _options.MaxMessageBytes))
             {
                 break;
             }
 
-            take.Add(i);
+            take[taken++] = i;
             size += itemSize;
         }
 
-        return ([.. take], consumed);
+        if (taken < take.Length)
+        {
+            Array.Resize(ref take, taken);
+        }
+
+        return (take, consumed);
     }
 
-    private static ReadOnlyMemory<byte> BuildFrame(int batchId, int workId, int[] take, SerializedInputs inputs)
+    private static ReadOnlyMemory<byte> BuildFrame<TIn, TOut>(int batchId, int workId, int[] take, SerializedInputs inputs, WorkBatch<TIn, TOut> batch)
     {
+        if (inputs.PackedSize > 0)
+        {
+            var packed = new FrameBuffer(BatchHeaderBytes + (take.Length * inputs.PackedSize));
+            packed.Begin(FrameType.PackedBatch);
+            packed.WriteInt32(batchId);
+            packed.WriteInt32(workId);
+            packed.WriteInt32(take.Length);
+            packed.WriteByte(PrimitiveCodec<TIn>.TypeCode);
+            var span = packed.GetSpan(take.Length * inputs.PackedSize);
+            if (take.Length > 0 && take[^1] - take[0] == take.Length - 1)
+            {
+                // Consecutive items (the usual case): one block copy.
+                PrimitiveCodec<TIn>.WriteAll(span, batch.Inputs.AsSpan(take[0], take.Length));
+            }
+            else
+            {
+                for (var k = 0; k < take.Length; k++)
+                {
+                    PrimitiveCodec<TIn>.Write(span[(k * inputs.PackedSize)..], batch.Inputs[take[k]]);
+                }
+            }
+
+            packed.Advance(take.Length * inputs.PackedSize);
+            return packed.Complete();
+        }
+
         var size = BatchHeaderBytes;
         foreach (var i in take)
         {
-            size += 4 + inputs.Lengths[i];
+            size += 4 + inputs.Lengths![i];
         }
 
         var frame = new FrameBuffer(size);
@@ -544,10 +587,10 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         frame.WriteInt32(batchId);
         frame.WriteInt32(workId);
         frame.WriteInt32(take.Length);
-        var data = inputs.Buffer.Written;
+        var data = inputs.Buffer!.Written;
         foreach (var i in take)
         {
-            frame.WriteBytes(data.Slice(inputs.Offsets[i], inputs.Lengths[i]));
+            frame.WriteBytes(data.Slice(inputs.Offsets![i], inputs.Lengths![i]));
         }
 
         return frame.Complete();
@@ -561,5 +604,6 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         public WorkerHandle? Worker { get; set; }
     }
 
-    private sealed record SerializedInputs(FrameBuffer Buffer, int[] Offsets, int[] Lengths);
+    /// <summary>The serialized inputs of a batch, or only <see cref="PackedSize"/> when they cross as one block of primitives.</summary>
+    private sealed record SerializedInputs(FrameBuffer? Buffer, int[]? Offsets, int[]? Lengths, int PackedSize);
 }

@@ -25,6 +25,17 @@ internal abstract class WorkInvoker
         public sealed override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
         {
             var token = batch.Cancellation.Token;
+            var packedInputs = batch.PackedType != 0;
+            if (packedInputs && batch.PackedType != PrimitiveCodec<TIn>.TypeCode)
+            {
+                output.BatchFailed(batch.Id, 0, InputError<TIn>(new InvalidDataException($"The batch holds packed values of type code {batch.PackedType}, not {typeof(TIn).Name} values.")));
+                return batch.Count;
+            }
+
+            // The default serializer's binary fast path for results; a serializer of the user's is never bypassed.
+            var packResults = PrimitiveCodec<TOut>.IsPackable && serializer is JsonWorkSerializer { PacksPrimitives: true };
+            var inputSize = PrimitiveCodec<TIn>.Size;
+            var packed = packedInputs ? batch.PackedInputs : default;
             for (var i = 0; i < batch.Count; i++)
             {
                 if (token.IsCancellationRequested)
@@ -35,7 +46,7 @@ internal abstract class WorkInvoker
                 TIn input;
                 try
                 {
-                    input = serializer.Deserialize<TIn>(batch.Item(i));
+                    input = packedInputs ? PrimitiveCodec<TIn>.Read(packed.Slice(i * inputSize, inputSize)) : serializer.Deserialize<TIn>(batch.Item(i));
                 }
                 catch (Exception ex)
                 {
@@ -59,7 +70,14 @@ internal abstract class WorkInvoker
                 }
 
                 marker.Idle();
-                output.AddResult(batch.Id, i, result, serializer);
+                if (packResults)
+                {
+                    output.AddPackedResult(batch.Id, i, result);
+                }
+                else
+                {
+                    output.AddResult(batch.Id, i, result, serializer);
+                }
             }
 
             return batch.Count;

@@ -226,6 +226,16 @@ internal sealed class WorkerHandle
                 }
 
                 break;
+            case FrameType.PackedResults:
+                var packedFirst = reader.ReadInt32();
+                var packedCount = reader.ReadInt32();
+                var typeCode = reader.ReadByte();
+                if (mine)
+                {
+                    run!.OnPackedResults(reader.Take(reader.Remaining), packedFirst, packedCount, typeCode);
+                }
+
+                break;
             case FrameType.ItemFailed:
                 var index = reader.ReadInt32();
                 var kind = (ItemFailureKind)reader.ReadByte();

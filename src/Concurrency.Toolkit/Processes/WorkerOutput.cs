@@ -21,6 +21,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private int _batchId;
     private int _first;
     private int _count;
+    private bool _packed;
     private long _lastFlush = Stopwatch.GetTimestamp();
 
     /// <summary>Appends an item's result to the pending results frame. Called only from the execution thread.</summary>
@@ -28,7 +29,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     {
         lock (_gate)
         {
-            if (_count > 0 && (_batchId != batchId || _first + _count != index))
+            if (_count > 0 && (_packed || _batchId != batchId || _first + _count != index))
             {
                 FlushLocked();
             }
@@ -41,6 +42,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 _frame.WriteInt32(0);
                 _batchId = batchId;
                 _first = index;
+                _packed = false;
             }
 
             // Serialize in place behind a length placeholder; roll back if it fails or overflows the frame.
@@ -82,6 +84,38 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
             }
 
             _frame.PatchInt32(start, size);
+            _count++;
+        }
+    }
+
+    /// <summary>
+    /// Appends a primitive result to the pending packed results frame: its bytes only, no length or text. Called only
+    /// from the execution thread, for values the default serializer packs.
+    /// </summary>
+    public void AddPackedResult<T>(int batchId, int index, T value)
+    {
+        lock (_gate)
+        {
+            var size = PrimitiveCodec<T>.Size;
+            if (_count > 0 && (!_packed || _batchId != batchId || _first + _count != index || _frame.Length + size > maxFrameBytes))
+            {
+                FlushLocked();
+            }
+
+            if (_count == 0)
+            {
+                _frame.Begin(FrameType.PackedResults);
+                _frame.WriteInt32(batchId);
+                _frame.WriteInt32(index);
+                _frame.WriteInt32(0);
+                _frame.WriteByte(PrimitiveCodec<T>.TypeCode);
+                _batchId = batchId;
+                _first = index;
+                _packed = true;
+            }
+
+            PrimitiveCodec<T>.Write(_frame.GetSpan(size), value);
+            _frame.Advance(size);
             _count++;
         }
     }

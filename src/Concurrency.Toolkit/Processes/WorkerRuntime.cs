@@ -161,10 +161,10 @@ internal sealed class WorkerRuntime
                         Define(frame.Payload);
                         break;
                     case FrameType.Batch:
-                        // Registered before it is queued: a cancel that arrives before the batch starts must not be lost.
-                        var parsed = WorkerBatch.Parse(frame.Payload);
-                        _running[parsed.Id] = parsed;
-                        _queue.Add(parsed);
+                        Enqueue(WorkerBatch.Parse(frame.Payload));
+                        break;
+                    case FrameType.PackedBatch:
+                        Enqueue(WorkerBatch.ParsePacked(frame.Payload));
                         break;
                     case FrameType.Cancel:
                         var id = new PayloadReader(frame.Payload).ReadInt32();
@@ -192,6 +192,13 @@ internal sealed class WorkerRuntime
                 throw new ProtocolViolationException(ex.Message, ex);
             }
         }
+    }
+
+    private void Enqueue(WorkerBatch batch)
+    {
+        // Registered before it is queued: a cancel that arrives before the batch starts must not be lost.
+        _running[batch.Id] = batch;
+        _queue.Add(batch);
     }
 
     private void Define(ReadOnlySpan<byte> payload)

@@ -11,6 +11,14 @@ namespace Concurrency.Toolkit;
 /// options you give (for example options whose <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a
 /// source-generated context, for trimmed or AOT apps).
 /// </summary>
+/// <remarks>
+/// When the options carry no custom converters, a process strategy sends batches of fixed-size primitives
+/// (<see cref="bool"/>, <see cref="byte"/>, <see cref="sbyte"/>, <see cref="short"/>, <see cref="ushort"/>,
+/// <see cref="char"/>, <see cref="int"/>, <see cref="uint"/>, <see cref="float"/>, <see cref="long"/>,
+/// <see cref="ulong"/>, <see cref="double"/>) as one block of their binary values instead of JSON text per item:
+/// the values are the same, only cheaper to move. Any other type, and any serializer of your own, goes through
+/// <see cref="Serialize{T}"/> and <see cref="Deserialize{T}"/> as always.
+/// </remarks>
 public sealed class JsonWorkSerializer : WorkSerializer
 {
     [ThreadStatic]
@@ -41,7 +49,13 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         options.MakeReadOnly();
         _options = options;
+
+        // A converter of the user's could change how a number crosses; then every value takes the JSON path.
+        PacksPrimitives = options.Converters.Count == 0;
     }
+
+    /// <summary>Gets whether batches of fixed-size primitives may cross as one binary block (see the remarks).</summary>
+    internal bool PacksPrimitives { get; }
 
     /// <summary>Gets the options in use.</summary>
     public JsonSerializerOptions Options => _options;

@@ -7,6 +7,21 @@ public static class ProcessWork
 
     public static int Pid(int _) => Environment.ProcessId;
 
+    public static long NegateLong(long x) => -x;
+
+    public static double HalfDouble(double x) => x / 2;
+
+    public static bool Not(bool x) => !x;
+
+    public static char NextChar(char c) => (char)(c + 1);
+
+    public static string IntToText(int x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static int TextLength(string s) => s.Length;
+
+    /// <summary>A serializer factory whose wire form is visible in results: it adds 1000 to every int it writes.</summary>
+    public static WorkSerializer OffsetSerializer() => new OffsetIntSerializer();
+
     public static string Echo(string s) => s;
 
     public static int Throw(int x) => throw new InvalidOperationException($"bad item {x}", new ArgumentException("inner cause"));
@@ -179,4 +194,23 @@ public static class SabotageWork
         Thread.Sleep(60_000);
         return 0;
     }
+}
+
+/// <summary>Adds 1000 to every int it writes and reads it back as is, so a test sees whether it was used.</summary>
+public sealed class OffsetIntSerializer : WorkSerializer
+{
+    private readonly JsonWorkSerializer _json = new();
+
+    public override void Serialize<T>(System.Buffers.IBufferWriter<byte> writer, T value)
+    {
+        if (value is int i)
+        {
+            _json.Serialize(writer, i + 1000);
+            return;
+        }
+
+        _json.Serialize(writer, value);
+    }
+
+    public override T Deserialize<T>(ReadOnlySpan<byte> data) => _json.Deserialize<T>(data);
 }

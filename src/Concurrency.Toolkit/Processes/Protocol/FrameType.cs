@@ -27,6 +27,9 @@ internal enum FrameType : byte
     /// <summary>Host to worker: exit now.</summary>
     Shutdown = 13,
 
+    /// <summary>Host to worker: a batch id, a work id, a count, a primitive type code and the inputs as one block of values.</summary>
+    PackedBatch = 14,
+
     /// <summary>Worker to host: serialized results of consecutive items of a batch.</summary>
     Results = 20,
 
@@ -35,6 +38,9 @@ internal enum FrameType : byte
 
     /// <summary>Worker to host: a batch ended; how many items ran and the worker's working set.</summary>
     BatchDone = 22,
+
+    /// <summary>Worker to host: results of consecutive items as one block of primitive values, after their type code.</summary>
+    PackedResults = 24,
 
     /// <summary>Worker to host: a batch could not run from some item on (for example the work could not be found).</summary>
     BatchFailed = 23,

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Tests.Processes;
+
+public class PackedFrameTests
+{
+    [Fact]
+    public void ParsePacked_WellFormed_ReadsTheValues()
+    {
+        using var batch = WorkerBatch.ParsePacked(PackedBatch(count: 2, typeCode: PrimitiveCodec<int>.TypeCode, valueBytes: 8));
+        Assert.Equal(2, batch.Count);
+        Assert.Equal(PrimitiveCodec<int>.TypeCode, batch.PackedType);
+        Assert.Equal(8, batch.PackedInputs.Length);
+    }
+
+    [Theory]
+    [InlineData(3, 7, 8)]
+    [InlineData(2, 7, 7)]
+    [InlineData(-1, 7, 0)]
+    [InlineData(2, 0, 8)]
+    [InlineData(2, 99, 8)]
+    [InlineData(int.MaxValue, 10, 8)]
+    public void ParsePacked_Malformed_ProtocolViolation(int count, byte typeCode, int valueBytes)
+        => Assert.Throws<ProtocolViolationException>(() => WorkerBatch.ParsePacked(PackedBatch(count, typeCode, valueBytes)));
+
+    [Fact]
+    public void ParsePacked_Truncated_ProtocolViolation()
+        => Assert.Throws<ProtocolViolationException>(() => WorkerBatch.ParsePacked(new byte[10]));
+
+    [Fact]
+    public void OnPackedResults_WellFormed_ResultsLandInTheBatch()
+    {
+        var (batch, run) = Run(3);
+        var values = new byte[12];
+        PrimitiveCodec<int>.WriteAll(values, [10, 20, 30]);
+        run.OnPackedResults(values, 0, 3, PrimitiveCodec<int>.TypeCode);
+        Assert.Equal([10, 20, 30], batch.Results);
+        Assert.True(run.IsReported(2));
+    }
+
+    [Fact]
+    public void OnPackedResults_WrongType_ProtocolViolation()
+    {
+        var (_, run) = Run(1);
+        Assert.Throws<ProtocolViolationException>(() => run.OnPackedResults(new byte[8], 0, 1, PrimitiveCodec<long>.TypeCode));
+    }
+
+    [Theory]
+    [InlineData(0, 2, 4)]
+    [InlineData(0, 1, 5)]
+    [InlineData(-1, 1, 4)]
+    [InlineData(1, int.MaxValue, 4)]
+    public void OnPackedResults_Malformed_ProtocolViolation(int first, int count, int bytes)
+    {
+        var (_, run) = Run(1);
+        Assert.Throws<ProtocolViolationException>(() => run.OnPackedResults(new byte[bytes], first, count, PrimitiveCodec<int>.TypeCode));
+    }
+
+    [Fact]
+    public void OnPackedResults_SecondOutcome_ProtocolViolation()
+    {
+        var (_, run) = Run(1);
+        run.OnPackedResults(new byte[4], 0, 1, PrimitiveCodec<int>.TypeCode);
+        Assert.Throws<ProtocolViolationException>(() => run.OnPackedResults(new byte[4], 0, 1, PrimitiveCodec<int>.TypeCode));
+    }
+
+    private static (WorkBatch<int, int> Batch, ActiveRun<int, int> Run) Run(int count)
+    {
+        var batch = new WorkBatch<int, int>(WorkFunction<int, int>.From(ProcessWork.AddOne), 0, 0, count);
+        for (var i = 0; i < count; i++)
+        {
+            batch.Add(i);
+        }
+
+        return (batch, new ActiveRun<int, int>(1, batch, [.. Enumerable.Range(0, count)], new bool[count], new JsonWorkSerializer()));
+    }
+
+    private static byte[] PackedBatch(int count, byte typeCode, int valueBytes)
+    {
+        var payload = new byte[13 + valueBytes];
+        BinaryPrimitives.WriteInt32LittleEndian(payload, 1);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(8), count);
+        payload[12] = typeCode;
+        return payload;
+    }
+}
