@@ -7,7 +7,8 @@ namespace Concurrency.Toolkit.Processes;
 /// <summary>
 /// The worker's half of the result stream: results of consecutive items accumulate in one frame that is sent when
 /// it has waited about a millisecond, grows large, or the batch ends, so that tiny items cost no system call each
-/// while slow items still report as they finish.
+/// while slow items still report as they finish. A timer sends results that would otherwise wait behind a long item
+/// that started right after them (the execution thread, busy in that item, cannot).
 /// </summary>
 internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 {
@@ -23,6 +24,8 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private int _count;
     private bool _packed;
     private long _lastFlush = Stopwatch.GetTimestamp();
+    private Timer? _flushTimer;
+    private bool _flushArmed;
 
     /// <summary>Appends an item's result to the pending results frame. Called only from the execution thread.</summary>
     public void AddResult<T>(int batchId, int index, T value, WorkSerializer serializer)
@@ -43,6 +46,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 _batchId = batchId;
                 _first = index;
                 _packed = false;
+                ArmFlushLocked();
             }
 
             // Serialize in place behind a length placeholder; roll back if it fails or overflows the frame.
@@ -112,6 +116,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 _batchId = batchId;
                 _first = index;
                 _packed = true;
+                ArmFlushLocked();
             }
 
             PrimitiveCodec<T>.Write(_frame.GetSpan(size), value);
@@ -184,6 +189,47 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         _control.WriteByte((byte)kind);
         error.Write(_control);
         SendLocked(_control);
+    }
+
+    private void ArmFlushLocked()
+    {
+        if (_flushArmed)
+        {
+            return;
+        }
+
+        _flushArmed = true;
+        _flushTimer ??= new Timer(static state => ((WorkerOutput)state!).FlushPending(), this, Timeout.Infinite, Timeout.Infinite);
+        _flushTimer.Change(1, Timeout.Infinite);
+    }
+
+    private void FlushPending()
+    {
+        try
+        {
+            lock (_gate)
+            {
+                _flushArmed = false;
+                if (_count == 0)
+                {
+                    return;
+                }
+
+                if (Stopwatch.GetTimestamp() - _lastFlush >= FlushInterval)
+                {
+                    FlushLocked();
+                }
+                else
+                {
+                    // Sent recently: the execution thread is streaming and flushes on its own; look again later.
+                    ArmFlushLocked();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The host is gone: the worker's reader loop sees it and ends the worker.
+        }
     }
 
     private void FlushLocked()
