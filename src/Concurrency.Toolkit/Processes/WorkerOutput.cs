@@ -8,7 +8,8 @@ namespace Concurrency.Toolkit.Processes;
 /// The worker's half of the result stream: results of consecutive items accumulate in one frame that is sent when
 /// it has waited about a millisecond, grows large, or the batch ends, so that tiny items cost no system call each
 /// while slow items still report as they finish. A timer sends results that would otherwise wait behind a long item
-/// that started right after them (the execution thread, busy in that item, cannot).
+/// that started right after them (the execution thread, busy in that item, cannot); it is armed only then, so a
+/// batch that simply ends sends its results with its done frame and wakes no timer.
 /// </summary>
 internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 {
@@ -46,7 +47,6 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 _batchId = batchId;
                 _first = index;
                 _packed = false;
-                ArmFlushLocked();
             }
 
             // Serialize in place behind a length placeholder; roll back if it fails or overflows the frame.
@@ -116,7 +116,6 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 _batchId = batchId;
                 _first = index;
                 _packed = true;
-                ArmFlushLocked();
             }
 
             PrimitiveCodec<T>.Write(_frame.GetSpan(size), value);
@@ -125,14 +124,32 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         }
     }
 
-    /// <summary>Sends the pending results if they waited long enough or grew large; called before each item starts.</summary>
+    /// <summary>
+    /// Sends the pending results if they waited long enough or grew large; called before each item starts. Results
+    /// kept back are sent by the timer if the item that starts now runs long.
+    /// </summary>
     public void FlushIfDue(long now)
     {
-        if (_count > 0 && (now - _lastFlush >= FlushInterval || _frame.Length >= FlushBytes))
+        if (_count == 0)
+        {
+            return;
+        }
+
+        if (now - _lastFlush >= FlushInterval || _frame.Length >= FlushBytes)
         {
             lock (_gate)
             {
                 FlushLocked();
+            }
+        }
+        else if (!Volatile.Read(ref _flushArmed))
+        {
+            lock (_gate)
+            {
+                if (_count > 0)
+                {
+                    ArmFlushLocked();
+                }
             }
         }
     }
