@@ -45,6 +45,26 @@ internal abstract class ActiveRun(int batchId, int count)
 
     public abstract void OnBatchFailed(int from, RemoteError error);
 
+    /// <summary>Refuses a packed results frame that does not fit this run: positions, value type, or length.</summary>
+    protected void CheckPackedResults<TOut>(ReadOnlySpan<byte> values, int first, int count, byte typeCode)
+    {
+        if (first < 0 || count < 0 || first > Count || count > Count - first)
+        {
+            throw new ProtocolViolationException($"Results for positions {first}..{(long)first + count} of a batch of {Count}.");
+        }
+
+        if (typeCode != PrimitiveCodec<TOut>.TypeCode)
+        {
+            throw new ProtocolViolationException($"Packed results of type code {typeCode} for a batch whose results are {typeof(TOut).FullName}.");
+        }
+
+        var size = PrimitiveCodec<TOut>.Size;
+        if ((long)count * size != values.Length)
+        {
+            throw new ProtocolViolationException($"Malformed packed results: {count} values of {size} bytes in {values.Length} bytes.");
+        }
+    }
+
     public void OnDone(int processed)
     {
         lock (Gate)
@@ -151,22 +171,8 @@ internal sealed class ActiveRun<TIn, TOut>(int batchId, WorkBatch<TIn, TOut> bat
 
     public override void OnPackedResults(ReadOnlySpan<byte> values, int first, int count, byte typeCode)
     {
-        if (first < 0 || count < 0 || first > indices.Length || count > indices.Length - first)
-        {
-            throw new ProtocolViolationException($"Results for positions {first}..{(long)first + count} of a batch of {indices.Length}.");
-        }
-
-        if (typeCode != PrimitiveCodec<TOut>.TypeCode)
-        {
-            throw new ProtocolViolationException($"Packed results of type code {typeCode} for a batch whose results are {typeof(TOut).FullName}.");
-        }
-
+        CheckPackedResults<TOut>(values, first, count, typeCode);
         var size = PrimitiveCodec<TOut>.Size;
-        if ((long)count * size != values.Length)
-        {
-            throw new ProtocolViolationException($"Malformed packed results: {count} values of {size} bytes in {values.Length} bytes.");
-        }
-
         lock (Gate)
         {
             if (Detached)

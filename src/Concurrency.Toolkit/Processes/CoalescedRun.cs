@@ -70,22 +70,8 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
 
     public override void OnPackedResults(ReadOnlySpan<byte> values, int first, int count, byte typeCode)
     {
-        if (first < 0 || count < 0 || first > calls.Length || count > calls.Length - first)
-        {
-            throw new ProtocolViolationException($"Results for positions {first}..{(long)first + count} of a batch of {calls.Length}.");
-        }
-
-        if (typeCode != PrimitiveCodec<TOut>.TypeCode)
-        {
-            throw new ProtocolViolationException($"Packed results of type code {typeCode} for calls whose results are {typeof(TOut).FullName}.");
-        }
-
+        CheckPackedResults<TOut>(values, first, count, typeCode);
         var size = PrimitiveCodec<TOut>.Size;
-        if ((long)count * size != values.Length)
-        {
-            throw new ProtocolViolationException($"Malformed packed results: {count} values of {size} bytes in {values.Length} bytes.");
-        }
-
         lock (Gate)
         {
             for (var k = first; k < first + count; k++)
