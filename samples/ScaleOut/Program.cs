@@ -83,14 +83,11 @@ try
 }
 finally
 {
-    foreach (var silo in silos)
+    // The first silo holds the cluster's membership (localhost clustering), so it stops last: a silo whose primary
+    // is already gone logs failed membership updates while it stops. Closing a silo's standard input asks it to stop.
+    foreach (var silo in Enumerable.Reverse(silos))
     {
-        // Closing a silo's standard input asks it to stop.
         silo.StandardInput.Close();
-    }
-
-    foreach (var silo in silos)
-    {
         if (!silo.WaitForExit(TimeSpan.FromSeconds(20)))
         {
             silo.Kill(entireProcessTree: true);
@@ -158,6 +155,9 @@ static async Task<int> RunSiloAsync(int index, int siloPort, int gatewayPort, in
 
     // Orleans warns that server GC is off; on a two-process demo that is expected.
     builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+
+    // The watchdog's first check on a silo that has just started reports the time since boot as a stall.
+    builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort))
         .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes)).Allow(typeof(TinyWork))));
