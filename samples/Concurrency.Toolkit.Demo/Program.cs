@@ -92,9 +92,9 @@ Workload[] workloads =
 [
     Workload.Sync(
         "count primes",
-        $"primes below {(long)primeBlocks * Workloads.PrimeBlockSize:N0} in {primeBlocks} blocks",
+        $"primes below {(long)primeBlocks * Primes.BlockSize:N0} in {primeBlocks} blocks",
         Enumerable.Range(0, primeBlocks).ToList(),
-        Workloads.CountPrimes,
+        Primes.CountInBlock,
         counts => $"{counts.Sum():N0} primes"),
     Workload.Sync(
         "hash a file",
@@ -118,7 +118,7 @@ Workload[] workloads =
         "primes under a lock",
         $"{lockBlocks} blocks, one process-wide lock",
         Enumerable.Range(0, lockBlocks).ToList(),
-        Workloads.CountPrimesUnderLock,
+        Primes.CountInBlockUnderGlobalLock,
         counts => $"{counts.Sum():N0} primes"),
 ];
 

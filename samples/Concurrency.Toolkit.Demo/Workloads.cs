@@ -3,44 +3,14 @@ using System.Security.Cryptography;
 namespace Concurrency.Toolkit.Samples.Demo;
 
 /// <summary>
-/// The demo's five workloads. Each is a public static method taking and returning plain values, with no captured
-/// state: that is what lets the process strategy ship it to a worker process by name (it refuses capturing lambdas).
+/// The demo's workloads besides prime counting (<see cref="Primes"/>, shared with the CpuBound and ScaleOut samples).
+/// Each is a public static method taking and returning plain values, with no captured state: that is what lets the
+/// process strategy ship it to a worker process by name (it refuses capturing lambdas).
 /// </summary>
 public static class Workloads
 {
-    public const int PrimeBlockSize = 100_000;
-
     // One client per process: in a worker process this static is that worker's own client.
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(60) };
-
-    // Stands for a library that is not thread-safe and guards itself with one process-wide lock (the .NET
-    // analogue of Python's GIL): threads take turns; each worker process has a lock of its own.
-    private static readonly Lock Shared = new();
-
-    /// <summary>CPU-bound: the primes in one block of numbers, by trial division.</summary>
-    public static int CountPrimes(int block)
-    {
-        var count = 0;
-        var end = (long)(block + 1) * PrimeBlockSize;
-        for (var n = (long)block * PrimeBlockSize; n < end; n++)
-        {
-            if (IsPrime(n))
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    /// <summary>CPU-bound but serialised: the same count under a process-wide lock.</summary>
-    public static int CountPrimesUnderLock(int block)
-    {
-        lock (Shared)
-        {
-            return CountPrimes(block);
-        }
-    }
 
     /// <summary>Mostly CPU with a little file reading: the SHA-256 of one chunk of a file, as hex.</summary>
     public static string HashChunk(FileChunk chunk)
@@ -80,29 +50,6 @@ public static class Workloads
     {
         Thread.Sleep(milliseconds);
         return milliseconds;
-    }
-
-    private static bool IsPrime(long n)
-    {
-        if (n < 2)
-        {
-            return false;
-        }
-
-        if (n % 2 == 0)
-        {
-            return n == 2;
-        }
-
-        for (long d = 3; d * d <= n; d += 2)
-        {
-            if (n % d == 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
 

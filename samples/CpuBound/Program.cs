@@ -5,7 +5,6 @@
 using System.Diagnostics;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
-using Concurrency.Toolkit.Samples.CpuBound;
 
 var cli = SampleCommandLine.Parse(
     args,

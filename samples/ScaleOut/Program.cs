@@ -7,7 +7,6 @@ using System.Net;
 using System.Net.Sockets;
 using Concurrency.Toolkit;
 using Concurrency.Toolkit.Samples;
-using Concurrency.Toolkit.Samples.CpuBound;
 using Concurrency.Toolkit.Samples.ScaleOut;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Samples.CpuBound;
+namespace Concurrency.Toolkit.Samples;
 
 /// <summary>
 /// The work: count the primes in one block of numbers by trial division. Pure CPU, no shared state, no
