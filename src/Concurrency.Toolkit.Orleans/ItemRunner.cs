@@ -28,8 +28,21 @@ internal abstract class ItemRunner
         }
     }
 
-    private protected static RemoteError InputError<TIn>(Exception ex)
-        => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]);
+    /// <summary>Deserializes an item's input; one that cannot be read is written as that item's error.</summary>
+    private protected static bool TryReadInput<TIn>(ReadOnlySpan<byte> bytes, WorkSerializer serializer, PayloadBuffer output, out TIn input)
+    {
+        try
+        {
+            input = FastSerializer.Deserialize<TIn>(serializer, bytes);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            WriteError(output, new RemoteError(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]));
+            input = default!;
+            return false;
+        }
+    }
 
     private protected static void WriteResult<TOut>(PayloadBuffer output, TOut result, WorkSerializer serializer)
     {
@@ -62,14 +75,8 @@ internal abstract class ItemRunner
                     break;
                 }
 
-                TIn input;
-                try
+                if (!TryReadInput(request.AsSpan(offsets[i], lengths[i]), serializer, output, out TIn input))
                 {
-                    input = FastSerializer.Deserialize<TIn>(serializer, request.AsSpan(offsets[i], lengths[i]));
-                }
-                catch (Exception ex)
-                {
-                    WriteError(output, InputError<TIn>(ex));
                     continue;
                 }
 
@@ -103,14 +110,8 @@ internal abstract class ItemRunner
                     break;
                 }
 
-                TIn input;
-                try
+                if (!TryReadInput(request.AsSpan(offsets[i], lengths[i]), serializer, output, out TIn input))
                 {
-                    input = FastSerializer.Deserialize<TIn>(serializer, request.AsSpan(offsets[i], lengths[i]));
-                }
-                catch (Exception ex)
-                {
-                    WriteError(output, InputError<TIn>(ex));
                     continue;
                 }
 
