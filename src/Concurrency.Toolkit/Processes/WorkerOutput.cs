@@ -40,13 +40,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 
             if (_count == 0)
             {
-                _frame.Begin(FrameType.Results);
-                _frame.WriteInt32(batchId);
-                _frame.WriteInt32(index);
-                _frame.WriteInt32(0);
-                _batchId = batchId;
-                _first = index;
-                _packed = false;
+                BeginResultsLocked(FrameType.Results, batchId, index);
             }
 
             // Serialize in place behind a length placeholder; roll back if it fails or overflows the frame.
@@ -108,14 +102,8 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 
             if (_count == 0)
             {
-                _frame.Begin(FrameType.PackedResults);
-                _frame.WriteInt32(batchId);
-                _frame.WriteInt32(index);
-                _frame.WriteInt32(0);
+                BeginResultsLocked(FrameType.PackedResults, batchId, index);
                 _frame.WriteByte(PrimitiveCodec<T>.TypeCode);
-                _batchId = batchId;
-                _first = index;
-                _packed = true;
             }
 
             PrimitiveCodec<T>.Write(_frame.GetSpan(size), value);
@@ -206,6 +194,18 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         _control.WriteByte((byte)kind);
         error.Write(_control);
         SendLocked(_control);
+    }
+
+    /// <summary>Starts a results frame for consecutive items from <paramref name="index"/>; the count is patched in when it is sent.</summary>
+    private void BeginResultsLocked(FrameType type, int batchId, int index)
+    {
+        _frame.Begin(type);
+        _frame.WriteInt32(batchId);
+        _frame.WriteInt32(index);
+        _frame.WriteInt32(0);
+        _batchId = batchId;
+        _first = index;
+        _packed = type == FrameType.PackedResults;
     }
 
     private void ArmFlushLocked()
