@@ -96,7 +96,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         }
 
         // Only the cancelled item justifies a kill, not a neighbour that started after it.
-        if (worker.Marker.TryRead(out var batchId, out var index, out _) && batchId == run.BatchId && index == position
+        if (worker.Marker.TryRead(out var batchId, out var index) && batchId == run.BatchId && index == position
             && worker.Kill(WorkerDeathReason.Cancelled, "a cancelled item did not stop within the grace period"))
         {
             _strategy.Telemetry.WorkerKilled();

@@ -149,7 +149,7 @@ internal sealed class CoalescedRun<TIn, TOut>(int batchId, QueuedCall<TIn, TOut>
             return;
         }
 
-        var running = worker.Marker.TryRead(out var batchId, out var index, out _) && batchId == BatchId && index == position;
+        var running = worker.Marker.TryRead(out var batchId, out var index) && batchId == BatchId && index == position;
         lock (Gate)
         {
             if (!running && position != Array.IndexOf(_reported, false))

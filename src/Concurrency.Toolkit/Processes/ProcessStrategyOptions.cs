@@ -17,7 +17,8 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     /// <summary>
     /// Gets or sets the hard limit on one item's run time. An item that runs longer fails with
     /// <see cref="WorkTimeoutException"/> and its worker is killed and replaced; nothing else of that worker's
-    /// batch is lost (the items after it run on another worker).
+    /// batch is lost (the items after it run on another worker). A watchdog looks every eighth of the limit (10 to
+    /// 125 ms apart), so the item is stopped at most two of those periods after the limit.
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     public TimeSpan? ItemTimeout { get; set; }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
@@ -54,9 +53,8 @@ internal abstract class WorkInvoker
                     continue;
                 }
 
-                var now = Stopwatch.GetTimestamp();
-                output.FlushIfDue(now);
-                marker.Begin(batch.Id, i, now);
+                output.FlushIfDue();
+                marker.Begin(batch.Id, i);
                 TOut result;
                 try
                 {

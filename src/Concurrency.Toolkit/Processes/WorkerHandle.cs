@@ -28,6 +28,8 @@ internal sealed class WorkerHandle
     private int _killReason;
     private string? _killDetail;
     private int _nextBatchId;
+    private long _watchedItem;
+    private long _watchedSince;
 
     public WorkerHandle(int id, Process process, NetworkStream stream, FrameReader reader, ProgressMarker marker, string markerPath, StandardErrorTail stderr, ILogger logger)
     {
@@ -64,6 +66,22 @@ internal sealed class WorkerHandle
     public Action<WorkerHandle, WorkerDeath>? Died { get; set; }
 
     public void StartReading() => _ = ReadLoopAsync();
+
+    /// <summary>
+    /// How long the watchdog has seen item <paramref name="index"/> of batch <paramref name="batchId"/> running:
+    /// timed from its first look that saw the item, since the worker records no time. Called by the watchdog only.
+    /// </summary>
+    public TimeSpan SeenRunningFor(int batchId, int index, long now)
+    {
+        var item = ((long)batchId << 32) | (uint)index;
+        if (item != _watchedItem)
+        {
+            _watchedItem = item;
+            _watchedSince = now;
+        }
+
+        return Stopwatch.GetElapsedTime(_watchedSince, now);
+    }
 
     public int NextBatchId() => ++_nextBatchId;
 
@@ -291,7 +309,7 @@ internal sealed class WorkerHandle
 
         int? exitCode = _process.HasExited ? _process.ExitCode : null;
         int? signal = !OperatingSystem.IsWindows() && exitCode is > 128 and < 160 ? exitCode - 128 : null;
-        var running = _marker.TryRead(out var batchId, out var index, out _);
+        var running = _marker.TryRead(out var batchId, out var index);
         var reason = Volatile.Read(ref _killReason) is var r and not 0 ? (WorkerDeathReason)r : WorkerDeathReason.Crashed;
         var death = new WorkerDeath(reason, exitCode, signal, _stderr.ToString(), _killDetail, running ? batchId : 0, running ? index : -1);
         if (_death.TrySetResult(death))

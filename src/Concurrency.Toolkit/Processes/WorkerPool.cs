@@ -69,7 +69,9 @@ internal sealed class WorkerPool : IAsyncDisposable
 
         if (options.ItemTimeout is { } timeout && timeout != Timeout.InfiniteTimeSpan)
         {
-            var period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 4, 20, 250));
+            // The worker records no start time, so an item is timed from the first look that sees it: at most one
+            // period late, hence short periods (a look reads one word per worker).
+            var period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 8, 10, 125));
             _watchdog = _time.CreateTimer(_ => CheckTimeouts(timeout), null, period, period);
         }
     }
@@ -383,8 +385,8 @@ internal sealed class WorkerPool : IAsyncDisposable
         var now = Stopwatch.GetTimestamp();
         foreach (var worker in live)
         {
-            if (worker.Current is { } run && worker.Marker.TryRead(out var batchId, out var index, out var started)
-                && batchId == run.BatchId && Stopwatch.GetElapsedTime(started, now) > timeout)
+            if (worker.Current is { } run && worker.Marker.TryRead(out var batchId, out var index)
+                && batchId == run.BatchId && worker.SeenRunningFor(batchId, index, now) > timeout)
             {
                 if (worker.Kill(WorkerDeathReason.TimedOut, $"item {index} of its batch ran longer than the item timeout of {timeout}"))
                 {
