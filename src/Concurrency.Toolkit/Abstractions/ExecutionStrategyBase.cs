@@ -129,35 +129,35 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     /// <inheritdoc/>
     public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
 
     /// <inheritdoc/>
     public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnorderedAsync());
+        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
 
     /// <summary>
     /// Stops accepting work, waits for running items up to the dispose timeout, then cancels them (for
@@ -496,7 +496,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         return batch.Results[0];
     }
 
-    private MapEnumerable<TResult> Map<TIn, TOut, TResult>(InputSource<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, Func<MapRun<TIn, TOut>, IAsyncEnumerable<TResult>> read)
+    private MapEnumerable<TResult> Map<TIn, TOut, TResult>(InputSource<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, Func<MapRun<TIn, TOut>, IAsyncEnumerator<TResult>> read)
     {
         ThrowIfDisposed();
         options?.Validate();

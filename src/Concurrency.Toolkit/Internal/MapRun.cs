@@ -17,7 +17,7 @@ namespace Concurrency.Toolkit.Internal;
 /// finished runners reach the consumer on a lock-free stack that it takes whole, and a consumed runner (with its
 /// batch, when the strategy lets go of batches) serves a later batch.
 /// </remarks>
-internal sealed class MapRun<TIn, TOut>
+internal sealed partial class MapRun<TIn, TOut>
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
@@ -89,98 +89,11 @@ internal sealed class MapRun<TIn, TOut>
         _abortToken = abortToken;
     }
 
-    public async IAsyncEnumerable<TOut> ReadOrderedAsync()
-    {
-        Start();
-        try
-        {
-            var early = new Dictionary<long, Runner>();
-            for (long next = 0; ; next++)
-            {
-                Runner? runner;
-                while (!early.Remove(next, out runner))
-                {
-                    var arrived = await NextFinishedAsync().ConfigureAwait(false);
-                    if (arrived is null)
-                    {
-                        break;
-                    }
+    /// <summary>Reads the outcomes in input order; the first failure ends the call.</summary>
+    public IAsyncEnumerator<TOut> ReadOrdered() => new OrderedReader(this);
 
-                    if (arrived.Batch.Sequence == next)
-                    {
-                        runner = arrived;
-                        break;
-                    }
-
-                    early[arrived.Batch.Sequence] = arrived;
-                }
-
-                if (runner is null)
-                {
-                    ThrowIfTerminal();
-                    yield break;
-                }
-
-                var batch = runner.Batch;
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    if (batch.GetError(i) is { } error)
-                    {
-                        // The first failure ends an ordered map: nothing after it may be yielded.
-                        _itemCts.Cancel();
-                        ThrowItemFailure(error);
-                    }
-
-                    yield return batch.Results[i];
-                }
-
-                Consumed(runner);
-            }
-        }
-        finally
-        {
-            await StopAsync().ConfigureAwait(false);
-        }
-    }
-
-    public async IAsyncEnumerable<WorkOutcome<TIn, TOut>> ReadUnorderedAsync()
-    {
-        Start();
-        try
-        {
-            while (await NextFinishedAsync().ConfigureAwait(false) is { } runner)
-            {
-                var batch = runner.Batch;
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    var index = batch.FirstIndex + i;
-                    if (batch.GetError(i) is { } error)
-                    {
-                        if (error is OperationCanceledException && _itemCts.IsCancellationRequested)
-                        {
-                            // Cancelled because the call ended, not an outcome of the item: the call reports it.
-                            ThrowIfTerminal();
-                            ThrowCallCancelled();
-                        }
-
-                        yield return new WorkOutcome<TIn, TOut>(index, batch.Inputs[i], error);
-                    }
-                    else
-                    {
-                        yield return new WorkOutcome<TIn, TOut>(index, batch.Inputs[i], batch.Results[i]);
-                    }
-                }
-
-                Consumed(runner);
-            }
-
-            ThrowIfTerminal();
-        }
-        finally
-        {
-            await StopAsync().ConfigureAwait(false);
-        }
-    }
+    /// <summary>Reads every outcome as it finishes.</summary>
+    public IAsyncEnumerator<WorkOutcome<TIn, TOut>> ReadUnordered() => new UnorderedReader(this);
 
     private void Start()
     {

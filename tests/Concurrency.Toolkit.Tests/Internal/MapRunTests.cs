@@ -48,6 +48,71 @@ public sealed class MapRunTests
         Assert.Equal(0, last.InFlight);
     }
 
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task MapAsync_EnumeratorDrivenByHand_KeepsIteratorSemanticsAcrossBatches(string kind)
+    {
+        await using var strategy = Create(kind, 2);
+
+        // Batches of several items: most items are handed out synchronously from the batch in hand, the rest after a wait.
+        var options = new MapOptions { MaxBatchSize = 7, MaxLookAhead = 64 };
+        var e = strategy.MapAsync(Enumerable.Range(0, 100), static x => x * 2, options).GetAsyncEnumerator();
+        var seen = new List<int>();
+        while (await e.MoveNextAsync())
+        {
+            seen.Add(e.Current);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(static x => x * 2), seen);
+
+        // As a compiler-built iterator: past the end it stays at the end, and disposing twice is harmless.
+        Assert.False(await e.MoveNextAsync());
+        await e.DisposeAsync();
+        await e.DisposeAsync();
+        Assert.False(await e.MoveNextAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task MapAsync_FailureInTheMiddleOfABatch_HandsOutTheItemsBeforeItThenThrowsAndStaysEnded(string kind)
+    {
+        await using var strategy = Create(kind, 1);
+        var options = new MapOptions { MaxBatchSize = 10, MaxLookAhead = 64 };
+        var e = strategy.MapAsync(Enumerable.Range(0, 10), static x => x == 5 ? throw new InvalidOperationException("item 5") : x, options).GetAsyncEnumerator();
+        var seen = new List<int>();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            while (await e.MoveNextAsync())
+            {
+                seen.Add(e.Current);
+            }
+        });
+
+        Assert.Equal("item 5", error.Message);
+        Assert.Equal([0, 1, 2, 3, 4], seen);
+        Assert.False(await e.MoveNextAsync());
+        await e.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task MapUnorderedAsync_FailureInTheMiddleOfABatch_IsOneOutcomeAmongTheOthers(string kind)
+    {
+        await using var strategy = Create(kind, 1);
+        var options = new MapOptions { MaxBatchSize = 10, MaxLookAhead = 64 };
+        var outcomes = new List<WorkOutcome<int, int>>();
+        await foreach (var o in strategy.MapUnorderedAsync(Enumerable.Range(0, 10), static x => x == 5 ? throw new InvalidOperationException("item 5") : x, options))
+        {
+            outcomes.Add(o);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10), outcomes.Select(static o => (int)o.Index).Order());
+        var failed = Assert.Single(outcomes, static o => !o.IsSuccess);
+        Assert.Equal(5, failed.Input);
+        Assert.Equal("item 5", failed.Exception!.Message);
+        Assert.All(outcomes.Where(static o => o.IsSuccess), static o => Assert.Equal(o.Input, o.Result));
+    }
+
     internal static ExecutionStrategyBase Create(string kind, int degree) => kind switch
     {
         "coroutine" => new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = degree }),
