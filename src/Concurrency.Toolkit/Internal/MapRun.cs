@@ -32,6 +32,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private readonly BatchSizer _sizer;
     private readonly LaneGate? _callLanes;
     private readonly bool _reuseBatches;
+    private readonly int _returnChunk;
     private readonly ConsumerSignal _consumerSignal = new();
     private readonly CancellationToken _callToken;
     private readonly CancellationToken _enumeratorToken;
@@ -59,6 +60,11 @@ internal sealed partial class MapRun<TIn, TOut>
     /// <summary>Runners the dispatcher took from <see cref="_free"/> in one swap; the dispatcher's alone.</summary>
     private Runner? _freeTaken;
 
+    /// <summary>Runners the consumer has read and not yet handed back, with their credits; the consumer's alone.</summary>
+    private Runner? _consumedFirst;
+    private Runner? _consumedLast;
+    private int _consumedCredits;
+
     /// <summary>1 while the consumer waits (or is about to) for <see cref="_consumerSignal"/>; whoever swaps it to 0 signals.</summary>
     private int _consumerWaiting;
     private volatile bool _allFinished;
@@ -83,6 +89,7 @@ internal sealed partial class MapRun<TIn, TOut>
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
         _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
         _reuseBatches = strategy.BatchesReusable;
+        _returnChunk = CreditChunk(settings.LookAhead);
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
         _stoppingToken = stoppingToken;
@@ -148,6 +155,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 return new ValueTask<Runner?>((Runner?)null);
             }
 
+            ReturnConsumed();
             _consumerSignal.Reset();
             Interlocked.Exchange(ref _consumerWaiting, 1);
 
@@ -250,28 +258,6 @@ internal sealed partial class MapRun<TIn, TOut>
         return runner;
     }
 
-    /// <summary>Hands a runner whose outcomes the consumer has read back for reuse; its batch too when the strategy let go of it.</summary>
-    private void Recycle(Runner runner)
-    {
-        if (!_reuseBatches)
-        {
-            runner.Batch = null!;
-        }
-
-        var head = Volatile.Read(ref _free);
-        while (true)
-        {
-            runner.Next = head;
-            var seen = Interlocked.CompareExchange(ref _free, runner, head);
-            if (seen == head)
-            {
-                return;
-            }
-
-            head = seen;
-        }
-    }
-
     private async Task DispatchAsync()
     {
         var token = _dispatchCts.Token;
@@ -281,7 +267,7 @@ internal sealed partial class MapRun<TIn, TOut>
         // Look-ahead credits and pending counts are taken in chunks and handed out from here, so that the dispatcher
         // does not touch the fields the consumer and the lanes write for every item. Credits held here still bound what
         // is read, and the pending count left over is given back before the dispatcher lets go of its own.
-        var creditChunk = Math.Clamp(_settings.LookAhead / 16, 1, 256);
+        var creditChunk = CreditChunk(_settings.LookAhead);
         var credits = 0;
         var pendingHeld = 0;
         ValueTask<bool> pendingMove = default;
@@ -389,6 +375,9 @@ internal sealed partial class MapRun<TIn, TOut>
             ReleasePending();
         }
     }
+
+    /// <summary>How many credits the dispatcher takes, and the consumer gives back, at once: a sixteenth of the look-ahead.</summary>
+    private static int CreditChunk(int lookAhead) => Math.Clamp(lookAhead / 16, 1, 256);
 
     private ValueTask AcquireLanesAsync(int items)
     {
@@ -500,9 +489,53 @@ internal sealed partial class MapRun<TIn, TOut>
             }
         }
 
-        // Recycled before the credits go back, so that a dispatcher waiting for them finds the runner.
-        Recycle(runner);
-        _credits.Return(count);
+        // Consumed runners and their credits go back in chunks, one interlocked operation each per chunk rather than
+        // per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
+        // look-ahead, so the rest keeps items coming, and it gives back what it holds before it waits, so that an idle
+        // consumer holds nothing back from the dispatcher.
+        if (!_reuseBatches)
+        {
+            runner.Batch = null!;
+        }
+
+        runner.Next = _consumedFirst;
+        _consumedFirst = runner;
+        _consumedLast ??= runner;
+        _consumedCredits += count;
+        if (_consumedCredits >= _returnChunk)
+        {
+            ReturnConsumed();
+        }
+    }
+
+    /// <summary>Hands the consumed runners back for reuse and their credits to the dispatcher.</summary>
+    private void ReturnConsumed()
+    {
+        if (_consumedFirst is not { } first)
+        {
+            return;
+        }
+
+        // Recycled before the credits go back, so that a dispatcher waiting for them finds the runners.
+        var last = _consumedLast!;
+        var head = Volatile.Read(ref _free);
+        while (true)
+        {
+            last.Next = head;
+            var seen = Interlocked.CompareExchange(ref _free, first, head);
+            if (seen == head)
+            {
+                break;
+            }
+
+            head = seen;
+        }
+
+        var credits = _consumedCredits;
+        _consumedFirst = null;
+        _consumedLast = null;
+        _consumedCredits = 0;
+        _credits.Return(credits);
     }
 
     private void ReportProgress()

@@ -113,6 +113,28 @@ public sealed class MapRunTests
         Assert.All(outcomes.Where(static o => o.IsSuccess), static o => Assert.Equal(o.Input, o.Result));
     }
 
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task MapAsync_SmallLookAheadHandedBackInChunks_CompletesEveryItem(string kind)
+    {
+        // The consumer hands read credits back three at a time here (a sixteenth of 48): with one-item batches, a credit
+        // lost or held for good on the way would leave the dispatcher waiting, and the call would hang.
+        await using var strategy = Create(kind, 2);
+        var options = new MapOptions { MaxLookAhead = 48, MaxBatchSize = 1 };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var sum = 0L;
+        await foreach (var r in strategy.MapAsync(Enumerable.Range(0, 5_000), static async (int x, CancellationToken _) =>
+        {
+            await Task.Yield();
+            return x;
+        }, options, deadline.Token))
+        {
+            sum += r;
+        }
+
+        Assert.Equal(Enumerable.Range(0, 5_000).Sum(static x => (long)x), sum);
+    }
+
     internal static ExecutionStrategyBase Create(string kind, int degree) => kind switch
     {
         "coroutine" => new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = degree }),
