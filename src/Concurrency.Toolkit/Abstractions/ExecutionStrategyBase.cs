@@ -16,19 +16,11 @@ namespace Concurrency.Toolkit;
 /// <remarks>Only the toolkit's own strategies derive from this class; use <see cref="IExecutionStrategy"/> in your code.</remarks>
 public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 {
-    /// <summary>Added to <see cref="_activeBatches"/> when disposal closes the strategy, making it negative for good.</summary>
-    private const int Closed = int.MinValue / 2;
-
     private readonly LaneGate _lanes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    /// <summary>
-    /// Batches running, plus <see cref="Closed"/> once disposal has closed the strategy. Starting a batch and
-    /// closing both go through this one field, so no batch can start after disposal found nothing running.
-    /// </summary>
-    private int _activeBatches;
     private int _disposeState;
 
     private protected ExecutionStrategyBase(ExecutionStrategyKind kind, ExecutionStrategyOptions options, int maxDegreeOfParallelism)
@@ -43,7 +35,8 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         DisposeTimeout = options.DisposeTimeout;
         Logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(GetType().FullName ?? GetType().Name);
         Telemetry = new StrategyTelemetry(kind, Name);
-        _lanes = new LaneGate(maxDegreeOfParallelism);
+        // Everything runs on a lane: all lanes free is nothing running, which is what disposal waits for.
+        _lanes = new LaneGate(maxDegreeOfParallelism, () => _drained.TrySetResult());
     }
 
     /// <inheritdoc/>
@@ -176,7 +169,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         try
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
-            CloseIfIdle();
+            _lanes.CloseWhenIdle();
 
             var drained = await WaitDrainedAsync(DisposeTimeout).ConfigureAwait(false);
             if (!drained)
@@ -192,7 +185,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             try
             {
                 // Items that outlived the abort may still be running; nothing new starts while resources go away.
-                Close();
+                _lanes.Close();
                 await ReleaseResourcesAsync().ConfigureAwait(false);
             }
             finally
@@ -228,11 +221,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Runs a batch with the bookkeeping every lane needs: telemetry, the drain count for disposal, and failing what the lane left without an outcome.</summary>
     internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        if (!TryBeginBatch(batch, timed: false, out var started))
-        {
-            return;
-        }
-
+        var started = BeginBatch(batch, timed: false);
         try
         {
             await ExecuteBatchGuardedAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -249,28 +238,17 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     /// <summary>
     /// The first half of <see cref="RunBatchAsync"/>, for a caller that awaits <see cref="ExecuteBatchGuardedAsync"/> in
-    /// its own async method: the map engine does, so that a batch costs one async state machine, not two.
+    /// its own async method: the map engine does, so that a batch costs one async state machine, not two. The caller
+    /// holds a lane, which is what keeps disposal from releasing the strategy's resources under the batch.
     /// </summary>
     /// <param name="batch">The batch about to run.</param>
     /// <param name="timed">Whether the caller needs the start time (the adaptive batch sizer does).</param>
-    /// <param name="started">The start timestamp to hand to <see cref="EndBatch"/>, or 0 when nobody needs it: reading the
-    /// clock is a measurable share of a tiny asynchronous item's cost on some virtual machines.</param>
-    /// <returns><see langword="false"/> when disposal has already closed the strategy: the batch's items are failed with
-    /// <see cref="ObjectDisposedException"/>, and the caller neither runs the batch nor calls <see cref="EndBatch"/>.</returns>
-    internal bool TryBeginBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool timed, out long started)
+    /// <returns>The start timestamp to hand to <see cref="EndBatch"/>, or 0 when nobody needs it: reading the clock is a
+    /// measurable share of a tiny asynchronous item's cost on some virtual machines.</returns>
+    internal long BeginBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool timed)
     {
-        if (!TryBeginWork())
-        {
-            // Disposal found nothing running and is releasing resources (a dedicated thread pool, an event loop,
-            // workers): this batch, dispatched just before, must not start on them.
-            batch.FailRemaining(new ObjectDisposedException(ToString(), "The strategy was disposed before this item could start."));
-            started = 0;
-            return false;
-        }
-
         Telemetry.ItemsStarted(batch.Count);
-        started = timed || StrategyTelemetry.RecordsDuration ? Stopwatch.GetTimestamp() : 0;
-        return true;
+        return timed || StrategyTelemetry.RecordsDuration ? Stopwatch.GetTimestamp() : 0;
     }
 
     /// <summary>Runs the strategy's lane code; a synchronous throw comes back as a faulted task, like an asynchronous one.</summary>
@@ -293,7 +271,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         }
     }
 
-    /// <summary>The second half of <see cref="RunBatchAsync"/>: fails what has no outcome, records telemetry, counts the batch as drained.</summary>
+    /// <summary>The second half of <see cref="RunBatchAsync"/>: fails what has no outcome and records telemetry.</summary>
     internal void EndBatch<TIn, TOut>(WorkBatch<TIn, TOut> batch, long started)
     {
         if (batch.Completed < batch.Count)
@@ -312,32 +290,6 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
                     Telemetry.ItemFailed(error);
                 }
             }
-        }
-
-        EndWork();
-    }
-
-    /// <summary>
-    /// Counts work that runs outside <see cref="RunBatchAsync"/> (the process strategy's coalesced calls) as running,
-    /// so that disposal waits for it; <see langword="false"/> once disposal has closed the strategy.
-    /// </summary>
-    internal bool TryBeginWork()
-    {
-        if (Interlocked.Increment(ref _activeBatches) < 0)
-        {
-            Interlocked.Decrement(ref _activeBatches);
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>Ends what <see cref="TryBeginWork"/> began; the last to end after disposal began closes the strategy.</summary>
-    internal void EndWork()
-    {
-        if (Interlocked.Decrement(ref _activeBatches) == 0 && IsDisposed)
-        {
-            CloseIfIdle();
         }
     }
 
@@ -512,31 +464,6 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             ThrowIfDisposed();
             return read(new MapRun<TIn, TOut>(this, inputs.Fresh(), work, settings, cancellationToken, enumeratorToken, _stopping.Token, _abort.Token));
         });
-    }
-
-    /// <summary>Closes the strategy if no batch runs; the last batch to finish after disposal began calls it again.</summary>
-    private void CloseIfIdle()
-    {
-        if (Interlocked.CompareExchange(ref _activeBatches, Closed, 0) == 0)
-        {
-            _drained.TrySetResult();
-        }
-    }
-
-    /// <summary>Closes the strategy whether or not batches still run (after the abort gave up waiting for them).</summary>
-    private void Close()
-    {
-        var current = Volatile.Read(ref _activeBatches);
-        while (current >= 0)
-        {
-            var seen = Interlocked.CompareExchange(ref _activeBatches, current + Closed, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
     }
 
     private async Task<bool> WaitDrainedAsync(TimeSpan timeout)

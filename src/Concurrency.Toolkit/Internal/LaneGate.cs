@@ -12,14 +12,20 @@ namespace Concurrency.Toolkit.Internal;
 /// Waiters are served first in, first out; while any waits, <see cref="TryAcquire"/> declines so that a stream of
 /// fast-path callers cannot starve them. A release and a new waiter each re-check the other side after publishing
 /// their own change (both with full fences), so a lane is never left free while someone waits. A cancelled waiter
-/// leaves a stale entry in the queue that the next hand-over skips.
+/// leaves a stale entry in the queue that the next hand-over skips. A strategy's gate also tells its disposal when
+/// nothing runs any more (<see cref="CloseWhenIdle"/>).
 /// </remarks>
-internal sealed class LaneGate(int lanes)
+internal sealed class LaneGate(int lanes, Action? closed = null)
 {
+    /// <summary>Added to <see cref="_available"/> when the gate closes, making it negative for good.</summary>
+    private const int ClosedOffset = int.MinValue / 2;
+
+    private readonly int _lanes = lanes;
     private readonly Lock _lock = new();
     private readonly Queue<(LaneWaiter Waiter, int Ticket)> _queue = new();
     private int _available = lanes;
     private int _waiting;
+    private volatile bool _closeRequested;
 
     /// <summary>Gets how many lanes are free now (for tests and diagnostics).</summary>
     public int Available => Volatile.Read(ref _available);
@@ -92,10 +98,56 @@ internal sealed class LaneGate(int lanes)
 
     public void Release()
     {
-        Interlocked.Increment(ref _available);
+        var available = Interlocked.Increment(ref _available);
         if (Volatile.Read(ref _waiting) > 0)
         {
             HandOver();
+        }
+
+        if (available == _lanes && _closeRequested)
+        {
+            TryCloseIdle();
+        }
+    }
+
+    /// <summary>
+    /// Closes the gate as soon as every lane is free (now, or at the release of the last one held): from then on no lane
+    /// is handed out, so nothing can start on resources its owner is about to release. <c>closed</c> is called then.
+    /// </summary>
+    /// <remarks>
+    /// A lane is held for as long as anything runs on it, so "every lane free" is "nothing runs", and closing with one
+    /// compare-and-swap on the lane count means no lane can be taken in between: the count of free lanes is the only
+    /// count of running work there is to keep.
+    /// </remarks>
+    public void CloseWhenIdle()
+    {
+        // Published before looking, as a release counts before it looks at the flag: one of the two sees the other.
+        _closeRequested = true;
+        Interlocked.MemoryBarrier();
+        TryCloseIdle();
+    }
+
+    /// <summary>Closes the gate whether or not lanes are still held (their owners gave up waiting for them).</summary>
+    public void Close()
+    {
+        var available = Volatile.Read(ref _available);
+        while (available > ClosedOffset / 2)
+        {
+            var seen = Interlocked.CompareExchange(ref _available, available + ClosedOffset, available);
+            if (seen == available)
+            {
+                return;
+            }
+
+            available = seen;
+        }
+    }
+
+    private void TryCloseIdle()
+    {
+        if (Interlocked.CompareExchange(ref _available, _lanes + ClosedOffset, _lanes) == _lanes)
+        {
+            closed?.Invoke();
         }
     }
 

@@ -633,7 +633,6 @@ internal sealed partial class MapRun<TIn, TOut>
         private readonly Action _onCompleted;
         private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _awaiter;
         private long _startedAt;
-        private bool _begun;
 
         public Runner(MapRun<TIn, TOut> run)
         {
@@ -656,12 +655,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 Interlocked.Add(ref run._started, Batch.Count);
             }
 
-            _begun = run._strategy.TryBeginBatch(Batch, run._sizer.IsAdaptive, out _startedAt);
-            if (!_begun)
-            {
-                Finish();
-                return;
-            }
+            _startedAt = run._strategy.BeginBatch(Batch, run._sizer.IsAdaptive);
 
             // As around an async method: execution-context changes made by the strategy's synchronous part do not stay
             // behind on the dispatcher.
@@ -726,10 +720,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
             try
             {
-                if (_begun)
-                {
-                    run._strategy.EndBatch(batch, _startedAt);
-                }
+                run._strategy.EndBatch(batch, _startedAt);
             }
             finally
             {

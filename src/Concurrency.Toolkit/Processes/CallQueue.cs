@@ -192,19 +192,6 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                         continue;
                     }
 
-                    if (!_strategy.TryBeginWork())
-                    {
-                        Interlocked.Decrement(ref _busy);
-                        var disposed = _strategy.DisposedException();
-                        foreach (var call in calls)
-                        {
-                            call.TrySetException(disposed);
-                        }
-
-                        FailQueued(disposed);
-                        continue;
-                    }
-
                     try
                     {
                         await RunCallsAsync(calls).ConfigureAwait(false);
@@ -218,7 +205,6 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                     finally
                     {
                         Interlocked.Decrement(ref _busy);
-                        _strategy.EndWork();
                     }
                 }
                 finally

@@ -120,4 +120,100 @@ public class LaneGateTests
             current = seen;
         }
     }
+
+    [Fact]
+    public void CloseWhenIdle_NothingHeld_ClosesAtOnceAndHandsOutNoLane()
+    {
+        var closed = 0;
+        var gate = new LaneGate(2, () => closed++);
+        gate.CloseWhenIdle();
+
+        Assert.Equal(1, closed);
+        Assert.False(gate.TryAcquire());
+    }
+
+    [Fact]
+    public void CloseWhenIdle_LanesHeld_ClosesAtTheLastReleaseAndNotBefore()
+    {
+        var closed = 0;
+        var gate = new LaneGate(2, () => closed++);
+        Assert.True(gate.TryAcquire());
+        Assert.True(gate.TryAcquire());
+        gate.CloseWhenIdle();
+        Assert.Equal(0, closed);
+
+        gate.Release();
+        Assert.Equal(0, closed);
+
+        gate.Release();
+        Assert.Equal(1, closed);
+        Assert.False(gate.TryAcquire());
+    }
+
+    [Fact]
+    public void CloseWhenIdle_LaneFreedBeforeClosing_CanStillBeTakenUntilTheGateCloses()
+    {
+        // Closing waits for the work that holds lanes, it does not refuse it: a lane free before the last release is
+        // taken as usual, and the gate closes when that one comes back too.
+        var closed = 0;
+        var gate = new LaneGate(2, () => closed++);
+        Assert.True(gate.TryAcquire());
+        gate.CloseWhenIdle();
+        Assert.True(gate.TryAcquire());
+        gate.Release();
+        Assert.Equal(0, closed);
+        gate.Release();
+        Assert.Equal(1, closed);
+    }
+
+    [Fact]
+    public void Close_LanesStillHeld_HandsOutNoLaneEvenAfterTheyComeBack()
+    {
+        var closed = 0;
+        var gate = new LaneGate(2, () => closed++);
+        Assert.True(gate.TryAcquire());
+        gate.Close();
+        Assert.False(gate.TryAcquire());
+
+        gate.Release();
+        Assert.False(gate.TryAcquire());
+        Assert.Equal(0, closed);
+    }
+
+    [Fact]
+    public async Task CloseWhenIdle_ManyThreadsTakingAndReleasing_ClosesExactlyOnceAndOnlyWhenNothingIsHeld()
+    {
+        const int lanes = 4;
+        var held = 0;
+        var closedWhileHeld = -1;
+        var closed = 0;
+        var gate = new LaneGate(lanes, () =>
+        {
+            closedWhileHeld = Volatile.Read(ref held);
+            Interlocked.Increment(ref closed);
+        });
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (gate.TryAcquire())
+                {
+                    Interlocked.Increment(ref held);
+                    Thread.SpinWait(20);
+                    Interlocked.Decrement(ref held);
+                    gate.Release();
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(50);
+        gate.CloseWhenIdle();
+        await stop.CancelAsync();
+        await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, closed);
+        Assert.Equal(0, closedWhileHeld);
+        Assert.False(gate.TryAcquire());
+    }
 }
