@@ -78,11 +78,7 @@ public static class QuickRunner
                     double cpu = 0;
                     for (var i = 0; i < Math.Max(1, runs); i++)
                     {
-                        var before = GC.GetTotalAllocatedBytes(precise: true);
-                        var cpuBefore = Environment.CpuUsage.TotalTime;
-                        var elapsed = await InvokeOnceAsync(instance, method);
-                        var cpuUsed = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
-                        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                        var (elapsed, cpuUsed, allocated) = await InvokeOnceAsync(instance, method);
                         times.Add(elapsed);
                         bytes = i == 0 ? allocated : Math.Min(bytes, allocated);
                         cpu = i == 0 ? cpuUsed : Math.Min(cpu, cpuUsed);
@@ -125,20 +121,31 @@ public static class QuickRunner
         return failures;
     }
 
-    private static async Task<double> InvokeOnceAsync(object instance, MethodInfo method)
+    /// <summary>Runs the benchmark once; time, CPU and allocations are measured around the method alone, not its iteration hooks.</summary>
+    private static async Task<(double Elapsed, double Cpu, long Allocated)> InvokeOnceAsync(object instance, MethodInfo method)
     {
-        await InvokeAllAsync(instance, typeof(IterationSetupAttribute));
+        await InvokeAllAsync(instance, typeof(IterationSetupAttribute), method.Name);
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var started = Stopwatch.GetTimestamp();
         await AwaitResult(method.Invoke(instance, null));
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await InvokeAllAsync(instance, typeof(IterationCleanupAttribute));
-        return elapsed;
+        var cpu = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        await InvokeAllAsync(instance, typeof(IterationCleanupAttribute), method.Name);
+        return (elapsed, cpu, allocated);
     }
 
-    private static async Task InvokeAllAsync(object instance, Type attribute)
+    /// <summary>Invokes the methods marked with <paramref name="attribute"/>; for iteration hooks, only those targeting <paramref name="benchmark"/> (or all).</summary>
+    private static async Task InvokeAllAsync(object instance, Type attribute, string? benchmark = null)
     {
         foreach (var m in instance.GetType().GetMethods(BindingFlags.Public | BindingFlags.Instance).Where(m => m.IsDefined(attribute)))
         {
+            if (benchmark is not null && m.GetCustomAttribute(attribute) is TargetedAttribute { Targets: { Length: > 0 } targets } && !targets.Contains(benchmark))
+            {
+                continue;
+            }
+
             await AwaitResult(m.Invoke(instance, null));
         }
     }
