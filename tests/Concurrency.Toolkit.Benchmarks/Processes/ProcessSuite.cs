@@ -7,12 +7,13 @@ public sealed class ProcessSuite : BenchmarkSuite
 {
     public override string Name => "process";
 
-    public override string Description => "ProcessStrategy: tiny items, concurrent one-item calls, 20 ms CPU items, cold start";
+    public override string Description => "ProcessStrategy: tiny items, concurrent one-item calls, one call at a time, 20 ms CPU items, cold start";
 
     public override IReadOnlyList<Type> BenchmarkTypes { get; } =
     [
         typeof(ProcessTinyItemsBenchmarks),
         typeof(ProcessRunCallsBenchmarks),
+        typeof(ProcessRoundTripBenchmarks),
         typeof(ProcessCpuItemsBenchmarks),
         typeof(ProcessColdStartBenchmarks),
     ];
