@@ -110,7 +110,8 @@ public class BlockingItemsBenchmarks
                         Block(0);
                         _done.Signal();
                     }
-                }, StackSize) { IsBackground = true };
+                }, StackSize);
+                _threads[i].IsBackground = true;
                 _threads[i].Start();
             }
 
