@@ -206,20 +206,25 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void Publish(Runner runner)
     {
-        var head = Volatile.Read(ref _finished);
+        Push(ref _finished, runner, runner);
+        WakeConsumer();
+    }
+
+    /// <summary>Pushes the chain from <paramref name="first"/> to <paramref name="last"/> onto a lock-free stack in one compare-and-swap.</summary>
+    private static void Push(ref Runner? stack, Runner first, Runner last)
+    {
+        var head = Volatile.Read(ref stack);
         while (true)
         {
-            runner.Next = head;
-            var seen = Interlocked.CompareExchange(ref _finished, runner, head);
+            last.Next = head;
+            var seen = Interlocked.CompareExchange(ref stack, first, head);
             if (seen == head)
             {
-                break;
+                return;
             }
 
             head = seen;
         }
-
-        WakeConsumer();
     }
 
     private void WakeConsumer()
@@ -517,20 +522,7 @@ internal sealed partial class MapRun<TIn, TOut>
         }
 
         // Recycled before the credits go back, so that a dispatcher waiting for them finds the runners.
-        var last = _consumedLast!;
-        var head = Volatile.Read(ref _free);
-        while (true)
-        {
-            last.Next = head;
-            var seen = Interlocked.CompareExchange(ref _free, first, head);
-            if (seen == head)
-            {
-                break;
-            }
-
-            head = seen;
-        }
-
+        Push(ref _free, first, _consumedLast!);
         var credits = _consumedCredits;
         _consumedFirst = null;
         _consumedLast = null;
