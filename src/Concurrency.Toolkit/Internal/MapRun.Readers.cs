@@ -43,6 +43,8 @@ internal sealed partial class MapRun<TIn, TOut>
 
         public async ValueTask DisposeAsync()
         {
+            // The batch in hand goes too: it may serve a later batch once the run lets go of it.
+            Batch = null;
             if (_started && !_ended)
             {
                 _ended = true;

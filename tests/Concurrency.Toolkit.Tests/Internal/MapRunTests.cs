@@ -74,6 +74,29 @@ public sealed class MapRunTests
 
     [Theory]
     [MemberData(nameof(Strategies))]
+    public async Task MapAsync_DisposedInTheMiddleOfABatch_HandsOutNothingMore(string kind)
+    {
+        await using var strategy = Create(kind, 1);
+        var options = new MapOptions { MaxBatchSize = 64, MaxLookAhead = 256 };
+
+        // Batches grow from one item as they prove fast, so some of these stopping points fall inside a batch.
+        foreach (var read in new[] { 1, 2, 3, 5, 6, 10, 12, 20, 25, 40, 50, 70, 90 })
+        {
+            var e = strategy.MapAsync(Enumerable.Range(0, 100), static x => x, options).GetAsyncEnumerator();
+            for (var i = 0; i < read; i++)
+            {
+                Assert.True(await e.MoveNextAsync());
+                Assert.Equal(i, e.Current);
+            }
+
+            // As a compiler-built iterator: once disposed, the rest of the batch in hand is not handed out.
+            await e.DisposeAsync();
+            Assert.False(await e.MoveNextAsync(), $"an item was handed out after disposal, {read} items in");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Strategies))]
     public async Task MapAsync_FailureInTheMiddleOfABatch_HandsOutTheItemsBeforeItThenThrowsAndStaysEnded(string kind)
     {
         await using var strategy = Create(kind, 1);
