@@ -69,14 +69,15 @@ internal sealed partial class MapRun<TIn, TOut>
                 return false;
             }
 
+            if (!_started)
+            {
+                // Outside the try, as at the top of an iterator: a run that did not start has nothing to stop.
+                Run.Start();
+                _started = true;
+            }
+
             try
             {
-                if (!_started)
-                {
-                    _started = true;
-                    Run.Start();
-                }
-
                 while (true)
                 {
                     if (Batch is { } batch)
