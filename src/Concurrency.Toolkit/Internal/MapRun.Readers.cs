@@ -45,9 +45,14 @@ internal sealed partial class MapRun<TIn, TOut>
         {
             // The batch in hand goes too: it may serve a later batch once the run lets go of it.
             Batch = null;
-            if (_started && !_ended)
+            if (_ended)
             {
-                _ended = true;
+                return;
+            }
+
+            _ended = true;
+            if (_started)
+            {
                 await Run.StopAsync().ConfigureAwait(false);
             }
         }

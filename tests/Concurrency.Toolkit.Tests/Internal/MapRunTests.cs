@@ -97,6 +97,27 @@ public sealed class MapRunTests
 
     [Theory]
     [MemberData(nameof(Strategies))]
+    public async Task MapAsync_DisposedBeforeTheFirstRead_NeverReadsTheInput(string kind)
+    {
+        await using var strategy = Create(kind, 1);
+        var pulled = 0;
+        var e = strategy.MapAsync(Counting(), static x => x).GetAsyncEnumerator();
+        await e.DisposeAsync();
+
+        Assert.False(await e.MoveNextAsync());
+        Assert.Equal(0, pulled);
+
+        IEnumerable<int> Counting()
+        {
+            while (true)
+            {
+                yield return pulled++;
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Strategies))]
     public async Task MapAsync_FailureInTheMiddleOfABatch_HandsOutTheItemsBeforeItThenThrowsAndStaysEnded(string kind)
     {
         await using var strategy = Create(kind, 1);
