@@ -218,7 +218,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     internal void ReleaseLane() => _lanes.Release();
 
-    /// <summary>Runs a batch with the bookkeeping every lane needs: telemetry, the drain count for disposal, and failing what the lane left without an outcome.</summary>
+    /// <summary>Runs a batch, on a lane the caller holds, with the bookkeeping every lane needs: telemetry, and failing what the lane left without an outcome.</summary>
     internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         var started = BeginBatch(batch, timed: false);

@@ -41,21 +41,7 @@ internal sealed partial class MapRun<TIn, TOut>
             return MoveNextSlowAsync();
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            // The batch in hand goes too: it may serve a later batch once the run lets go of it.
-            Batch = null;
-            if (_ended)
-            {
-                return;
-            }
-
-            _ended = true;
-            if (_started)
-            {
-                await Run.StopAsync().ConfigureAwait(false);
-            }
-        }
+        public ValueTask DisposeAsync() => EndAsync();
 
         /// <summary>Gets the outcome of an item that succeeded.</summary>
         protected abstract TResult TakeSucceeded(WorkBatch<TIn, TOut> batch, int position);
@@ -128,9 +114,13 @@ internal sealed partial class MapRun<TIn, TOut>
             }
         }
 
-        /// <summary>Ends the run as the caller's loop ends, as the finally block of an iterator would.</summary>
+        /// <summary>
+        /// Ends the reader once, as the finally block of an iterator would: at the loop's end, on a throw, or on disposal.
+        /// A run that never started has nothing to stop.
+        /// </summary>
         private ValueTask EndAsync()
         {
+            // The batch in hand goes too: it may serve a later batch once the run lets go of it.
             Batch = null;
             if (_ended)
             {
@@ -138,7 +128,7 @@ internal sealed partial class MapRun<TIn, TOut>
             }
 
             _ended = true;
-            return Run.StopAsync();
+            return _started ? Run.StopAsync() : ValueTask.CompletedTask;
         }
     }
 
