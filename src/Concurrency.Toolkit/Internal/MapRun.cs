@@ -48,31 +48,18 @@ internal sealed partial class MapRun<TIn, TOut>
     private LaneWaiter? _callLaneWaiter;
     private CancellationTokenRegistration _wakeOnCancel;
 
-    /// <summary>Finished runners, newest first, pushed by the lanes; the consumer takes them all at once.</summary>
-    private Runner? _finished;
+    // State written for every item lives in objects of its own, one per set of writers (MapRun.Lines.cs), so that no
+    // thread's writes evict the lines the others read.
+    private readonly FinishedStack _finished = new();
+    private readonly FreeStack _free = new();
+    private readonly ConsumerState _consumer = new();
+    private readonly PendingCount _pending = new();
 
-    /// <summary>Finished runners taken by the consumer, oldest first; the consumer's alone.</summary>
-    private Runner? _ready;
-
-    /// <summary>Runners whose outcomes the consumer has read, for the dispatcher to reuse; the consumer pushes them here.</summary>
-    private Runner? _free;
-
-    /// <summary>Runners the dispatcher took from <see cref="_free"/> in one swap; the dispatcher's alone.</summary>
-    private Runner? _freeTaken;
-
-    /// <summary>Runners the consumer has read and not yet handed back, with their credits; the consumer's alone.</summary>
-    private Runner? _consumedFirst;
-    private Runner? _consumedLast;
-    private int _consumedCredits;
-
-    /// <summary>1 while the consumer waits (or is about to) for <see cref="_consumerSignal"/>; whoever swaps it to 0 signals.</summary>
-    private int _consumerWaiting;
     private volatile bool _allFinished;
 
     private Task _dispatcher = Task.CompletedTask;
     private Activity? _activity;
     private Exception? _terminal;
-    private int _pending = 1;
     private int _owners = 2;
     private long _started;
     private long _succeeded;
@@ -126,9 +113,9 @@ internal sealed partial class MapRun<TIn, TOut>
     {
         while (true)
         {
-            if (_ready is { } ready)
+            if (_consumer.Ready is { } ready)
             {
-                _ready = ready.Next;
+                _consumer.Ready = ready.Next;
                 ready.Next = null;
                 return new ValueTask<Runner?>(ready);
             }
@@ -157,13 +144,13 @@ internal sealed partial class MapRun<TIn, TOut>
 
             ReturnConsumed();
             _consumerSignal.Reset();
-            Interlocked.Exchange(ref _consumerWaiting, 1);
+            Interlocked.Exchange(ref _finished.ConsumerWaiting, 1);
 
             // The wait is published first, then everything looked at again: a lane that pushed in between either saw
             // the wait (and signals) or its runner is seen here.
-            if (Volatile.Read(ref _finished) is not null || _allFinished || _itemCts.IsCancellationRequested)
+            if (Volatile.Read(ref _finished.Head) is not null || _allFinished || _itemCts.IsCancellationRequested)
             {
-                if (Interlocked.Exchange(ref _consumerWaiting, 0) == 1)
+                if (Interlocked.Exchange(ref _finished.ConsumerWaiting, 0) == 1)
                 {
                     continue;
                 }
@@ -185,12 +172,12 @@ internal sealed partial class MapRun<TIn, TOut>
     /// <summary>Moves everything the lanes have pushed to the consumer's list, oldest first.</summary>
     private bool TakeFinished()
     {
-        if (Volatile.Read(ref _finished) is null)
+        if (Volatile.Read(ref _finished.Head) is null)
         {
             return false;
         }
 
-        var taken = Interlocked.Exchange(ref _finished, null);
+        var taken = Interlocked.Exchange(ref _finished.Head, null);
         Runner? ordered = null;
         while (taken is not null)
         {
@@ -200,13 +187,13 @@ internal sealed partial class MapRun<TIn, TOut>
             taken = next;
         }
 
-        _ready = ordered;
+        _consumer.Ready = ordered;
         return ordered is not null;
     }
 
     private void Publish(Runner runner)
     {
-        Push(ref _finished, runner, runner);
+        Push(ref _finished.Head, runner, runner);
         WakeConsumer();
     }
 
@@ -229,25 +216,28 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void WakeConsumer()
     {
-        if (Volatile.Read(ref _consumerWaiting) == 1 && Interlocked.Exchange(ref _consumerWaiting, 0) == 1)
+        if (Volatile.Read(ref _finished.ConsumerWaiting) == 1 && Interlocked.Exchange(ref _finished.ConsumerWaiting, 0) == 1)
         {
             _consumerSignal.Set();
         }
     }
 
-    /// <summary>Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.</summary>
-    private Runner Rent(long sequence, long index, int capacity)
+    /// <summary>
+    /// Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.
+    /// <paramref name="taken"/> holds the consumed runners the dispatcher took in one swap; it is the dispatcher's alone.
+    /// </summary>
+    private Runner Rent(ref Runner? taken, long sequence, long index, int capacity)
     {
         // The dispatcher takes the consumer's whole list at once, not one runner at a time: one interlocked swap serves
         // many items.
-        var runner = _freeTaken ?? (Volatile.Read(ref _free) is null ? null : Interlocked.Exchange(ref _free, null));
+        var runner = taken ?? (Volatile.Read(ref _free.Head) is null ? null : Interlocked.Exchange(ref _free.Head, null));
         if (runner is null)
         {
             runner = new Runner(this);
         }
         else
         {
-            _freeTaken = runner.Next;
+            taken = runner.Next;
             runner.Next = null;
         }
 
@@ -275,6 +265,7 @@ internal sealed partial class MapRun<TIn, TOut>
         var creditChunk = CreditChunk(_settings.LookAhead);
         var credits = 0;
         var pendingHeld = 0;
+        Runner? freeTaken = null;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
 
@@ -305,7 +296,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 }
 
                 ThrowIfStopping(token);
-                var runner = Rent(sequence++, index, batchCredits);
+                var runner = Rent(ref freeTaken, sequence++, index, batchCredits);
                 var batch = runner.Batch;
                 batch.Add(_input.Current);
                 var ended = false;
@@ -343,7 +334,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 if (pendingHeld == 0)
                 {
                     pendingHeld = creditChunk;
-                    Interlocked.Add(ref _pending, pendingHeld);
+                    Interlocked.Add(ref _pending.Value, pendingHeld);
                 }
 
                 pendingHeld--;
@@ -374,7 +365,7 @@ internal sealed partial class MapRun<TIn, TOut>
             if (pendingHeld > 0)
             {
                 // The dispatcher's own count is still held, so this cannot be the last release.
-                Interlocked.Add(ref _pending, -pendingHeld);
+                Interlocked.Add(ref _pending.Value, -pendingHeld);
             }
 
             ReleasePending();
@@ -462,7 +453,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void ReleasePending()
     {
-        if (Interlocked.Decrement(ref _pending) == 0)
+        if (Interlocked.Decrement(ref _pending.Value) == 0)
         {
             // A full fence between the flag and the look for a waiting consumer, which does the opposite.
             _allFinished = true;
@@ -503,11 +494,11 @@ internal sealed partial class MapRun<TIn, TOut>
             runner.Batch = null!;
         }
 
-        runner.Next = _consumedFirst;
-        _consumedFirst = runner;
-        _consumedLast ??= runner;
-        _consumedCredits += count;
-        if (_consumedCredits >= _returnChunk)
+        runner.Next = _consumer.ConsumedFirst;
+        _consumer.ConsumedFirst = runner;
+        _consumer.ConsumedLast ??= runner;
+        _consumer.ConsumedCredits += count;
+        if (_consumer.ConsumedCredits >= _returnChunk)
         {
             ReturnConsumed();
         }
@@ -516,17 +507,17 @@ internal sealed partial class MapRun<TIn, TOut>
     /// <summary>Hands the consumed runners back for reuse and their credits to the dispatcher.</summary>
     private void ReturnConsumed()
     {
-        if (_consumedFirst is not { } first)
+        if (_consumer.ConsumedFirst is not { } first)
         {
             return;
         }
 
         // Recycled before the credits go back, so that a dispatcher waiting for them finds the runners.
-        Push(ref _free, first, _consumedLast!);
-        var credits = _consumedCredits;
-        _consumedFirst = null;
-        _consumedLast = null;
-        _consumedCredits = 0;
+        Push(ref _free.Head, first, _consumer.ConsumedLast!);
+        var credits = _consumer.ConsumedCredits;
+        _consumer.ConsumedFirst = null;
+        _consumer.ConsumedLast = null;
+        _consumer.ConsumedCredits = 0;
         _credits.Return(credits);
     }
 
@@ -648,7 +639,6 @@ internal sealed partial class MapRun<TIn, TOut>
             }
 
             _startedAt = run._strategy.BeginBatch(Batch, run._sizer.IsAdaptive);
-
             // As around an async method: execution-context changes made by the strategy's synchronous part do not stay
             // behind on the dispatcher.
             var context = ExecutionContext.Capture();
