@@ -54,6 +54,9 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
     /// <inheritdoc/>
     private protected override bool ReleasesBatches => true;
 
+    /// <inheritdoc/>
+    private protected override bool StartsAsyncItemsInline => _loop is null;
+
     private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         if (_loop is not null)

@@ -32,6 +32,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private readonly BatchSizer _sizer;
     private readonly LaneGate? _callLanes;
     private readonly bool _reuseBatches;
+    private readonly bool _startItemsInline;
     private readonly int _returnChunk;
     private readonly ConsumerSignal _consumerSignal = new();
     private readonly CancellationToken _callToken;
@@ -76,6 +77,7 @@ internal sealed partial class MapRun<TIn, TOut>
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
         _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
         _reuseBatches = strategy.BatchesReusable;
+        _startItemsInline = strategy.AsyncItemsStartInline && work.IsAsync;
         _returnChunk = CreditChunk(settings.LookAhead);
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
@@ -614,7 +616,9 @@ internal sealed partial class MapRun<TIn, TOut>
     {
         private readonly MapRun<TIn, TOut> _run;
         private readonly Action _onCompleted;
+        private Action? _onItemCompleted;
         private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _awaiter;
+        private ConfiguredValueTaskAwaitable<TOut>.ConfiguredValueTaskAwaiter _itemAwaiter;
         private long _startedAt;
 
         public Runner(MapRun<TIn, TOut> run)
@@ -639,6 +643,12 @@ internal sealed partial class MapRun<TIn, TOut>
             }
 
             _startedAt = run._strategy.BeginBatch(Batch, run._sizer.IsAdaptive);
+            if (run._startItemsInline && Batch.Count == 1)
+            {
+                StartItem();
+                return;
+            }
+
             // As around an async method: execution-context changes made by the strategy's synchronous part do not stay
             // behind on the dispatcher.
             var context = ExecutionContext.Capture();
@@ -664,6 +674,67 @@ internal sealed partial class MapRun<TIn, TOut>
 
             _awaiter = awaiter;
             awaiter.UnsafeOnCompleted(_onCompleted);
+        }
+
+        /// <summary>
+        /// Starts the batch's one item of asynchronous work here and awaits it directly, for a strategy that would do no
+        /// more itself (<see cref="ExecutionStrategyBase.AsyncItemsStartInline"/>).
+        /// </summary>
+        private void StartItem()
+        {
+            var token = _run._itemCts.Token;
+            if (token.IsCancellationRequested)
+            {
+                // The call ended while this batch waited for its lane: it must not start.
+                Batch.SetError(0, new OperationCanceledException(token));
+                Finish();
+                return;
+            }
+
+            var context = ExecutionContext.Capture();
+            ValueTask<TOut> pending;
+            try
+            {
+                pending = _run._strategy.StartItemAsync(Batch.Work, Batch.Inputs[0], token);
+            }
+            finally
+            {
+                if (context is not null)
+                {
+                    ExecutionContext.Restore(context);
+                }
+            }
+
+            var awaiter = pending.ConfigureAwait(false).GetAwaiter();
+            if (awaiter.IsCompleted)
+            {
+                CompleteItem(awaiter);
+                return;
+            }
+
+            _itemAwaiter = awaiter;
+            awaiter.UnsafeOnCompleted(_onItemCompleted ??= OnItemCompleted);
+        }
+
+        private void OnItemCompleted()
+        {
+            var awaiter = _itemAwaiter;
+            _itemAwaiter = default;
+            CompleteItem(awaiter);
+        }
+
+        private void CompleteItem(ConfiguredValueTaskAwaitable<TOut>.ConfiguredValueTaskAwaiter awaiter)
+        {
+            try
+            {
+                Batch.SetResult(0, awaiter.GetResult());
+            }
+            catch (Exception ex)
+            {
+                Batch.SetError(0, ex);
+            }
+
+            Finish();
         }
 
         private void OnCompleted()

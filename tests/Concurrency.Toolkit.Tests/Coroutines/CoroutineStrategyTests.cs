@@ -6,6 +6,8 @@ namespace Concurrency.Toolkit.Tests.Coroutines;
 /// <summary>What only the coroutine strategy promises: many cheap concurrent items, and asyncio's one-thread semantics.</summary>
 public sealed class CoroutineStrategyTests
 {
+    private static readonly AsyncLocal<string?> Ambient = new();
+
     [Fact]
     public async Task MapUnorderedAsync_SingleThreaded_ItemsNeverOverlapAndRunOnOneThread()
     {
@@ -131,5 +133,63 @@ public sealed class CoroutineStrategyTests
         Assert.False(strategy.IsSingleThreaded);
         Assert.Null(strategy.EventLoopThreadId);
         Assert.Equal(1000, ((ExecutionStrategyBase)strategy).MaxDegreeOfParallelism);
+    }
+
+    [Fact]
+    public async Task MapAsync_RetryAndTimeoutPipeline_AppliesToEveryItem()
+    {
+        // The map engine starts coroutine items itself; the strategy's pipeline must still wrap each attempt.
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions { MaxRetryAttempts = 2, Delay = TimeSpan.Zero })
+            .AddTimeout(TimeSpan.FromMilliseconds(200))
+            .Build();
+        await using var strategy = new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = 50, Resilience = pipeline });
+        var attempts = new ConcurrentDictionary<int, int>();
+
+        var outcomes = new List<WorkOutcome<int, int>>();
+        await foreach (var outcome in strategy.MapUnorderedAsync(Enumerable.Range(0, 200), async (int x, CancellationToken ct) =>
+        {
+            var attempt = attempts.AddOrUpdate(x, 1, static (_, n) => n + 1);
+            if (x == 7)
+            {
+                // Every attempt hangs until the pipeline's timeout cancels it.
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+
+            await Task.Yield();
+            return attempt == 1 ? throw new InvalidOperationException("transient") : x * 10;
+        }))
+        {
+            outcomes.Add(outcome);
+        }
+
+        Assert.Equal(200, outcomes.Count);
+        Assert.IsType<Polly.Timeout.TimeoutRejectedException>(Assert.Single(outcomes, o => !o.IsSuccess).Exception);
+        Assert.All(outcomes.Where(o => o.Input != 7), o => Assert.Equal(o.Input * 10, o.Result));
+        Assert.Equal(3, attempts[7]);
+        Assert.All(attempts.Where(a => a.Key != 7), a => Assert.Equal(2, a.Value));
+    }
+
+    [Fact]
+    public async Task MapAsync_WorkChangesAnAsyncLocalBeforeItsFirstAwait_LaterItemsStillSeeTheCallersValue()
+    {
+        // The work is not an async method, so nothing of the compiler's restores the execution context after it: the
+        // engine, which starts each item on its dispatcher, must.
+        await using var strategy = new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = 4 });
+        Ambient.Value = "from the caller";
+
+        var seen = new List<string?>();
+        await foreach (var value in strategy.MapAsync(Enumerable.Range(0, 1_000), static (int x, CancellationToken ct) =>
+        {
+            var before = Ambient.Value;
+            Ambient.Value = $"changed by item {x}";
+            return new ValueTask<string?>(before);
+        }))
+        {
+            seen.Add(value);
+        }
+
+        Assert.Equal(1_000, seen.Count);
+        Assert.All(seen, v => Assert.Equal("from the caller", v));
     }
 }
