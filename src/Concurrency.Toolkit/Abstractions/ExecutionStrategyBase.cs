@@ -227,7 +227,11 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     internal bool TryAcquireLane() => _lanes.TryAcquire();
 
+    internal int TryAcquireLanes(int wanted) => _lanes.TryAcquire(wanted);
+
     internal void ReleaseLane() => _lanes.Release();
+
+    internal void ReleaseLanes(int count) => _lanes.Release(count);
 
     /// <summary>Runs a batch, on a lane the caller holds, with the bookkeeping every lane needs: telemetry, and failing what the lane left without an outcome.</summary>
     internal async ValueTask RunBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)

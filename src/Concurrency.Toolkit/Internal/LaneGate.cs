@@ -9,7 +9,7 @@ namespace Concurrency.Toolkit.Internal;
 /// passed once per batch, which for asynchronous work is once per item.
 /// </summary>
 /// <remarks>
-/// Waiters are served first in, first out; while any waits, <see cref="TryAcquire"/> declines so that a stream of
+/// Waiters are served first in, first out; while any waits, <see cref="TryAcquire()"/> declines so that a stream of
 /// fast-path callers cannot starve them. A release and a new waiter each re-check the other side after publishing
 /// their own change (both with full fences), so a lane is never left free while someone waits. A cancelled waiter
 /// leaves a stale entry in the queue that the next hand-over skips. A strategy's gate also tells its disposal when
@@ -30,7 +30,10 @@ internal sealed class LaneGate(int lanes, Action? closed = null)
     /// <summary>Gets how many lanes are free now (for tests and diagnostics).</summary>
     public int Available => Volatile.Read(ref _available);
 
-    public bool TryAcquire() => Volatile.Read(ref _waiting) == 0 && TryTake();
+    public bool TryAcquire() => Volatile.Read(ref _waiting) == 0 && TryTake(1) == 1;
+
+    /// <summary>Takes between 1 and <paramref name="wanted"/> free lanes at once, or none (0) when none is free or someone waits.</summary>
+    public int TryAcquire(int wanted) => Volatile.Read(ref _waiting) == 0 ? TryTake(wanted) : 0;
 
     /// <summary>Takes a lane, waiting with a one-off waiter; for callers that wait rarely (a single RunAsync).</summary>
     public ValueTask AcquireAsync(CancellationToken cancellationToken)
@@ -96,9 +99,12 @@ internal sealed class LaneGate(int lanes, Action? closed = null)
         return new ValueTask(waiter, waiter.Version);
     }
 
-    public void Release()
+    public void Release() => Release(1);
+
+    /// <summary>Returns <paramref name="count"/> lanes at once.</summary>
+    public void Release(int count)
     {
-        var available = Interlocked.Increment(ref _available);
+        var available = Interlocked.Add(ref _available, count);
         if (Volatile.Read(ref _waiting) > 0)
         {
             HandOver();
@@ -164,7 +170,7 @@ internal sealed class LaneGate(int lanes, Action? closed = null)
                     _queue.Dequeue();
                 }
 
-                if (_queue.Count == 0 || !TryTake())
+                if (_queue.Count == 0 || TryTake(1) == 0)
                 {
                     return;
                 }
@@ -196,21 +202,22 @@ internal sealed class LaneGate(int lanes, Action? closed = null)
         }
     }
 
-    private bool TryTake()
+    private int TryTake(int wanted)
     {
         var available = Volatile.Read(ref _available);
         while (available > 0)
         {
-            var seen = Interlocked.CompareExchange(ref _available, available - 1, available);
+            var taken = Math.Min(wanted, available);
+            var seen = Interlocked.CompareExchange(ref _available, available - taken, available);
             if (seen == available)
             {
-                return true;
+                return taken;
             }
 
             available = seen;
         }
 
-        return false;
+        return 0;
     }
 }
 

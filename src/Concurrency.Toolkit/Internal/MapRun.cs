@@ -267,6 +267,7 @@ internal sealed partial class MapRun<TIn, TOut>
         var creditChunk = CreditChunk(_settings.LookAhead);
         var credits = 0;
         var pendingHeld = 0;
+        var lanesHeld = 0;
         Runner? freeTaken = null;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
@@ -285,13 +286,27 @@ internal sealed partial class MapRun<TIn, TOut>
                 var wanted = _sizer.Next;
                 if (credits < wanted)
                 {
-                    credits += await _credits.TakeAsync(Math.Max(wanted - credits, creditChunk), token).ConfigureAwait(false);
+                    var take = _credits.TakeAsync(Math.Max(wanted - credits, creditChunk), token);
+                    if (!take.IsCompleted)
+                    {
+                        // Waiting for the caller to read: the spare lanes go back meanwhile. (One-item batches hold none
+                        // here, as no more lanes are taken than credits held; a batch growing past its credits can.)
+                        ReturnLanes(ref lanesHeld);
+                    }
+
+                    credits += await take.ConfigureAwait(false);
                 }
 
                 var batchCredits = Math.Min(credits, wanted);
                 credits -= batchCredits;
                 var firstMove = hasPendingMove ? pendingMove : _input.MoveNextAsync(token);
                 hasPendingMove = false;
+                if (!firstMove.IsCompleted)
+                {
+                    // The input has nothing ready: the lanes held for the next batches go back to other calls meanwhile.
+                    ReturnLanes(ref lanesHeld);
+                }
+
                 if (!await firstMove.ConfigureAwait(false))
                 {
                     break;
@@ -324,12 +339,20 @@ internal sealed partial class MapRun<TIn, TOut>
 
                 credits += batchCredits - batch.Count;
                 index += batch.Count;
-                await AcquireLanesAsync(batch.Count).ConfigureAwait(false);
+                if (lanesHeld > 0)
+                {
+                    lanesHeld--;
+                }
+                else
+                {
+                    lanesHeld = await AcquireLanesAsync(batch.Count, credits + 1).ConfigureAwait(false) - 1;
+                }
+
                 if (Stopping)
                 {
                     // A free lane is taken without looking at the token: never start a batch for a call that ended.
-                    _strategy.ReleaseLane();
-                    _callLanes?.Release();
+                    lanesHeld++;
+                    ReturnLanes(ref lanesHeld);
                     ThrowIfStopping(token);
                 }
 
@@ -363,6 +386,7 @@ internal sealed partial class MapRun<TIn, TOut>
         }
         finally
         {
+            ReturnLanes(ref lanesHeld);
             await CloseInputAsync(hasPendingMove, pendingMove).ConfigureAwait(false);
             if (pendingHeld > 0)
             {
@@ -374,28 +398,56 @@ internal sealed partial class MapRun<TIn, TOut>
         }
     }
 
+    /// <summary>The most lanes the dispatcher takes at once: 16 already writes the shared lane count rarely (64 measured no better).</summary>
+    private const int LaneChunk = 16;
+
     /// <summary>How many credits the dispatcher takes, and the consumer gives back, at once: a sixteenth of the look-ahead.</summary>
     private static int CreditChunk(int lookAhead) => Math.Clamp(lookAhead / 16, 1, 256);
 
-    private ValueTask AcquireLanesAsync(int items)
+    /// <summary>
+    /// Takes a lane for the next batch, and, when the call has no degree of its own, up to <paramref name="wanted"/> in
+    /// one go: the dispatcher holds the others for the batches right after it (returning them before it waits for
+    /// anything), so that the strategy's lane count, which every finishing lane writes, is written once per chunk here.
+    /// </summary>
+    /// <returns>How many lanes were taken (at least one); each comes with the call's lane when the call has one.</returns>
+    private ValueTask<int> AcquireLanesAsync(int items, int wanted)
     {
-        // The common case takes both lanes without waiting, allocating nothing and touching no queue metric.
-        if (_callLanes is null || _callLanes.TryAcquire())
+        // The common case takes the lanes without waiting, allocating nothing and touching no queue metric.
+        if (_callLanes is null)
+        {
+            var taken = _strategy.TryAcquireLanes(Math.Clamp(wanted, 1, LaneChunk));
+            if (taken > 0)
+            {
+                return new ValueTask<int>(taken);
+            }
+        }
+        else if (_callLanes.TryAcquire())
         {
             if (_strategy.TryAcquireLane())
             {
-                return ValueTask.CompletedTask;
+                return new ValueTask<int>(1);
             }
 
-            _callLanes?.Release();
+            _callLanes.Release();
         }
 
         return WaitForLanesAsync(items);
     }
 
+    /// <summary>Gives back the lanes the dispatcher holds for batches it has not formed yet.</summary>
+    private void ReturnLanes(ref int held)
+    {
+        if (held > 0)
+        {
+            _strategy.ReleaseLanes(held);
+            _callLanes?.Release(held);
+            held = 0;
+        }
+    }
+
     /// <summary>Waits for the lanes with the run's reusable waiters; the dispatcher's registration cancels them.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WaitForLanesAsync(int items)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WaitForLanesAsync(int items)
     {
         _strategy.Telemetry.QueueChanged(items);
         try
@@ -414,6 +466,8 @@ internal sealed partial class MapRun<TIn, TOut>
                 _callLanes?.Release();
                 throw;
             }
+
+            return 1;
         }
         finally
         {

@@ -216,4 +216,39 @@ public class LaneGateTests
         Assert.Equal(0, closedWhileHeld);
         Assert.False(gate.TryAcquire());
     }
+
+    [Fact]
+    public async Task TryAcquireMany_TakesWhatIsFreeUpToTheWantedCountAndDeclinesWhileSomeoneWaits()
+    {
+        var gate = new LaneGate(5);
+        Assert.Equal(3, gate.TryAcquire(3));
+        Assert.Equal(2, gate.TryAcquire(16));
+        Assert.Equal(0, gate.TryAcquire(1));
+
+        var waiting = gate.AcquireAsync(CancellationToken.None).AsTask();
+        gate.Release(2);
+
+        // One of the two lanes went to the waiter; the other is free, and nobody waits any more.
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, gate.Available);
+        Assert.Equal(1, gate.TryAcquire(4));
+    }
+
+    [Fact]
+    public async Task ReleaseMany_ServesEveryWaiterItCan()
+    {
+        var gate = new LaneGate(3);
+        Assert.Equal(3, gate.TryAcquire(3));
+        var first = gate.AcquireAsync(CancellationToken.None).AsTask();
+        var second = gate.AcquireAsync(CancellationToken.None).AsTask();
+        var third = gate.AcquireAsync(CancellationToken.None).AsTask();
+
+        gate.Release(2);
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(third.IsCompleted);
+        Assert.Equal(0, gate.TryAcquire(1));
+
+        gate.Release(1);
+        await third.WaitAsync(TimeSpan.FromSeconds(30));
+    }
 }

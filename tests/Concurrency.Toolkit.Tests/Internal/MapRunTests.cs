@@ -179,6 +179,49 @@ public sealed class MapRunTests
         Assert.Equal(Enumerable.Range(0, 5_000).Sum(static x => (long)x), sum);
     }
 
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task MapUnorderedAsync_InputStalls_TheDispatcherHoldsNoSpareLaneMeanwhile(string kind)
+    {
+        // The dispatcher takes several lanes at once when it can; while its input has nothing ready it must give back
+        // those it has not used, or other calls on the strategy would find the degree budget taken by nobody.
+        const int degree = 4;
+        await using var strategy = Create(kind, degree);
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var outcomes = strategy.MapUnorderedAsync(StallAfterOne(resume.Task), static (int x, CancellationToken _) => new ValueTask<int>(x)).GetAsyncEnumerator();
+        Assert.True(await outcomes.MoveNextAsync());
+
+        await AssertEveryLaneServesACallAsync(strategy, degree);
+
+        resume.SetResult();
+        Assert.True(await outcomes.MoveNextAsync());
+        Assert.False(await outcomes.MoveNextAsync());
+    }
+
+    /// <summary>Runs <paramref name="degree"/> calls that each wait for all the others: they finish only if every lane is free.</summary>
+    private static async Task AssertEveryLaneServesACallAsync(ExecutionStrategyBase strategy, int degree)
+    {
+        using var barrier = new CountdownEvent(degree);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var calls = Enumerable.Range(0, degree).Select(i => strategy.RunAsync(async (int x, CancellationToken ct) =>
+        {
+            await Task.Yield();
+            barrier.Signal();
+            barrier.Wait(ct);
+            return x;
+        }, i, deadline.Token).AsTask()).ToArray();
+
+        await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.Equal(Enumerable.Range(0, degree), calls.Select(static c => c.Result).Order());
+    }
+
+    private static async IAsyncEnumerable<int> StallAfterOne(Task resume)
+    {
+        yield return 1;
+        await resume;
+        yield return 2;
+    }
+
     internal static ExecutionStrategyBase Create(string kind, int degree) => kind switch
     {
         "coroutine" => new CoroutineStrategy(new CoroutineStrategyOptions { MaxConcurrency = degree }),
