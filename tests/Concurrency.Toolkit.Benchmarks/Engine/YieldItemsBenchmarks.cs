@@ -5,10 +5,11 @@ namespace Concurrency.Toolkit.Benchmarks.Engine;
 /// <summary>
 /// 1,000,000 tiny asynchronous items that yield once (<c>await Task.Yield()</c>), at most 1,000 in progress: the
 /// per-item cost of the coroutine machinery itself. Allocated is bytes per item. The quick mode warms each method up
-/// for ten runs: with three, the map calls were still being tiered up by the JIT (3.7-4.5 M/s, against 4.6-5.6 after).
+/// for ten runs (with three, the map calls were still being tiered up by the JIT) and measures five, as this VM's
+/// neighbours slow a run now and then by half or more.
 /// </summary>
 [MemoryDiagnoser]
-[QuickRuns(warmups: 10, runs: 3)]
+[QuickRuns(warmups: 10, runs: 5)]
 public class YieldItemsBenchmarks
 {
     public const int Items = 1_000_000;
