@@ -705,18 +705,10 @@ internal sealed partial class MapRun<TIn, TOut>
 
             // As around an async method: execution-context changes made by the strategy's synchronous part do not stay
             // behind on the dispatcher.
-            var context = ExecutionContext.Capture();
             ValueTask task;
-            try
+            using (ExecutionContextScope.Enter())
             {
                 task = run._strategy.ExecuteBatchGuardedAsync(Batch, run._itemCts.Token);
-            }
-            finally
-            {
-                if (context is not null)
-                {
-                    ExecutionContext.Restore(context);
-                }
             }
 
             var awaiter = task.ConfigureAwait(false).GetAwaiter();
@@ -745,18 +737,10 @@ internal sealed partial class MapRun<TIn, TOut>
                 return;
             }
 
-            var context = ExecutionContext.Capture();
             ValueTask<TOut> pending;
-            try
+            using (ExecutionContextScope.Enter())
             {
                 pending = _run._strategy.StartItemAsync(Batch.Work, Batch.Inputs[0], token);
-            }
-            finally
-            {
-                if (context is not null)
-                {
-                    ExecutionContext.Restore(context);
-                }
             }
 
             var awaiter = pending.ConfigureAwait(false).GetAwaiter();
