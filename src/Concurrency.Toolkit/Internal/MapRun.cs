@@ -34,6 +34,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private readonly bool _reuseBatches;
     private readonly bool _startItemsInline;
     private readonly int _returnChunk;
+    private readonly int _laneChunk;
     private readonly ConsumerSignal _consumerSignal = new();
     private readonly CancellationToken _callToken;
     private readonly CancellationToken _enumeratorToken;
@@ -79,6 +80,7 @@ internal sealed partial class MapRun<TIn, TOut>
         _reuseBatches = strategy.BatchesReusable;
         _startItemsInline = strategy.AsyncItemsStartInline && work.IsAsync;
         _returnChunk = CreditChunk(settings.LookAhead);
+        _laneChunk = LaneChunk(strategy.MaxDegreeOfParallelism);
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
         _stoppingToken = stoppingToken;
@@ -398,8 +400,13 @@ internal sealed partial class MapRun<TIn, TOut>
         }
     }
 
-    /// <summary>The most lanes the dispatcher takes at once: 16 already writes the shared lane count rarely (64 measured no better).</summary>
-    private const int LaneChunk = 16;
+    /// <summary>
+    /// How many lanes the dispatcher takes at once: an eighth of the strategy's degree, at most 16 (which already writes
+    /// the shared lane count rarely; 64 measured no better). The spare ones are held while the dispatcher pulls the next
+    /// item from a synchronous input, which may block, so they are kept to a small share of the budget, and a small
+    /// budget (two threads, two workers) is never held back at all.
+    /// </summary>
+    private static int LaneChunk(int degree) => Math.Clamp(degree / 8, 1, 16);
 
     /// <summary>How many credits the dispatcher takes, and the consumer gives back, at once: a sixteenth of the look-ahead.</summary>
     private static int CreditChunk(int lookAhead) => Math.Clamp(lookAhead / 16, 1, 256);
@@ -415,7 +422,7 @@ internal sealed partial class MapRun<TIn, TOut>
         // The common case takes the lanes without waiting, allocating nothing and touching no queue metric.
         if (_callLanes is null)
         {
-            var taken = _strategy.TryAcquireLanes(Math.Clamp(wanted, 1, LaneChunk));
+            var taken = _strategy.TryAcquireLanes(Math.Clamp(wanted, 1, _laneChunk));
             if (taken > 0)
             {
                 return new ValueTask<int>(taken);

@@ -183,9 +183,10 @@ public sealed class MapRunTests
     [MemberData(nameof(Strategies))]
     public async Task MapUnorderedAsync_InputStalls_TheDispatcherHoldsNoSpareLaneMeanwhile(string kind)
     {
-        // The dispatcher takes several lanes at once when it can; while its input has nothing ready it must give back
-        // those it has not used, or other calls on the strategy would find the degree budget taken by nobody.
-        const int degree = 4;
+        // The dispatcher takes several lanes at once when it can (an eighth of the degree here); while its input has
+        // nothing ready it must give back those it has not used, or other calls on the strategy would find part of the
+        // degree budget taken by nobody.
+        const int degree = 64;
         await using var strategy = Create(kind, degree);
         var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var outcomes = strategy.MapUnorderedAsync(StallAfterOne(resume.Task), static (int x, CancellationToken _) => new ValueTask<int>(x)).GetAsyncEnumerator();
@@ -198,21 +199,57 @@ public sealed class MapRunTests
         Assert.False(await outcomes.MoveNextAsync());
     }
 
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task MapUnorderedAsync_SmallDegreeAndAnInputThatBlocks_HoldsNoSpareLaneMeanwhile(string kind)
+    {
+        // A synchronous input may block in MoveNext, where the dispatcher cannot give anything back: with a degree
+        // this small it takes one lane at a time, so a blocked input never holds part of the budget.
+        const int degree = 8;
+        await using var strategy = Create(kind, degree);
+        using var resume = new ManualResetEventSlim();
+        await using var outcomes = strategy.MapUnorderedAsync(BlockAfterOne(resume), static (int x, CancellationToken _) => new ValueTask<int>(x)).GetAsyncEnumerator();
+        Assert.True(await outcomes.MoveNextAsync());
+
+        try
+        {
+            await AssertEveryLaneServesACallAsync(strategy, degree);
+        }
+        finally
+        {
+            resume.Set();
+        }
+
+        Assert.True(await outcomes.MoveNextAsync());
+        Assert.False(await outcomes.MoveNextAsync());
+    }
+
     /// <summary>Runs <paramref name="degree"/> calls that each wait for all the others: they finish only if every lane is free.</summary>
     private static async Task AssertEveryLaneServesACallAsync(ExecutionStrategyBase strategy, int degree)
     {
-        using var barrier = new CountdownEvent(degree);
+        var entered = 0;
+        var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var calls = Enumerable.Range(0, degree).Select(i => strategy.RunAsync(async (int x, CancellationToken ct) =>
         {
-            await Task.Yield();
-            barrier.Signal();
-            barrier.Wait(ct);
+            if (Interlocked.Increment(ref entered) == degree)
+            {
+                allIn.TrySetResult();
+            }
+
+            await allIn.Task.WaitAsync(ct);
             return x;
         }, i, deadline.Token).AsTask()).ToArray();
 
         await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(90));
         Assert.Equal(Enumerable.Range(0, degree), calls.Select(static c => c.Result).Order());
+    }
+
+    private static IEnumerable<int> BlockAfterOne(ManualResetEventSlim resume)
+    {
+        yield return 1;
+        resume.Wait(TimeSpan.FromSeconds(120));
+        yield return 2;
     }
 
     private static async IAsyncEnumerable<int> StallAfterOne(Task resume)
