@@ -50,6 +50,9 @@ public class ProcessTelemetryTests
             await Task.WhenAll(calls.Where((_, i) => i != 13));
 
             Assert.True(s.CallFramesSent < s.CallsSent, $"{s.CallFramesSent} frames for {s.CallsSent} calls");
+
+            // A frame's counts are recorded as it ends, which can be just after its calls have their results.
+            await WaitUntilAsync(() => telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsCompleted) + telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsFailed) >= 201, TimeSpan.FromSeconds(30), "every frame's counts");
             Assert.Equal(201, telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsStarted));
             Assert.Equal(200, telemetry.Sum(ConcurrencyToolkitTelemetry.ItemsCompleted));
             var failure = Assert.Single(telemetry.Measurements(ConcurrencyToolkitTelemetry.ItemsFailed));
