@@ -30,7 +30,7 @@ internal sealed class LaneGate(int lanes, Action? closed = null)
     /// <summary>Gets how many lanes are free now (for tests and diagnostics).</summary>
     public int Available => Volatile.Read(ref _available);
 
-    public bool TryAcquire() => Volatile.Read(ref _waiting) == 0 && TryTake(1) == 1;
+    public bool TryAcquire() => TryAcquire(1) == 1;
 
     /// <summary>Takes between 1 and <paramref name="wanted"/> free lanes at once, or none (0) when none is free or someone waits.</summary>
     public int TryAcquire(int wanted) => Volatile.Read(ref _waiting) == 0 ? TryTake(wanted) : 0;

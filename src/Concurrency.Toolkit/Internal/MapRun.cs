@@ -747,7 +747,15 @@ internal sealed partial class MapRun<TIn, TOut>
             ValueTask<TOut> pending;
             using (ExecutionContextScope.Enter())
             {
-                pending = _run._strategy.StartItemAsync(Batch.Work, Batch.Inputs[0], token);
+                try
+                {
+                    pending = _run._strategy.InvokeAsync(Batch.Work, Batch.Inputs[0], token);
+                }
+                catch (Exception ex)
+                {
+                    // A pipeline that throws before it returns a task is a failure of the item like any other.
+                    pending = ValueTask.FromException<TOut>(ex);
+                }
             }
 
             var awaiter = pending.ConfigureAwait(false).GetAwaiter();
