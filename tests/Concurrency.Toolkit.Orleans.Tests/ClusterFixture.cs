@@ -13,7 +13,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static InProcessTestCluster Build(short silos = 2)
     {
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo(static (_, silo) => silo.AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(ContractWork)).Allow(typeof(ClusterWork)).Allow(typeof(CancellationProbe))));
+        builder.ConfigureSilo(static (_, silo) => silo
+            .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(ContractWork)).Allow(typeof(ClusterWork)).Allow(typeof(CancellationProbe)).Allow(typeof(FaultWork)))
+            .AddIncomingGrainCallFilter<RunningSilo>());
         return builder.Build();
     }
 
