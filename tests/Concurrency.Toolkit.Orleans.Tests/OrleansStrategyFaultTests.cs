@@ -1,3 +1,4 @@
+using Concurrency.Toolkit.Tests.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Polly;
@@ -69,7 +70,7 @@ public sealed class OrleansStrategyFaultTests(ITestOutputHelper output) : IAsync
         try
         {
             var run = strategy.MapUnorderedAsync(Enumerable.Range(0, Items), FaultWork.RunAsync).ToListAsync().AsTask();
-            await WaitUntilAsync(() => victim.Running > 0, "a call running on the silo to kill");
+            await ProcessTestHelpers.WaitUntilAsync(() => victim.Running > 0, TimeSpan.FromSeconds(30), "a call running on the silo to kill");
             kill = _cluster.KillSiloAsync(_cluster.Silos[1]);
             outcomes = await run;
         }
@@ -135,15 +136,5 @@ public sealed class OrleansStrategyFaultTests(ITestOutputHelper output) : IAsync
         }
 
         output.WriteLine($"{outcomes.Count(static o => !o.IsSuccess)} of {Items} items refused by the stopping silo");
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"Waited 30 s for {what}.");
-            await Task.Delay(10);
-        }
     }
 }
