@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using Concurrency.Toolkit.Classification;
 using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,8 +17,11 @@ namespace Concurrency.Toolkit;
 /// <remarks>
 /// <para>
 /// Strategies come from an <see cref="IExecutionStrategyProvider"/>, which owns them: disposing this strategy does not
-/// dispose them. Work that cannot cross a process boundary (a delegate that captures variables, or an instance method)
-/// runs on threads when processes are recommended, and the logged reason says so.
+/// dispose them.
+/// </para>
+/// <para>
+/// Work that the process strategy would refuse (a delegate that captures variables, an instance method, a multicast
+/// delegate: the same check) runs on threads when processes are recommended, and the logged reason says so.
 /// </para>
 /// <para>
 /// <see cref="RunAsync{TIn, TOut}(Func{TIn, TOut}, TIn, CancellationToken)"/> has one item, too few to profile: it uses
@@ -169,31 +173,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     /// <inheritdoc/>
     public override string ToString() => $"Auto '{Name}'" + (LastRecommendation is { } r ? $" (last chose {r.Strategy})" : string.Empty);
-
-    /// <summary>Tells whether <paramref name="work"/> can cross a process boundary, and if not, what it holds that cannot.</summary>
-    internal static string? WhatStaysInProcess(Delegate work)
-    {
-        var target = work.Target;
-        if (target is null)
-        {
-            return null;
-        }
-
-        var type = target.GetType();
-        var generated = type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
-        if (generated && type.Name == "<>c")
-        {
-            return null; // a lambda that captures nothing: the compiler's singleton holder, recreated in any process
-        }
-
-        if (generated)
-        {
-            var fields = type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Select(f => f.Name);
-            return $"captures variables ({string.Join(", ", fields)})";
-        }
-
-        return $"is an instance method of {type.Name}";
-    }
 
     private static IAsyncEnumerable<TIn> FromSync<TIn>(IEnumerable<TIn> inputs)
     {
@@ -378,7 +357,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private StrategyRecommendation Decide<TIn, TOut>(StrategyRecommendation recommendation, WorkFunction<TIn, TOut> work)
     {
-        if (recommendation.Strategy == ExecutionStrategyKind.Process && WhatStaysInProcess(work.Delegate) is { } why)
+        if (recommendation.Strategy == ExecutionStrategyKind.Process && !ShippedMethod.CanShip(work.Delegate, out var why))
         {
             // One thread keeps work that is not thread-safe as safe as a process would; otherwise use every core.
             var degree = recommendation.Profile.Traits.HasFlag(WorkloadTraits.NotThreadSafe) ? 1 : recommendation.MaxDegreeOfParallelism;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
@@ -62,15 +63,21 @@ internal sealed class ShippedMethod
     public static ShippedMethod For(Delegate work, string paramName = "work")
     {
         ArgumentNullException.ThrowIfNull(work, paramName);
-        var key = (work.Method, work.Target?.GetType(), work.GetType());
-        if (Cache.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
+        return TryGet(work, out var refusal) ?? throw refusal!.ToException(paramName);
+    }
 
-        var created = Create(work, paramName);
-        Cache.TryAdd(key, created);
-        return created;
+    /// <summary>
+    /// Tells, with the same rule as <see cref="For"/>, whether <paramref name="work"/> can cross to another process:
+    /// for those that choose where work runs (the adaptive strategy) and must agree with the strategies that ship it.
+    /// </summary>
+    /// <param name="work">The work.</param>
+    /// <param name="reason">When it cannot, what it is, as a clause that follows "the work": <c>captures variables (y)</c>.</param>
+    /// <returns><see langword="true"/> when <see cref="For"/> would accept it.</returns>
+    public static bool CanShip(Delegate work, [NotNullWhen(false)] out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        reason = TryGet(work, out var refusal) is null ? refusal!.What : null;
+        return reason is null;
     }
 
     /// <summary>Reads an identity written by <see cref="Write"/>.</summary>
@@ -184,11 +191,32 @@ internal sealed class ShippedMethod
     /// <inheritdoc/>
     public override string ToString() => DisplayName;
 
-    private static ShippedMethod Create(Delegate work, string paramName)
+    private static ShippedMethod? TryGet(Delegate work, out Refusal? refusal)
     {
+        refusal = null;
+        var key = (work.Method, work.Target?.GetType(), work.GetType());
+        if (work.HasSingleTarget && Cache.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var created = TryCreate(work, out refusal);
+        if (created is not null)
+        {
+            Cache.TryAdd(key, created);
+        }
+
+        return created;
+    }
+
+    private static ShippedMethod? TryCreate(Delegate work, out Refusal? refusal)
+    {
+        refusal = null;
         if (work.HasSingleTarget is false)
         {
-            throw new WorkNotShippableException($"Work for another process must be a single method; '{work.GetType()}' is a multicast delegate of {work.GetInvocationList().Length} methods. Ship one static method that calls the others.", paramName, []);
+            var count = work.GetInvocationList().Length;
+            refusal = new($"is a multicast delegate of {count} methods", $"Work for another process must be a single method; '{work.GetType()}' is a multicast delegate of {count} methods. Ship one static method that calls the others.", []);
+            return null;
         }
 
         var method = work.Method;
@@ -196,7 +224,8 @@ internal sealed class ShippedMethod
         var declaring = method.DeclaringType;
         if (declaring is null)
         {
-            throw new WorkNotShippableException($"Work '{name}' is a dynamic method (compiled expression or emitted code) that another process cannot find by name. Use a static method or a non-capturing lambda.", paramName, []);
+            refusal = new("is a dynamic method", $"Work '{name}' is a dynamic method (compiled expression or emitted code) that another process cannot find by name. Use a static method or a non-capturing lambda.", []);
+            return null;
         }
 
         var target = work.Target;
@@ -206,7 +235,8 @@ internal sealed class ShippedMethod
             var targetType = target.GetType();
             if (method.IsStatic)
             {
-                throw new WorkNotShippableException($"Work '{name}' is a static method bound to a first argument of type '{targetType}' (an extension method called on an instance): that instance would have to cross too. Pass it through the input instead.", paramName, ["first argument"]);
+                refusal = new($"is a static method bound to a first argument of type {targetType.Name}", $"Work '{name}' is a static method bound to a first argument of type '{targetType}' (an extension method called on an instance): that instance would have to cross too. Pass it through the input instead.", ["first argument"]);
+                return null;
             }
 
             var isCompilerGenerated = targetType.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
@@ -219,29 +249,36 @@ internal sealed class ShippedMethod
             {
                 var captured = new List<string>();
                 CollectCaptured(targetType, captured, 0);
-                throw new WorkNotShippableException(
+                refusal = new(
+                    $"captures variables ({string.Join(", ", captured)})",
                     $"Work '{name}' is a lambda that captures {string.Join(", ", captured.Select(c => $"'{c}'"))}: captured variables cannot cross to another process. " +
                     "Pass them through the input instead (for example map over tuples: inputs.Select(x => (x, factor)) with work static ((int X, int Factor) p) => p.X * p.Factor), " +
                     "or make the lambda static to have the compiler check it captures nothing.",
-                    paramName,
                     captured);
+                return null;
             }
             else
             {
-                throw new WorkNotShippableException(
+                refusal = new(
+                    $"is an instance method of {targetType.Name}",
                     $"Work '{name}' is an instance method of '{targetType}': the instance would have to cross to another process. Make the method static and pass what it needs through the input.",
-                    paramName,
                     ["this"]);
+                return null;
             }
         }
 
         if (declaring.ContainsGenericParameters || method.ContainsGenericParameters)
         {
-            throw new WorkNotShippableException($"Work '{name}' has open generic parameters.", paramName, []);
+            refusal = new("has open generic parameters", $"Work '{name}' has open generic parameters.", []);
+            return null;
         }
 
-        var typeName = declaring.AssemblyQualifiedName
-            ?? throw new WorkNotShippableException($"Work '{name}' is declared in a type without an assembly-qualified name.", paramName, []);
+        if (declaring.AssemblyQualifiedName is not { } typeName)
+        {
+            refusal = new("is declared in a type without an assembly-qualified name", $"Work '{name}' is declared in a type without an assembly-qualified name.", []);
+            return null;
+        }
+
         var typeArgs = method.IsGenericMethod ? method.GetGenericArguments().Select(t => t.AssemblyQualifiedName!).ToArray() : [];
         var delegateTypeName = work.GetType().AssemblyQualifiedName!;
         return new ShippedMethod(typeName, declaring.Module.ModuleVersionId, method.MetadataToken, method.Name, typeArgs, singleton, delegateTypeName);
@@ -268,4 +305,10 @@ internal sealed class ShippedMethod
 
     private static string Describe(MethodInfo method)
         => method.DeclaringType is { } t ? $"{t.FullName}.{method.Name}" : method.Name;
+
+    /// <summary>Why a delegate cannot be shipped: a short clause for a choice's reason, and the full refusal that teaches the fix.</summary>
+    private sealed record Refusal(string What, string Message, IReadOnlyList<string> Captured)
+    {
+        public WorkNotShippableException ToException(string paramName) => new(Message, paramName, Captured);
+    }
 }

@@ -7,6 +7,8 @@ public class AdaptiveStrategyTests
 {
     private static int Square(int x) => x * x;
 
+    private static int Cube(int x) => x * x * x;
+
     [Fact]
     public async Task MapAsync_CpuBoundWork_ProfilesFirstItemsAndRunsTheRestOnThreads()
     {
@@ -249,21 +251,58 @@ public class AdaptiveStrategyTests
     }
 
     [Fact]
-    public void WhatStaysInProcess_StaticAndNonCapturingWork_CanCross()
-    {
-        Assert.Null(AdaptiveStrategy.WhatStaysInProcess(new Func<int, int>(Square)));
-        Assert.Null(AdaptiveStrategy.WhatStaysInProcess(new Func<int, int>(static x => x + 1)));
-        Assert.Null(AdaptiveStrategy.WhatStaysInProcess(new Func<int, int>(x => x + 1)));
-    }
-
-    [Fact]
-    public void WhatStaysInProcess_CapturingOrInstanceWork_SaysWhat()
+    public async Task MapAsync_ProcessRecommended_SendsToProcessesExactlyTheWorkTheProcessStrategyAccepts()
     {
         var y = 3;
         var holder = new Holder();
+        var multicast = new Func<int, int>(Square);
+        multicast += Cube;
+        var cases = new (string Name, Func<int, int> Work)[]
+        {
+            ("static method", Square),
+            ("non-capturing lambda", static x => x + 1),
+            ("capturing lambda", x => x + y),
+            ("instance method", holder.Add),
+            ("multicast delegate of static methods", multicast),
+        };
+        await using var processes = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
 
-        Assert.Equal("captures variables (y)", AdaptiveStrategy.WhatStaysInProcess(new Func<int, int>(x => x + y)));
-        Assert.Equal("is an instance method of Holder", AdaptiveStrategy.WhatStaysInProcess(new Func<int, int>(holder.Add)));
+        foreach (var (name, work) in cases)
+        {
+            bool accepted;
+            try
+            {
+                await processes.RunAsync(work, 2);
+                accepted = true;
+            }
+            catch (WorkNotShippableException)
+            {
+                accepted = false;
+            }
+
+            await using var provider = new FakeStrategyProvider();
+            await using var auto = new AdaptiveStrategy(provider, null, new AdaptiveStrategyOptions { Traits = WorkloadTraits.RequiresIsolation });
+            await ToListAsync(auto.MapAsync(Enumerable.Range(0, 4), work));
+
+            var sentToProcesses = auto.LastRecommendation!.Strategy == ExecutionStrategyKind.Process;
+            Assert.True(accepted == sentToProcesses, $"{name}: the process strategy {(accepted ? "accepts" : "refuses")} it, the adaptive strategy {(sentToProcesses ? "sent it to processes" : "kept it on threads")}: {auto.LastRecommendation.Reason}");
+        }
+    }
+
+    [Fact]
+    public async Task MapAsync_ProcessRecommendedForMulticastWork_FallsBackToThreadsAndSaysWhy()
+    {
+        await using var provider = new FakeStrategyProvider();
+        await using var auto = new AdaptiveStrategy(provider, null, new AdaptiveStrategyOptions { Traits = WorkloadTraits.RequiresIsolation });
+        var multicast = new Func<int, int>(Square);
+        multicast += Cube;
+
+        var results = await ToListAsync(auto.MapAsync(Enumerable.Range(0, 5), multicast));
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(Cube), results);
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, auto.LastRecommendation!.Strategy);
+        Assert.Contains("multicast delegate of 2 methods", auto.LastRecommendation.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, provider[ExecutionStrategyKind.Process].Items);
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)
