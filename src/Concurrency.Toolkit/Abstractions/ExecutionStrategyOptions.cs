@@ -65,6 +65,12 @@ public abstract class ExecutionStrategyOptions
         }
     }
 
+    /// <summary>
+    /// A copy that shares every value (pipeline, logger factory, time provider, delegates), so that a strategy of
+    /// another width built from it behaves like the configured one; the DI provider builds recommended strategies so.
+    /// </summary>
+    internal ExecutionStrategyOptions ShallowCopy() => (ExecutionStrategyOptions)MemberwiseClone();
+
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="option"/> when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
     /// <param name="value">The option's value.</param>
     /// <param name="minimum">The smallest allowed value.</param>

@@ -17,7 +17,9 @@ namespace Concurrency.Toolkit;
 /// <remarks>
 /// <para>
 /// Strategies come from an <see cref="IExecutionStrategyProvider"/>, which owns them: disposing this strategy does not
-/// dispose them.
+/// dispose them. The rest of a map runs on <see cref="IExecutionStrategyProvider.For(StrategyRecommendation)"/> of the
+/// recommendation, so the container's provider applies all of it: the kind, the width as the strategy's own, and
+/// dedicated threads (for blocking work: the recommended number of them, not the shared pool).
 /// </para>
 /// <para>
 /// Work that the process strategy would refuse (a delegate that captures variables, an instance method, a multicast

@@ -4,8 +4,8 @@ namespace Concurrency.Toolkit;
 /// The classifier's advice: which strategy to run a workload on, how wide, and why, with the figures that decided it.
 /// </summary>
 /// <remarks>
-/// Pass it to <see cref="IExecutionStrategyProvider.For(StrategyRecommendation)"/> to get a configured strategy, or
-/// read it and build one yourself: <see cref="Strategy"/> is the model, <see cref="MaxDegreeOfParallelism"/> the
+/// Pass it to <see cref="IExecutionStrategyProvider.For(StrategyRecommendation)"/> to get a strategy configured exactly
+/// as it says (kind, width, dedicated threads), or read it and build one yourself: <see cref="Strategy"/> is the model, <see cref="MaxDegreeOfParallelism"/> the
 /// threads, workers or concurrent items, <see cref="UseDedicatedThreads"/> whether a thread-pool strategy should run
 /// on its own threads (<see cref="ThreadPoolStrategyOptions.DedicatedThreads"/>).
 /// </remarks>

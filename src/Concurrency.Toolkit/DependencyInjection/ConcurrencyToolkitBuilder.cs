@@ -75,6 +75,11 @@ public sealed class ConcurrencyToolkitBuilder
     /// Registers the strategy for <paramref name="kind"/>, replacing any earlier registration of that kind (a
     /// built-in one included). Use it for a strategy of your own, or a kind that a separate package provides.
     /// </summary>
+    /// <remarks>
+    /// The provider cannot build such a strategy again with another width, so
+    /// <see cref="IExecutionStrategyProvider.For(StrategyRecommendation)"/> returns it as registered whatever width a
+    /// recommendation asks for; register with <see cref="AddStrategy{TOptions}"/> to have recommendations applied exactly.
+    /// </remarks>
     /// <param name="kind">The key the strategy is registered under; it need not be a named value of <see cref="ExecutionStrategyKind"/>.</param>
     /// <param name="factory">
     /// Builds the strategy once, on first use. The container disposes it; a strategy that implements only
@@ -88,6 +93,7 @@ public sealed class ConcurrencyToolkitBuilder
         Services.RemoveAllKeyed<IExecutionStrategy>(kind);
         Services.AddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp));
         _registry.Add(kind);
+        _registry.SetRecipe(kind, null);
         return this;
     }
 
@@ -96,6 +102,11 @@ public sealed class ConcurrencyToolkitBuilder
     /// replacing any earlier registration of that kind. The options come from <see cref="IOptions{TOptions}"/>: they
     /// are validated when the host starts, and take the container's logger factory and time provider unless set.
     /// </summary>
+    /// <remarks>
+    /// When <typeparamref name="TOptions"/> is a built-in options type, <see cref="IExecutionStrategyProvider.For(StrategyRecommendation)"/>
+    /// calls <paramref name="factory"/> again with a copy of the options set to a recommendation's width, for a
+    /// recommendation the configured strategy does not match; the provider owns and disposes what it builds.
+    /// </remarks>
     /// <typeparam name="TOptions">The strategy's options type.</typeparam>
     /// <param name="kind">The key the strategy is registered under.</param>
     /// <param name="factory">Builds the strategy once, on first use, from the validated options. The container disposes it.</param>
@@ -106,7 +117,9 @@ public sealed class ConcurrencyToolkitBuilder
     {
         ArgumentNullException.ThrowIfNull(factory);
         AddStrategyOptions<TOptions>();
-        return AddStrategy(kind, sp => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
+        AddStrategy(kind, sp => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
+        _registry.SetRecipe(kind, new StrategyRecipe<TOptions>(factory));
+        return this;
     }
 
     /// <summary>Registers a built-in strategy unless its kind is already registered, so that a user's own registration wins.</summary>
@@ -114,8 +127,15 @@ public sealed class ConcurrencyToolkitBuilder
         where TOptions : ExecutionStrategyOptions
     {
         AddStrategyOptions<TOptions>();
-        Services.TryAddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
         _registry.Add(kind);
+        if (IsRegistered(kind))
+        {
+            // The user's registration wins, and so does the way it is built.
+            return this;
+        }
+
+        Services.AddKeyedSingleton<IExecutionStrategy>(kind, (sp, _) => factory(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
+        _registry.SetRecipe(kind, new StrategyRecipe<TOptions>(factory));
         return this;
     }
 
@@ -151,6 +171,9 @@ public sealed class ConcurrencyToolkitBuilder
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<TOptions>, StrategyOptionsDefaults<TOptions>>());
         Services.AddOptions<TOptions>().ValidateOnStart();
     }
+
+    private bool IsRegistered(ExecutionStrategyKind kind)
+        => Services.Any(d => d.ServiceType == typeof(IExecutionStrategy) && d.IsKeyedService && Equals(d.ServiceKey, kind));
 
     private static StrategyRegistry? FindRegistry(IServiceCollection services)
     {

@@ -11,7 +11,8 @@ public static class ConcurrencyToolkitServiceCollectionExtensions
     /// <summary>
     /// Registers the built-in strategies as singletons keyed by <see cref="ExecutionStrategyKind"/> (resolve them
     /// as <see cref="IExecutionStrategy"/>), an <see cref="IExecutionStrategyProvider"/>, and their options through
-    /// <see cref="Options.IOptions{TOptions}"/>, validated when the host starts. The container disposes the strategies.
+    /// <see cref="Options.IOptions{TOptions}"/>, validated when the host starts. The container disposes the strategies,
+    /// and with them the ones the provider built for recommendations that no configured strategy matches.
     /// </summary>
     /// <remarks>
     /// Idempotent: a second call registers nothing twice, and its <paramref name="configure"/> adds to the first

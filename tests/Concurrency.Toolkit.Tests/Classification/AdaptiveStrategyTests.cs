@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Concurrency.Toolkit.Tests.Classification;
 
@@ -248,6 +249,44 @@ public class AdaptiveStrategyTests
         Assert.Equal("SampleCount", samples.ParamName);
         Assert.Contains("CpuBound", traits.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>(() => new AdaptiveStrategy(null!));
+    }
+
+    [Fact]
+    public async Task MapAsync_BlockingWorkOnTheContainersAuto_RunsOnTheRecommendedNumberOfDedicatedThreads()
+    {
+        await using var sp = new ServiceCollection()
+            .AddConcurrencyToolkit(t => t
+                .ConfigureClassifier(o => { o.ProcessorCount = 2; o.MaxThreads = 8; })
+                .ConfigureAdaptive(o => o.SampleCount = 4))
+            .BuildServiceProvider();
+        var auto = Assert.IsType<AdaptiveStrategy>(sp.GetRequiredKeyedService<IExecutionStrategy>(ExecutionStrategyKind.Auto));
+        using var allStarted = new CountdownEvent(8);
+        using var safety = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        // The 4 profiled items block briefly (I/O-bound, blocking); each of the 8 after them blocks until all 8 run.
+        var outcomes = await ToListAsync(auto.MapUnorderedAsync(
+            Enumerable.Range(0, 12),
+            x =>
+            {
+                if (x < 4)
+                {
+                    Thread.Sleep(2);
+                    return false;
+                }
+
+                allStarted.Signal();
+                allStarted.Wait(safety.Token);
+                return Thread.CurrentThread.IsThreadPoolThread;
+            },
+            new MapOptions { MaxBatchSize = 1 }));
+
+        var chosen = auto.LastRecommendation!;
+        Assert.Equal((ExecutionStrategyKind.ThreadPool, 8, true), (chosen.Strategy, chosen.MaxDegreeOfParallelism, chosen.UseDedicatedThreads));
+        Assert.True(allStarted.IsSet, $"only {8 - allStarted.CurrentCount} of 8 blocking items ran at once on {chosen.Reason}");
+        Assert.All(outcomes.Where(o => o.Input >= 4), o => Assert.True(o.IsSuccess && !o.Result, "a blocking item ran on the shared pool"));
+        var used = Assert.IsType<ThreadPoolStrategy>(sp.GetRequiredService<IExecutionStrategyProvider>().For(chosen));
+        Assert.True(used.UsesDedicatedThreads);
+        Assert.Equal(8, used.DedicatedThreadCount);
     }
 
     [Fact]
