@@ -25,7 +25,6 @@ public sealed partial class OrderProcessor(
         Func<Order, CancellationToken, ValueTask<decimal>> charge = (order, ct) => ChargeAsync(order, delay, ct);
 
         IExecutionStrategy strategy;
-        int? degree = null;
         if (settings.Kind is { } configured)
         {
             strategy = strategies.Get(configured);
@@ -37,8 +36,8 @@ public sealed partial class OrderProcessor(
             var samples = Enumerable.Range(1, 6).Select(i => new Order(-i, "sample", 1));
             var recommendation = await classifier.RecommendAsync(charge, samples, stoppingToken);
             LogRecommendation(recommendation.Strategy, recommendation.Reason);
+            // Built as recommended: the kind, its width and (for blocking work) dedicated threads.
             strategy = strategies.For(recommendation);
-            degree = recommendation.MaxDegreeOfParallelism;
         }
 
         LogStarting(strategy.Kind, strategy.Name);
@@ -47,8 +46,6 @@ public sealed partial class OrderProcessor(
         var lastReport = TimeSpan.FromSeconds(-1);
         var progress = new MapOptions
         {
-            // The recommended degree can only lower the configured strategy's own bound.
-            MaxDegreeOfParallelism = degree,
             // Reports come every 100 ms; a log line a second is plenty.
             Progress = new Progress<MapProgress>(p =>
             {

@@ -40,6 +40,9 @@ builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
 builder.Services.AddConcurrencyToolkit();
 builder.Services.AddOptions<ThreadPoolStrategyOptions>().BindConfiguration("ConcurrencyToolkit:ThreadPool");
 builder.Services.AddOptions<CoroutineStrategyOptions>().BindConfiguration("ConcurrencyToolkit:Coroutine");
+// The classifier's caps bound what it recommends, and IExecutionStrategyProvider.For builds exactly what it recommends:
+// at most 32 orders in flight on threads or coroutines (the Coroutine strategy above is configured to match).
+builder.Services.AddOptions<WorkloadClassifierOptions>().BindConfiguration("ConcurrencyToolkit:Classifier");
 builder.Services.TryAddSingleton<IWorkloadClassifier>(_ => new WorkloadClassifier());
 
 builder.Services.AddOptions<OrderProcessingOptions>()
