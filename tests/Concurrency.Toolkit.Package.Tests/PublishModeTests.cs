@@ -41,6 +41,29 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
 
     public static TheoryData<string> Modes => PublishMode.Enabled;
 
+    [Theory]
+    [InlineData("-p:PublishTrimmed=true", "CTK0001")]
+    [InlineData("-p:PublishAot=true", "CTK0001")]
+    [InlineData("-p:StartupHookSupport=false", "CTK0002")]
+    public async Task PublishChecks_ModeWhereWorkersCannotStartByThemselves_Warn(string property, string code)
+    {
+        var check = await ProcessRunner.DotnetAsync(feed.AppDirectory, "msbuild", "App.csproj", "-nologo", "-t:ConcurrencyToolkitCheckPublishMode", "-p:SelfContained=true", "-p:RuntimeIdentifier=" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, property);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.Contains($"warning {code}", check.Output);
+        if (code == "CTK0002")
+        {
+            Assert.Contains("if (ProcessWorker.IsWorkerInvocation(args)) return ProcessWorker.Run(args);", check.Output);
+        }
+    }
+
+    [Fact]
+    public async Task PublishChecks_SelfContainedSingleFile_DoNotWarn()
+    {
+        var check = await ProcessRunner.DotnetAsync(feed.AppDirectory, "msbuild", "App.csproj", "-nologo", "-t:ConcurrencyToolkitCheckPublishMode", "-p:SelfContained=true", "-p:PublishSingleFile=true", "-p:RuntimeIdentifier=" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.DoesNotContain("CTK", check.Output);
+    }
+
     private void Check(PublishMode mode, string how, ProcessRunner.Result run)
     {
         Assert.True(run.ExitCode == 0, $"{mode} ({how}) failed: {run}");
