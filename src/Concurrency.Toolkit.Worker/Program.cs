@@ -1,5 +1,6 @@
-// A worker process of ProcessStrategy: everything it does lives in the library, so that single-file and AOT
-// apps can run the same code from their own Main (see ProcessWorker).
+// A worker process of ProcessStrategy, started with "dotnet exec" in the host app's dependency graph. Everything
+// it does lives in the library, so that apps that start themselves as workers (through StartupHook, or from
+// their own Main, see ProcessWorker) run the same code.
 using Concurrency.Toolkit;
 
 if (!ProcessWorker.IsWorkerInvocation(args))

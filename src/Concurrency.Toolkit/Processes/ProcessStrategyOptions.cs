@@ -76,11 +76,16 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     public TimeSpan WorkerStartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// Gets or sets an executable to start as the worker instead of the bundled worker assembly: for single-file
-    /// and Native AOT apps, the app itself (<see cref="Environment.ProcessPath"/>), whose <c>Main</c> must hand
-    /// over to <see cref="ProcessWorker.Run"/> when <see cref="ProcessWorker.IsWorkerInvocation"/> says so.
+    /// Gets or sets an executable to start as the worker instead of the default, whose <c>Main</c> must hand over
+    /// to <see cref="ProcessWorker.Run"/> when <see cref="ProcessWorker.IsWorkerInvocation"/> says so: for an app
+    /// whose own executable cannot start as a worker by itself (startup hooks turned off), or a worker host of
+    /// your own.
     /// </summary>
-    /// <value>The default value is <see langword="null"/>: <c>dotnet exec</c> of the bundled worker with the app's own dependency graph.</value>
+    /// <value>
+    /// The default value is <see langword="null"/>: <c>dotnet exec</c> of the bundled worker with the app's own
+    /// dependency graph, or for self-contained and single-file apps, the app's own executable, which the bundled
+    /// worker takes over as a startup hook before <c>Main</c> runs.
+    /// </value>
     public string? WorkerExecutablePath { get; set; }
 
     /// <inheritdoc/>

@@ -4,9 +4,10 @@ namespace Concurrency.Toolkit;
 
 /// <summary>
 /// The worker side of <see cref="ProcessStrategy"/>. Normally you never call it: the strategy starts the bundled
-/// worker assembly inside your app's own dependency graph. Single-file and Native AOT apps, which have no
-/// separate assemblies to start, opt in by calling it first thing in <c>Main</c> and pointing
-/// <see cref="ProcessStrategyOptions.WorkerExecutablePath"/> at the app itself.
+/// worker assembly inside your app's own dependency graph, or, for self-contained and single-file apps, starts the
+/// app's own executable with the worker assembly as a .NET startup hook that runs before <c>Main</c>. Apps that
+/// turn startup hooks off (trimmed apps do), or that name a worker executable of their own in
+/// <see cref="ProcessStrategyOptions.WorkerExecutablePath"/>, call it first thing in <c>Main</c>.
 /// </summary>
 /// <example>
 /// <code>
@@ -14,12 +15,15 @@ namespace Concurrency.Toolkit;
 /// {
 ///     if (ProcessWorker.IsWorkerInvocation(args))
 ///         return ProcessWorker.Run(args);
-///     // ... the app as usual, with new ProcessStrategyOptions { WorkerExecutablePath = Environment.ProcessPath }
+///     // ... the app as usual
 /// }
 /// </code>
 /// </example>
 public static class ProcessWorker
 {
+    /// <summary>Gets a value indicating whether this process runs as a worker: a pool started here is then the work's own, not a runaway copy of the app's.</summary>
+    internal static bool IsRunning { get; private set; }
+
     /// <summary>Gets a value indicating whether <paramref name="args"/> is the command line of a worker started by a <see cref="ProcessStrategy"/>.</summary>
     /// <param name="args">The process's command-line arguments.</param>
     /// <returns><see langword="true"/> when the process should run as a worker.</returns>
@@ -38,6 +42,7 @@ public static class ProcessWorker
         ArgumentNullException.ThrowIfNull(args);
         var parsed = WorkerArguments.TryParse(args)
             ?? throw new ArgumentException($"Not a worker command line: expected '{WorkerArguments.Flag}' followed by the arguments ProcessStrategy passes. Check ProcessWorker.IsWorkerInvocation(args) first.", nameof(args));
+        IsRunning = true;
         return new WorkerRuntime(parsed).Run();
     }
 }

@@ -4,19 +4,72 @@ using System.Runtime.InteropServices;
 namespace Concurrency.Toolkit.Processes;
 
 /// <summary>
-/// Decides how to start a worker so that the host app's <c>Main</c> never changes: <c>dotnet exec</c> of the
-/// bundled worker assembly with the app's own <c>.deps.json</c> and <c>.runtimeconfig.json</c>, so the worker
-/// loads the app's assemblies (where the shipped work lives) and their dependencies by name; or, for
-/// single-file and AOT apps, an executable the app names (itself) that hands over to <see cref="ProcessWorker"/>.
+/// Decides how to start a worker so that the host app's <c>Main</c> never changes, whichever way the app was
+/// published:
+/// <list type="bullet">
+/// <item>An app that runs on a shared .NET install (<c>dotnet run</c>, <c>dotnet app.dll</c>, a framework-dependent
+/// publish, a test project): <c>dotnet exec</c> of the bundled worker assembly with the app's own
+/// <c>.deps.json</c> and <c>.runtimeconfig.json</c>, so the worker loads the app's assemblies (where the shipped
+/// work lives) and their dependencies by name.</item>
+/// <item>A self-contained or single-file app, which may run where there is no <c>dotnet</c> at all, or has no
+/// separate assemblies to start: the app's own executable, with the bundled worker assembly named as a .NET
+/// startup hook. The hook runs before the app's <c>Main</c>, sees the worker's command line and runs the worker
+/// instead (see the worker assembly's <c>StartupHook</c>).</item>
+/// <item>An executable the app names (<see cref="ProcessStrategyOptions.WorkerExecutablePath"/>), whose
+/// <c>Main</c> hands over to <see cref="ProcessWorker"/>.</item>
+/// </list>
 /// </summary>
 internal sealed class WorkerLauncher
 {
     /// <summary>The file name of the bundled worker assembly, which the package puts next to the app's assemblies.</summary>
     public const string WorkerAssemblyFileName = "Concurrency.Toolkit.Worker.dll";
 
-    private readonly string? _executable;
+    /// <summary>The bundled worker assembly's name, as a startup hook names it.</summary>
+    public const string WorkerAssemblyName = "Concurrency.Toolkit.Worker";
 
-    public WorkerLauncher(string? executable) => _executable = executable;
+    /// <summary>The environment variable through which the .NET host loads startup hooks.</summary>
+    public const string StartupHooksVariable = "DOTNET_STARTUP_HOOKS";
+
+    /// <summary>The line an app's <c>Main</c> needs when nothing else can hand its process over to the worker.</summary>
+    public const string MainLine = "if (ProcessWorker.IsWorkerInvocation(args)) return ProcessWorker.Run(args);";
+
+    private readonly string? _executable;
+    private readonly bool _ownExecutable;
+
+    public WorkerLauncher(string? executable)
+    {
+        ThrowIfUnhandedWorker(Environment.GetCommandLineArgs(), ProcessWorker.IsRunning);
+        _executable = executable;
+        if (executable is null && NeedsOwnExecutable() && Environment.ProcessPath is { } own)
+        {
+            _executable = own;
+            _ownExecutable = true;
+        }
+    }
+
+    /// <summary>Gets what to add to an error when a worker exits or hangs before it connects: the likely missing step, or <see langword="null"/>.</summary>
+    public string? StartFailureHint
+    {
+        get
+        {
+            if (_executable is null)
+            {
+                return null;
+            }
+
+            if (_ownExecutable)
+            {
+                return StartupHooksSupported()
+                    ? $"The worker is this app's own executable ({_executable}); a startup hook ({WorkerAssemblyName}) hands it over to the worker before Main runs. " +
+                      $"If the hook did not run, {WorkerAssemblyName}.dll is missing from the app (it ships in the Concurrency.Toolkit package), or begin Main with: {MainLine}"
+                    : $"The worker is this app's own executable ({_executable}), and this app has .NET startup hooks turned off " +
+                      $"(System.StartupHookProvider.IsSupported is false, as in trimmed apps), so only its Main can hand over to the worker: begin Main with: {MainLine}";
+            }
+
+            return $"The worker executable ({_executable}) must hand over to the worker before doing anything else; " +
+                   $"if it is this app, begin its Main with: {MainLine}";
+        }
+    }
 
     public ProcessStartInfo CreateStartInfo(WorkerArguments arguments)
     {
@@ -59,17 +112,73 @@ internal sealed class WorkerLauncher
         }
 
         // A startup hook or diagnostics port configured for the host is meant for the host's process only.
-        info.Environment.Remove("DOTNET_STARTUP_HOOKS");
+        info.Environment.Remove(StartupHooksVariable);
         info.Environment.Remove("DOTNET_DiagnosticPorts");
+        if (_ownExecutable)
+        {
+            // The hook removes this variable from the worker's environment as it starts, so nothing the work starts inherits it.
+            info.Environment[StartupHooksVariable] = WorkerAssemblyName;
+        }
+
         return info;
     }
+
+    /// <summary>
+    /// Refuses to start a pool in a process that a <see cref="ProcessStrategy"/> started as a worker but whose
+    /// <c>Main</c> runs as the app (nothing handed it over): otherwise every such worker would start workers of
+    /// its own. The message goes to standard error too, where the host that started this process reads it.
+    /// </summary>
+    internal static void ThrowIfUnhandedWorker(IReadOnlyList<string> commandLine, bool runningAsWorker)
+    {
+        if (runningAsWorker || WorkerArguments.TryParse(commandLine) is null)
+        {
+            return;
+        }
+
+        var message = "This process was started by ProcessStrategy as a worker, but its Main runs the app instead of the worker, " +
+            $"so it must not start workers itself. Begin Main with: {MainLine}";
+        Console.Error.WriteLine("Concurrency.Toolkit: " + message);
+        throw new InvalidOperationException(message);
+    }
+
+    /// <summary>
+    /// A single-file app has no worker assembly on disk to start, and a self-contained app has no shared runtime
+    /// (and often no <c>dotnet</c>) to start it with; both start themselves.
+    /// </summary>
+    private static bool NeedsOwnExecutable()
+    {
+        if (Environment.ProcessPath is not { } processPath || IsMuxer(processPath))
+        {
+            return false;
+        }
+
+#pragma warning disable IL3000 // An empty location is exactly how a single-file bundle shows.
+        var singleFile = string.IsNullOrEmpty(typeof(WorkerLauncher).Assembly.Location);
+#pragma warning restore IL3000
+        return singleFile || IsSelfContained();
+    }
+
+    /// <summary>A self-contained app carries the runtime in its own folder; a framework-dependent one loads it from a shared install.</summary>
+    private static bool IsSelfContained()
+    {
+        var runtime = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory()));
+        var app = Path.TrimEndingDirectorySeparator(Path.GetFullPath(AppContext.BaseDirectory));
+        return string.Equals(runtime, app, OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
+    private static bool StartupHooksSupported() =>
+        !AppContext.TryGetSwitch("System.StartupHookProvider.IsSupported", out var supported) || supported;
+
+    private static bool IsMuxer(string path) =>
+        string.Equals(Path.GetFileName(path), OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet", StringComparison.OrdinalIgnoreCase);
 
     private static (string Muxer, string? Deps, string? RuntimeConfig, string Worker) Locate()
     {
         var worker = FindWorkerAssembly() ?? throw new FileNotFoundException(
             $"The worker assembly '{WorkerAssemblyFileName}' was not found next to the app ({AppContext.BaseDirectory}). " +
-            "It ships in the Concurrency.Toolkit package and is copied to the app's output when the app references the package; " +
-            "for a single-file or AOT app set ProcessStrategyOptions.WorkerExecutablePath and call ProcessWorker.Run from Main.",
+            "It ships in the Concurrency.Toolkit package and is copied to the app's output when the app references the package " +
+            $"(a project that references the package only through another project gets it too); if the app's build removes it, " +
+            $"set ProcessStrategyOptions.WorkerExecutablePath to the app's own executable and begin its Main with: {MainLine}",
             WorkerAssemblyFileName);
 
         var deps = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
@@ -96,7 +205,10 @@ internal sealed class WorkerLauncher
 
     private static string? FindWorkerAssembly()
     {
-        foreach (var dir in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(WorkerLauncher).Assembly.Location) })
+#pragma warning disable IL3000 // Only reached outside single-file bundles, where assemblies have locations.
+        var libraryDirectory = Path.GetDirectoryName(typeof(WorkerLauncher).Assembly.Location);
+#pragma warning restore IL3000
+        foreach (var dir in new[] { AppContext.BaseDirectory, libraryDirectory })
         {
             if (!string.IsNullOrEmpty(dir))
             {
@@ -115,7 +227,7 @@ internal sealed class WorkerLauncher
     {
         var exe = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
         var current = Environment.ProcessPath;
-        if (current is not null && string.Equals(Path.GetFileName(current), exe, StringComparison.OrdinalIgnoreCase))
+        if (current is not null && IsMuxer(current))
         {
             return current;
         }

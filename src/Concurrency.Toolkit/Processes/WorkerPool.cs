@@ -443,7 +443,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             catch (IOException)
             {
                 // It died at once (a missing assembly, a bad runtime config): its exit code and stderr say why.
-                throw await StartFailureAsync(process, stderr, "before it read its start-up token").ConfigureAwait(false);
+                throw await StartFailureAsync(process, stderr, "before it read its start-up token", _launcher.StartFailureHint).ConfigureAwait(false);
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
@@ -453,7 +453,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             var first = await Task.WhenAny(connected, exited).ConfigureAwait(false);
             if (first != connected || !connected.IsCompletedSuccessfully)
             {
-                throw await StartFailureAsync(process, stderr, "before it connected to the host").ConfigureAwait(false);
+                throw await StartFailureAsync(process, stderr, "before it connected to the host", _launcher.StartFailureHint).ConfigureAwait(false);
             }
 
             var (stream, reader) = await connected.ConfigureAwait(false);
@@ -472,7 +472,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             if (reply is not { } frame)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
-                throw await StartFailureAsync(process, stderr, "during its initialization").ConfigureAwait(false);
+                throw await StartFailureAsync(process, stderr, "during its initialization", hint: null).ConfigureAwait(false);
             }
 
             using (frame)
@@ -521,7 +521,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         }
     }
 
-    private static async Task<WorkerStartException> StartFailureAsync(Process process, StandardErrorTail stderr, string when)
+    private static async Task<WorkerStartException> StartFailureAsync(Process process, StandardErrorTail stderr, string when, string? hint)
     {
         try
         {
@@ -543,7 +543,8 @@ internal sealed class WorkerPool : IAsyncDisposable
 
         var how = process.HasExited ? $"exited with code {process.ExitCode} {when}" : $"did not start in time ({when})";
         var tail = stderr.ToString();
-        return new WorkerStartException(tail.Length == 0 ? $"The worker {how}." : $"The worker {how}. Its standard error ended with: {tail}");
+        var message = tail.Length == 0 ? $"The worker {how}." : $"The worker {how}. Its standard error ended with: {tail}";
+        return new WorkerStartException(hint is null ? message : $"{message} {hint}");
     }
 
     private async Task AcceptLoopAsync()

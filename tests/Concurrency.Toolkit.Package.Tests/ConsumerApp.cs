@@ -1,0 +1,71 @@
+namespace Concurrency.Toolkit.Package.Tests;
+
+/// <summary>
+/// A fresh console app that uses the package the way the README shows: a process pool, a <c>RunAsync</c> and a
+/// <c>MapAsync</c> with a record input, work in the app's own assembly. It prints what the test checks.
+/// </summary>
+internal static class ConsumerApp
+{
+    public const string RunLine = "RUN first#7 in-worker";
+    public const string MapLine = "MAP 200 in-order";
+
+    public static string Project(string version, string packagesDirectory) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <Nullable>enable</Nullable>
+            <RestorePackagesPath>{packagesDirectory}</RestorePackagesPath>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="Concurrency.Toolkit" Version="{version}" />
+          </ItemGroup>
+        </Project>
+        """;
+
+    // WORKER_MAIN_LINES: the opt-in of apps that cannot hand over to the worker by themselves (see docs/deployment.md).
+    public const string Program = """
+        using System.Diagnostics;
+        using Concurrency.Toolkit;
+
+        #if WORKER_MAIN_LINES
+        if (ProcessWorker.IsWorkerInvocation(args)) return ProcessWorker.Run(args);
+        #endif
+
+        var clock = Stopwatch.StartNew();
+        await using (var procs = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 2, CrashLoopThreshold = 1 }))
+        {
+            var first = await procs.RunAsync(Work.Describe, new Order(7, "first"));
+            Console.WriteLine($"FIRST_CALL_MS {clock.Elapsed.TotalMilliseconds:F0}");
+            var workerPid = int.Parse(first[(first.IndexOf('@') + 1)..]);
+            Console.WriteLine($"RUN {first[..first.IndexOf('@')]} {(workerPid != Environment.ProcessId ? "in-worker" : "in-host")}");
+
+            var expected = Enumerable.Range(0, 200).Select(i => $"item{i}#{i}").ToList();
+            var got = new List<string>();
+            await foreach (var r in procs.MapAsync(Enumerable.Range(0, 200).Select(i => new Order(i, $"item{i}")), Work.Describe))
+            {
+                got.Add(r[..r.IndexOf('@')]);
+            }
+
+            Console.WriteLine($"MAP {got.Count} {(got.SequenceEqual(expected) ? "in-order" : "WRONG: " + string.Join(',', got.Take(5)))}");
+        }
+
+        // One more worker, started by a host that is warm: how long a worker takes to start and answer.
+        await using (var fresh = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 }))
+        {
+            clock.Restart();
+            await fresh.RunAsync(Work.Describe, new Order(0, "again"));
+            Console.WriteLine($"WORKER_START_MS {clock.Elapsed.TotalMilliseconds:F0}");
+        }
+
+        return 0;
+
+        public sealed record Order(int Id, string Name);
+
+        public static class Work
+        {
+            public static string Describe(Order order) => $"{order.Name}#{order.Id}@{Environment.ProcessId}";
+        }
+        """;
+}
