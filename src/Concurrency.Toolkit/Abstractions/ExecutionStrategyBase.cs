@@ -221,6 +221,13 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
+    /// <summary>
+    /// Logs the failure of callbacks that others (the input, the work) registered on a call's tokens and that threw when
+    /// the call cancelled them: their failure, which must not replace the call's own outcome, nor be lost.
+    /// </summary>
+    internal void LogCancellationCallbackFailure(AggregateException exception)
+        => Logger.LogWarning(exception.Flatten(), "{Strategy} '{Name}': a callback registered on a call's cancellation token threw when the call cancelled it.", Kind, Name);
+
     internal ValueTask AcquireLaneAsync(CancellationToken cancellationToken) => _lanes.AcquireAsync(cancellationToken);
 
     internal ValueTask AcquireLaneAsync(LaneWaiter waiter) => _lanes.AcquireAsync(waiter);

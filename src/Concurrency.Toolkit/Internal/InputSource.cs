@@ -28,6 +28,10 @@ internal abstract class InputSource<T> : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>The failure of an input whose enumerator method returned null, named as Parallel.ForEachAsync names it.</summary>
+    private static InvalidOperationException NullEnumerator(object inputs, string method)
+        => new($"The input's {method} method returned null (the input is a {inputs.GetType()}); an input must return an enumerator to read its items from, even an empty one.");
+
     private sealed class Sync(IEnumerable<T> inputs) : InputSource<T>
     {
         private IEnumerator<T>? _enumerator;
@@ -38,7 +42,7 @@ internal abstract class InputSource<T> : IAsyncDisposable
 
         public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         {
-            _enumerator ??= inputs.GetEnumerator();
+            _enumerator ??= inputs.GetEnumerator() ?? throw NullEnumerator(inputs, "GetEnumerator");
             return new ValueTask<bool>(_enumerator.MoveNext());
         }
 
@@ -59,7 +63,7 @@ internal abstract class InputSource<T> : IAsyncDisposable
 
         public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         {
-            _enumerator ??= inputs.GetAsyncEnumerator(cancellationToken);
+            _enumerator ??= inputs.GetAsyncEnumerator(cancellationToken) ?? throw NullEnumerator(inputs, "GetAsyncEnumerator");
             return _enumerator.MoveNextAsync();
         }
 

@@ -67,7 +67,14 @@ internal sealed partial class MapRun<TIn, TOut>
 
             if (!_started)
             {
-                // Outside the try, as at the top of an iterator: a run that did not start has nothing to stop.
+                // Outside the try, as at the top of an iterator: a run that did not start has nothing to stop. A call
+                // cancelled before it starts reads nothing, not even the input's enumerator is created.
+                if (Run.CallerCancelled)
+                {
+                    _ended = true;
+                    Run.ThrowCallCancelled();
+                }
+
                 Run.Start();
                 _started = true;
             }
@@ -148,7 +155,7 @@ internal sealed partial class MapRun<TIn, TOut>
         protected override void TakeFailed(WorkBatch<TIn, TOut> batch, int position, Exception error)
         {
             // The first failure ends an ordered map: nothing after it may be handed out.
-            Run._itemCts.Cancel();
+            Run.CancelItems();
             Run.ThrowItemFailure(error);
         }
 
@@ -183,11 +190,11 @@ internal sealed partial class MapRun<TIn, TOut>
 
         protected override void TakeFailed(WorkBatch<TIn, TOut> batch, int position, Exception error)
         {
-            if (error is OperationCanceledException && Run._itemCts.IsCancellationRequested)
+            if (Run.CallEnding || (error is OperationCanceledException && Run._itemCts.IsCancellationRequested))
             {
-                // Cancelled because the call ended, not an outcome of the item: the call reports it.
-                Run.ThrowIfTerminal();
-                Run.ThrowCallCancelled();
+                // Cancelled because the call ended, not an outcome of the item: the call reports it. Once the caller has
+                // cancelled, whatever an item threw may be its reaction to that, so cancellation wins.
+                Run.ThrowCallEnded();
             }
 
             Current = new WorkOutcome<TIn, TOut>(batch.FirstIndex + position, batch.Inputs[position], error);

@@ -131,8 +131,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
             if (_itemCts.IsCancellationRequested)
             {
-                ThrowIfTerminal();
-                ThrowCallCancelled();
+                ThrowCallEnded();
             }
 
             if (_allFinished)
@@ -301,6 +300,12 @@ internal sealed partial class MapRun<TIn, TOut>
 
                 var batchCredits = Math.Min(credits, wanted);
                 credits -= batchCredits;
+                if (!hasPendingMove)
+                {
+                    // Nothing is read for a call that has ended: a consuming input (a queue) would lose the item.
+                    ThrowIfStopping(token);
+                }
+
                 var firstMove = hasPendingMove ? pendingMove : _input.MoveNextAsync(token);
                 hasPendingMove = false;
                 if (!firstMove.IsCompleted)
@@ -319,7 +324,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 var batch = runner.Batch;
                 batch.Add(_input.Current);
                 var ended = false;
-                while (batch.Count < batchCredits)
+                while (batch.Count < batchCredits && !Stopping)
                 {
                     // Only items the input has ready join the batch: a slow input never holds back an item.
                     var move = _input.MoveNextAsync(token);
@@ -384,7 +389,7 @@ internal sealed partial class MapRun<TIn, TOut>
         {
             // The input failed (or the strategy refused the work): that ends the call, and outstanding items are cancelled.
             _terminal = ex;
-            await _itemCts.CancelAsync().ConfigureAwait(false);
+            await CancelItemsAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -591,10 +596,11 @@ internal sealed partial class MapRun<TIn, TOut>
     {
         try
         {
-            if (!_itemCts.IsCancellationRequested)
+            if (!_itemCts.IsCancellationRequested && !_allFinished)
             {
-                // Ended early (break, failure): cancel what is still running and read no more input.
-                await _itemCts.CancelAsync().ConfigureAwait(false);
+                // Ended early (break, failure): cancel what is still running and read no more input. A call that ran to
+                // its end has nothing left to cancel, and cancelling would run callbacks the input left on its token.
+                await CancelItemsAsync().ConfigureAwait(false);
             }
 
             // The dispatcher stops at once unless it waits in an input's MoveNextAsync that ignores cancellation;
@@ -626,6 +632,51 @@ internal sealed partial class MapRun<TIn, TOut>
         }
     }
 
+    /// <summary>
+    /// Cancels the call's items (and the dispatcher). Callbacks that others registered on those tokens run here, and may
+    /// throw: the input's, the work's. Their failure is theirs, not the call's outcome, so it goes to the log and never
+    /// replaces what the call reports (a clean end, an item's failure, the input's own failure).
+    /// </summary>
+    private void CancelItems()
+    {
+        try
+        {
+            _itemCts.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            _strategy.LogCancellationCallbackFailure(ex);
+        }
+    }
+
+    /// <inheritdoc cref="CancelItems"/>
+    private async ValueTask CancelItemsAsync()
+    {
+        try
+        {
+            await _itemCts.CancelAsync().ConfigureAwait(false);
+        }
+        catch (AggregateException ex)
+        {
+            _strategy.LogCancellationCallbackFailure(ex);
+        }
+    }
+
+    /// <summary>
+    /// Throws what ends a call whose items were cancelled. The caller's cancellation wins over everything (an item's or
+    /// the input's failure may be its reaction to that cancellation); then the failure that ended the call; then disposal.
+    /// </summary>
+    [DoesNotReturn]
+    private void ThrowCallEnded()
+    {
+        if (!CallerCancelled)
+        {
+            ThrowIfTerminal();
+        }
+
+        ThrowCallCancelled();
+    }
+
     private void ThrowIfTerminal()
     {
         if (_terminal is not null)
@@ -636,6 +687,9 @@ internal sealed partial class MapRun<TIn, TOut>
     }
 
     private bool CallerCancelled => _callToken.IsCancellationRequested || _enumeratorToken.IsCancellationRequested;
+
+    /// <summary>Whether the caller cancelled the call or disposal aborted it: an item's failure is then not the call's outcome.</summary>
+    private bool CallEnding => CallerCancelled || _abortToken.IsCancellationRequested;
 
     [DoesNotReturn]
     private void ThrowCallCancelled()
@@ -648,12 +702,13 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void ThrowItemFailure(Exception error)
     {
-        ThrowIfTerminal();
-        if (error is OperationCanceledException && CallerCancelled)
+        if (CallEnding)
         {
-            ThrowCallCancelled();
+            // Whatever the item threw, it may have thrown it because the call was cancelled: cancellation wins.
+            ThrowCallEnded();
         }
 
+        ThrowIfTerminal();
         MarkFailed(error);
         ExceptionDispatchInfo.Throw(error);
     }
