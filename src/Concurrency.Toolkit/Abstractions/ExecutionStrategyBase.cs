@@ -17,6 +17,9 @@ namespace Concurrency.Toolkit;
 public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 {
     private readonly LaneGate _lanes;
+    /// <summary>How long disposal waits, after cancelling the items that outlived <see cref="DisposeTimeout"/>, for those that observe the token.</summary>
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(500);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -186,9 +189,23 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
             if (!drained)
             {
                 Logger.LogWarning("{Strategy} '{Name}': items still running after the dispose timeout of {Timeout}; cancelling them.", Kind, Name, DisposeTimeout);
-                await _abort.CancelAsync().ConfigureAwait(false);
+
+                // Every pending call ends now (its wait for the item is cancelled with the items), whether or not its
+                // work observes the token; what observes it gets a moment to finish before the resources go.
+                try
+                {
+                    await _abort.CancelAsync().ConfigureAwait(false);
+                }
+                catch (AggregateException ex)
+                {
+                    LogCancellationCallbackFailure(ex);
+                }
+
                 await AbortRunningAsync().ConfigureAwait(false);
-                await WaitDrainedAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                if (!await WaitDrainedAsync(AbortGrace).ConfigureAwait(false))
+                {
+                    Logger.LogWarning("{Strategy} '{Name}': {Count} items ignore their cancellation token; their calls have ended, but their code may still be running.", Kind, Name, MaxDegreeOfParallelism - Math.Max(0, _lanes.Available));
+                }
             }
         }
         finally
@@ -428,49 +445,107 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         ThrowIfDisposed();
         ValidateWork(work);
         cancellationToken.ThrowIfCancellationRequested();
-        using var activity = Telemetry.StartActivity("Run");
-        // The item itself is cancelled by the caller or by disposal's abort (after DisposeTimeout), not when disposal
-        // begins: disposal waits for running items. Disposal does stop a call that is still waiting for a lane.
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
-        using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, _stopping.Token))
+        if (SynchronizationContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default)
         {
-            try
-            {
-                await AcquireLaneAsync(waiting.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                ThrowIfDisposed();
-                throw;
-            }
+            // Work never starts on the caller's context (a UI thread, a single-slot scheduler): its awaits would capture
+            // it, and a caller that blocks on the call (sync over async) would deadlock. One hop to the pool, only here.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
 
-        var batch = new WorkBatch<TIn, TOut>(work, 0, 0, 1);
-        batch.Add(input);
+        using var activity = Telemetry.StartActivity("Run");
+
+        // The item itself is cancelled by the caller or by disposal's abort (after DisposeTimeout), not when disposal
+        // begins: disposal waits for running items. Disposal does stop a call that is still waiting for a lane.
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        var ownsLinked = true;
+        var holdsLane = false;
         try
         {
+            using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, _stopping.Token))
+            {
+                try
+                {
+                    await AcquireLaneAsync(waiting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    ThrowIfDisposed();
+                    throw;
+                }
+            }
+
+            holdsLane = true;
+            var batch = new WorkBatch<TIn, TOut>(work, 0, 0, 1);
+            batch.Add(input);
             ThrowIfDisposed();
-            await RunBatchAsync(batch, linked.Token).ConfigureAwait(false);
+            var running = RunBatchAsync(batch, linked.Token);
+            if (running.IsCompleted)
+            {
+                running.GetAwaiter().GetResult();
+            }
+            else
+            {
+                var task = running.AsTask();
+                await task.WaitAsync(linked.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!task.IsCompleted)
+                {
+                    // Cancelled (by the caller, or by disposal giving up) while the work ignores its token: the call ends
+                    // now, as a map call does. The item keeps its lane, and so its share of the degree, until it returns.
+                    holdsLane = false;
+                    ownsLinked = false;
+                    _ = task.ContinueWith(
+                        static (_, state) =>
+                        {
+                            var (strategy, source) = ((ExecutionStrategyBase, CancellationTokenSource))state!;
+                            strategy.ReleaseLane();
+                            source.Dispose();
+                        },
+                        (this, linked),
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                    throw Ended(activity, null, cancellationToken);
+                }
+            }
+
+            if (batch.GetError(0) is { } error)
+            {
+                if (cancellationToken.IsCancellationRequested || _abort.IsCancellationRequested)
+                {
+                    // Whatever the item threw, it may have thrown it because the call was cancelled: cancellation wins.
+                    throw Ended(activity, error, cancellationToken);
+                }
+
+                activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+                activity?.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, error.GetType().FullName);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
+
+            return batch.Results[0];
         }
         finally
         {
-            ReleaseLane();
-        }
-
-        if (batch.GetError(0) is { } error)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
-            activity?.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, error.GetType().FullName);
-            if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (holdsLane)
             {
-                throw new OperationCanceledException(error.Message, error, cancellationToken);
+                ReleaseLane();
             }
 
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            if (ownsLinked)
+            {
+                linked.Dispose();
+            }
         }
 
-        return batch.Results[0];
+        static OperationCanceledException Ended(Activity? activity, Exception? error, CancellationToken cancellationToken)
+        {
+            var ended = cancellationToken.IsCancellationRequested
+                ? new OperationCanceledException(error is OperationCanceledException ? error.Message : "The call was cancelled.", error, cancellationToken)
+                : new OperationCanceledException("The call was aborted because its strategy was disposed and the dispose timeout ran out.", error);
+            activity?.SetStatus(ActivityStatusCode.Error, ended.Message);
+            activity?.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, typeof(OperationCanceledException).FullName);
+            return ended;
+        }
     }
 
     private MapEnumerable<TResult> Map<TIn, TOut, TResult>(InputSource<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, Func<MapRun<TIn, TOut>, IAsyncEnumerator<TResult>> read)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Concurrency.Toolkit.Internal;
 
@@ -92,21 +93,38 @@ internal sealed class DedicatedThreadPool : IDisposable
     {
         try
         {
-            foreach (var action in _queue.GetConsumingEnumerable())
+            while (RunNext())
             {
-                try
-                {
-                    action();
-                }
-                finally
-                {
-                    Interlocked.Increment(ref _idle);
-                }
             }
         }
         catch (ObjectDisposedException)
         {
             // Disposed while waiting: the strategy is gone.
         }
+    }
+
+    /// <summary>
+    /// Takes the next action, waiting for one, and runs it; <see langword="false"/> once the pool is disposed. A method of
+    /// its own, so that nothing of an action stays on an idle thread's stack: a consuming enumerator's <c>Current</c> kept
+    /// the last item (its input, its result, the work's target) alive until the thread ran the next one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RunNext()
+    {
+        if (!_queue.TryTake(out var action, Timeout.Infinite))
+        {
+            return false;
+        }
+
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Interlocked.Increment(ref _idle);
+        }
+
+        return true;
     }
 }
