@@ -204,7 +204,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
                 await AbortRunningAsync().ConfigureAwait(false);
                 if (!await WaitDrainedAsync(AbortGrace).ConfigureAwait(false))
                 {
-                    Logger.LogWarning("{Strategy} '{Name}': {Count} items ignore their cancellation token; their calls have ended, but their code may still be running.", Kind, Name, MaxDegreeOfParallelism - Math.Max(0, _lanes.Available));
+                    Logger.LogWarning("{Strategy} '{Name}': {Count} lanes are still held by work that ignores its cancellation token; its calls have ended, but its code may still be running.", Kind, Name, MaxDegreeOfParallelism - Math.Max(0, _lanes.Available));
                 }
             }
         }
