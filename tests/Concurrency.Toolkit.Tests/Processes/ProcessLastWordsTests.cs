@@ -53,6 +53,14 @@ public class ProcessLastWordsTests
     }
 
     [Fact]
+    public async Task RunAsync_AggregateOfTwo_BothInnerExceptionsArrive()
+    {
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
+        var ex = await Assert.ThrowsAsync<RemoteWorkException>(async () => await s.RunAsync(LastWordsWork.ThrowAggregate, 2));
+        Assert.Equal(["part 0:", "part 1:"], ex.InnerExceptions.Cast<RemoteWorkException>().Select(e => e.RemoteMessage[..7]));
+    }
+
+    [Fact]
     public async Task RunAsync_ResultLargerThanMaxMessageBytes_SerializationErrorAndWorkerLives()
     {
         await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, MaxMessageBytes = SmallCap });
