@@ -136,7 +136,7 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
             inner[i] = Inner[i].ToException();
         }
 
-        return new RemoteWorkException(Type, Message, StackTrace, inner);
+        return RemoteWorkException.WithInnerExceptions(Type, Message, StackTrace, inner);
     }
 
     private static RemoteError From(Exception exception, int depth, ref int remaining)

@@ -60,18 +60,19 @@ public sealed class RemoteWorkException : ExecutionStrategyException
     }
 
     /// <summary>Initializes a new instance describing a remote exception with any number of inner exceptions (an <see cref="AggregateException"/>'s).</summary>
-    /// <param name="remoteType">The full name of the remote exception's type.</param>
-    /// <param name="remoteMessage">The remote exception's message.</param>
-    /// <param name="remoteStackTrace">The remote stack trace, if any.</param>
-    /// <param name="innerExceptions">The remote inner exceptions, in order; the first becomes <see cref="Exception.InnerException"/>.</param>
-    public RemoteWorkException(string remoteType, string remoteMessage, string? remoteStackTrace, ReadOnlySpan<RemoteWorkException> innerExceptions)
-        : base($"{remoteType}: {remoteMessage}", innerExceptions.IsEmpty ? null : innerExceptions[0])
+    /// <remarks>Private, made through <see cref="WithInnerExceptions"/>: an overload others can see would make calls passing <see langword="null"/> for the one inner exception ambiguous.</remarks>
+    private RemoteWorkException(string remoteType, string remoteMessage, string? remoteStackTrace, RemoteWorkException[] innerExceptions)
+        : base($"{remoteType}: {remoteMessage}", innerExceptions.Length == 0 ? null : innerExceptions[0])
     {
         RemoteType = remoteType ?? string.Empty;
         RemoteMessage = remoteMessage ?? string.Empty;
         RemoteStackTrace = remoteStackTrace;
-        InnerExceptions = innerExceptions.ToArray().AsReadOnly();
+        InnerExceptions = innerExceptions.AsReadOnly();
     }
+
+    /// <summary>Describes a remote exception with all the inner exceptions that crossed, in order.</summary>
+    internal static RemoteWorkException WithInnerExceptions(string remoteType, string remoteMessage, string? remoteStackTrace, RemoteWorkException[] innerExceptions)
+        => new(remoteType, remoteMessage, remoteStackTrace, innerExceptions);
 
     /// <summary>Gets the full name of the exception type thrown remotely, such as <c>System.InvalidOperationException</c>.</summary>
     public string RemoteType { get; }
