@@ -53,6 +53,31 @@ public class ProcessLastWordsTests
     }
 
     [Fact]
+    public async Task MapUnorderedAsync_DescribingTheExceptionKillsTheWorker_ThatItemIsBlamedAndNotSentAgain()
+    {
+        var attempts = ProcessTestHelpers.TempFile();
+        try
+        {
+            await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
+            var outcomes = new List<WorkOutcome<(int, string), int>>();
+            await foreach (var o in s.MapUnorderedAsync(Enumerable.Range(0, 10).Select(i => (i, attempts)), LastWordsWork.DieWhileDescribedOn3))
+            {
+                outcomes.Add(o);
+            }
+
+            Assert.Equal(10, outcomes.Count);
+            var failed = Assert.Single(outcomes, o => !o.IsSuccess);
+            Assert.Equal(3, failed.Index);
+            Assert.IsType<WorkerCrashedException>(failed.Exception);
+            Assert.Single(File.ReadAllLines(attempts));
+        }
+        finally
+        {
+            File.Delete(attempts);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_AggregateOfTwo_BothInnerExceptionsArrive()
     {
         await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
@@ -108,6 +133,20 @@ public sealed class UndescribableException : Exception
 
 public sealed record LargeText(string Text);
 
+/// <summary>Ends its process when asked for its message, after noting the attempt in a file.</summary>
+public sealed class FatalToDescribeException(string attemptsPath) : Exception
+{
+    public override string Message
+    {
+        get
+        {
+            File.AppendAllText(attemptsPath, "described\n");
+            Environment.FailFast("describing this exception ends the process");
+            return string.Empty;
+        }
+    }
+}
+
 public static class LastWordsWork
 {
     public static int ThrowUndescribable(int _) => throw new UndescribableException();
@@ -120,6 +159,9 @@ public static class LastWordsWork
     public static LargeText LargeResult(int length) => new(new string('z', length));
 
     public static Unserializable UnserializableResult(int _) => new();
+
+    public static int DieWhileDescribedOn3((int X, string AttemptsPath) p)
+        => p.X == 3 ? throw new FatalToDescribeException(p.AttemptsPath) : p.X;
 
     public static int FailBadlyOn8And9(int x) => x switch
     {
