@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
 
 namespace Concurrency.Toolkit;
 
@@ -7,6 +8,9 @@ namespace Concurrency.Toolkit;
 /// <typeparam name="TOut">The result type.</typeparam>
 public readonly struct WorkOutcome<TIn, TOut>
 {
+    /// <summary>The failure as it was when the outcome was made, so every rethrow starts from the same trace, as a faulted task's does.</summary>
+    private readonly ExceptionDispatchInfo? _failure;
+
     /// <summary>Initializes a successful outcome.</summary>
     /// <param name="index">The zero-based position of the input.</param>
     /// <param name="input">The input.</param>
@@ -16,7 +20,7 @@ public readonly struct WorkOutcome<TIn, TOut>
         Index = index;
         Input = input;
         Result = result;
-        Exception = null;
+        _failure = null;
     }
 
     /// <summary>Initializes a failed outcome.</summary>
@@ -29,7 +33,7 @@ public readonly struct WorkOutcome<TIn, TOut>
         Index = index;
         Input = input;
         Result = default;
-        Exception = exception;
+        _failure = ExceptionDispatchInfo.Capture(exception);
     }
 
     /// <summary>Gets the zero-based position of the input in the call's input sequence.</summary>
@@ -42,7 +46,7 @@ public readonly struct WorkOutcome<TIn, TOut>
     public TOut? Result { get; }
 
     /// <summary>Gets why the item failed, or <see langword="null"/> when it succeeded.</summary>
-    public Exception? Exception { get; }
+    public Exception? Exception => _failure?.SourceException;
 
     /// <summary>Gets a value indicating whether the item produced a result.</summary>
     [MemberNotNullWhen(false, nameof(Exception))]
@@ -50,13 +54,13 @@ public readonly struct WorkOutcome<TIn, TOut>
 
     /// <summary>Returns the result, or rethrows the item's exception.</summary>
     /// <returns>The result.</returns>
+    /// <remarks>
+    /// Like awaiting a faulted task, each call throws the same exception object with its original stack trace plus
+    /// the one place it was rethrown from, however often it is called.
+    /// </remarks>
     public TOut GetResultOrThrow()
     {
-        if (Exception is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Exception);
-        }
-
+        _failure?.Throw();
         return Result!;
     }
 

@@ -111,7 +111,11 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
 
     /// <inheritdoc/>
-    private protected override void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work) => ShippedMethod.For(work.Delegate);
+    private protected override void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
+    {
+        ShippedMethod.For(work.Delegate);
+        EnsureTypesCross<TIn, TOut>();
+    }
 
     /// <inheritdoc/>
     private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
@@ -183,6 +187,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     {
         ThrowIfDisposed();
         var method = ShippedMethod.For(work.Delegate);
+        EnsureTypesCross<TIn, TOut>();
         cancellationToken.ThrowIfCancellationRequested();
         var queue = (CallQueue<TIn, TOut>)_callQueues.GetOrAdd(method, static (m, self) => new CallQueue<TIn, TOut>(self, m, self.WorkIdFor(m)), this);
         var activity = Telemetry.StartActivity("Run");
@@ -254,6 +259,13 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         }
     }
 
+    /// <summary>Refuses, before anything is sent, input and result types whose values the serializer would not carry intact (cached per type).</summary>
+    private void EnsureTypesCross<TIn, TOut>()
+    {
+        _serializer.EnsureSupported<TIn>();
+        _serializer.EnsureSupported<TOut>();
+    }
+
     /// <summary>Whether inputs of type <typeparamref name="TIn"/> cross as raw bytes (the default serializer's fast path).</summary>
     internal bool PacksInputs<TIn>() => _packsPrimitives && PrimitiveCodec<TIn>.IsPackable;
 
@@ -273,7 +285,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         {
             _serializer.Serialize(buffer, input);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not WorkSerializationException)
         {
             throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex);
         }
@@ -497,7 +509,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             catch (Exception ex)
             {
                 buffer.Truncate(start);
-                batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex));
+                batch.SetError(i, ex as WorkSerializationException ?? new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex));
                 done[i] = true;
                 continue;
             }

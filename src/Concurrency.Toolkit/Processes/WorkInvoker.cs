@@ -16,7 +16,7 @@ internal abstract class WorkInvoker
     public abstract int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker);
 
     private protected static RemoteError InputError<TIn>(Exception ex)
-        => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized in the worker: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]);
+        => new(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized in the worker: {RemoteError.SafeMessage(ex)}", null, [RemoteError.From(ex)]);
 
     /// <summary>The one per-item loop; the two work shapes differ only in how an item is called.</summary>
     private abstract class TypedInvoker<TIn, TOut> : WorkInvoker
@@ -62,12 +62,14 @@ internal abstract class WorkInvoker
                 }
                 catch (Exception ex)
                 {
-                    marker.Idle();
+                    // Reporting is part of the item: the marker stays on it until the failure is written, so that if
+                    // describing the exception still killed the worker, the item would be blamed and not sent again.
                     output.Fail(batch.Id, i, ex is OperationCanceledException && token.IsCancellationRequested ? ItemFailureKind.Cancelled : ItemFailureKind.Threw, RemoteError.From(ex));
+                    marker.Idle();
                     continue;
                 }
 
-                marker.Idle();
+                // Likewise a result whose serialization brings the worker down is that item's fault.
                 if (packResults)
                 {
                     output.AddPackedResult(batch.Id, i, result);
@@ -76,6 +78,8 @@ internal abstract class WorkInvoker
                 {
                     output.AddResult(batch.Id, i, result, serializer);
                 }
+
+                marker.Idle();
             }
 
             return batch.Count;

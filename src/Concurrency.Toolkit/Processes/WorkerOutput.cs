@@ -22,6 +22,10 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private const int ResultsHeader = ProtocolConstants.HeaderSize + 12;
 
     private readonly Lock _gate = new();
+
+    /// <summary>What an error may take in a failure frame: the cap less the frame's own fields, so that a failure is always reported as one.</summary>
+    private int ErrorBudget => maxFrameBytes - ResultsHeader;
+
     private readonly FrameBuffer _frame = new(64 * 1024);
     private readonly FrameBuffer _control = new(1024);
     private int _batchId;
@@ -57,13 +61,13 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
             {
                 serializer.Serialize(_frame, value);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not IOException)
             {
                 _frame.Truncate(start);
                 FailLocked(batchId, index, ItemFailureKind.ResultNotSerializable, new RemoteError(
                     typeof(WorkSerializationException).FullName!,
-                    $"The result of type '{typeof(T).FullName}' could not be serialized in the worker: {ex.Message}",
-                    ex.StackTrace,
+                    $"The result of type '{typeof(T).FullName}' could not be serialized in the worker: {RemoteError.SafeMessage(ex)}",
+                    null,
                     [RemoteError.From(ex)]));
                 return;
             }
@@ -170,7 +174,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
             _control.Begin(FrameType.BatchFailed);
             _control.WriteInt32(batchId);
             _control.WriteInt32(from);
-            error.Write(_control);
+            error.FitTo(ErrorBudget).Write(_control);
             SendLocked(_control);
         }
     }
@@ -188,6 +192,9 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         }
     }
 
+    /// <summary>Writes <paramref name="error"/> into <paramref name="frame"/>, shortened to what a frame may carry.</summary>
+    public void WriteError(FrameBuffer frame, RemoteError error) => error.FitTo(ErrorBudget - frame.Length).Write(frame);
+
     /// <summary>Sends a control frame the caller built (hello, ready, init failure).</summary>
     public void Send(FrameBuffer frame)
     {
@@ -204,7 +211,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         _control.WriteInt32(batchId);
         _control.WriteInt32(index);
         _control.WriteByte((byte)kind);
-        error.Write(_control);
+        error.FitTo(ErrorBudget).Write(_control);
         SendLocked(_control);
     }
 

@@ -130,7 +130,7 @@ internal sealed class WorkerRuntime
             var failed = new FrameBuffer();
             failed.Begin(FrameType.InitFailed);
             failed.WriteString(stage);
-            RemoteError.From(ex).Write(failed);
+            _output.WriteError(failed, RemoteError.From(ex));
             _output.Send(failed);
             return false;
         }

@@ -1,57 +1,94 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Concurrency.Toolkit.Shipping;
 
 namespace Concurrency.Toolkit;
 
 /// <summary>
-/// The default <see cref="WorkSerializer"/>: System.Text.Json, with the reflection-based resolver or with the
+/// The default <see cref="WorkSerializer"/>: System.Text.Json, with options that round-trip what people pass
+/// (tuples and other fields, <c>NaN</c> and infinities, <see cref="System.Numerics.BigInteger"/>), or with the
 /// options you give (for example options whose <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a
-/// source-generated context, for trimmed or AOT apps).
+/// source-generated context, for trimmed or AOT apps). Nothing is silently lost: see <see cref="EnsureSupported{T}"/>.
 /// </summary>
 /// <remarks>
-/// When the options carry no custom converters, a process strategy sends batches of fixed-size primitives
+/// <para>When the options carry no custom converters, a process strategy sends batches of fixed-size primitives
 /// (<see cref="bool"/>, <see cref="byte"/>, <see cref="sbyte"/>, <see cref="short"/>, <see cref="ushort"/>,
 /// <see cref="char"/>, <see cref="int"/>, <see cref="uint"/>, <see cref="float"/>, <see cref="long"/>,
-/// <see cref="ulong"/>, <see cref="double"/>) as one block of their binary values instead of JSON text per item:
-/// the values are the same, only cheaper to move. Any other type, and any serializer of your own, goes through
-/// <see cref="Serialize{T}"/> and <see cref="Deserialize{T}"/> as always.
+/// <see cref="ulong"/>, <see cref="double"/>) as one block of their binary values instead of JSON text per item,
+/// and a value declared <c>byte[]</c>, <see cref="ReadOnlyMemory{T}"/> of <see cref="byte"/>, <see cref="string"/>
+/// or an array of one of those primitives is written as its raw bytes (a string as UTF-8) rather than as JSON
+/// text: the values are the same, only cheaper to move. Every other type goes through System.Text.Json.</para>
+/// <para>In a trimmed or Native AOT app (where <see cref="JsonSerializer.IsReflectionEnabledByDefault"/> is
+/// <see langword="false"/>) options without a <see cref="JsonSerializerOptions.TypeInfoResolver"/> cannot describe
+/// a type; such a type is refused with a <see cref="WorkSerializationException"/> that names it and says to pass
+/// options from a source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>.</para>
 /// </remarks>
 public sealed class JsonWorkSerializer : WorkSerializer
 {
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly JsonSerializerOptions _options;
     private readonly bool _plainIntegers;
+    private readonly bool _rawShapes;
+    private readonly bool _noMetadata;
+    private readonly ConcurrentDictionary<Type, string?> _contracts = new();
 
-    /// <summary>Initializes a serializer with <see cref="JsonSerializerOptions.Default"/>.</summary>
+    /// <summary>
+    /// Initializes a serializer with the default options: System.Text.Json's defaults plus
+    /// <see cref="JsonSerializerOptions.IncludeFields"/>, named floating-point literals and a converter for
+    /// <see cref="System.Numerics.BigInteger"/>.
+    /// </summary>
     public JsonWorkSerializer()
-        : this(JsonSerializerOptions.Default)
+        : this(DefaultOptions(), isDefault: true, JsonSerializer.IsReflectionEnabledByDefault)
     {
     }
 
     /// <summary>Initializes a serializer with the given options.</summary>
-    /// <param name="options">The options; they are made read-only.</param>
+    /// <param name="options">The options; they are made read-only, and used as they are apart from the check described on <see cref="EnsureSupported{T}"/>.</param>
     public JsonWorkSerializer(JsonSerializerOptions options)
+        : this(options, isDefault: false, JsonSerializer.IsReflectionEnabledByDefault)
+    {
+    }
+
+    /// <summary>Initializes a serializer; <paramref name="reflectionEnabled"/> stands for the app's trimming switch, so tests can take either path.</summary>
+    internal JsonWorkSerializer(JsonSerializerOptions options, bool isDefault, bool reflectionEnabled)
     {
         ArgumentNullException.ThrowIfNull(options);
 
         // With the default options an int or a long is plain JSON digits, which the UTF-8 formatter writes
         // and parses without the serializer's per-call set-up: tiny items are dominated by that set-up.
-        _plainIntegers = ReferenceEquals(options, JsonSerializerOptions.Default);
-        if (options.TypeInfoResolver is null)
+        _plainIntegers = isDefault || ReferenceEquals(options, JsonSerializerOptions.Default);
+
+        // A converter of the user's could change how a number crosses; then every value takes the JSON path.
+        PacksPrimitives = isDefault || options.Converters.Count == 0;
+        _rawShapes = PacksPrimitives && BitConverter.IsLittleEndian;
+        if (options.TypeInfoResolver is { } resolver)
         {
-            options = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+            options = new JsonSerializerOptions(options) { TypeInfoResolver = resolver.WithAddedModifier(RefuseDerivedValues) };
+        }
+        else if (reflectionEnabled)
+        {
+            options = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { RefuseDerivedValues } } };
+        }
+        else
+        {
+            // Trimmed or AOT: reflection would fail obscurely, or worse, half work; every such type is refused with the fix.
+            _noMetadata = true;
+            options = new JsonSerializerOptions(options) { TypeInfoResolver = JsonTypeInfoResolver.Combine() };
         }
 
         options.MakeReadOnly();
         _options = options;
-
-        // A converter of the user's could change how a number crosses; then every value takes the JSON path.
-        PacksPrimitives = options.Converters.Count == 0;
     }
 
     /// <summary>Gets whether batches of fixed-size primitives may cross as one binary block (see the remarks).</summary>
@@ -60,10 +97,41 @@ public sealed class JsonWorkSerializer : WorkSerializer
     /// <summary>Gets the options in use.</summary>
     public JsonSerializerOptions Options => _options;
 
+    /// <summary>
+    /// Checks, once per type, that values of <typeparamref name="T"/> cross intact: walks the type's
+    /// serialization contract (members, elements, keys, recursively) and refuses state that would not be read back
+    /// (a get-only auto-property or read-only field with no constructor parameter, a non-public field that no
+    /// serialized member carries), members declared <see cref="object"/>, interfaces and abstract classes without
+    /// polymorphism, types System.Text.Json does not support or cannot create, and, in a trimmed or AOT app,
+    /// types without source-generated metadata. Members marked <see cref="System.Text.Json.Serialization.JsonIgnoreAttribute"/> are not checked.
+    /// </summary>
+    /// <typeparam name="T">The work's input or result type.</typeparam>
+    /// <exception cref="WorkSerializationException">Values of the type would not cross intact; the message names the member and the fix.</exception>
+    public override void EnsureSupported<T>()
+    {
+        if (ReferenceEquals(ContractCache<T>.VerifiedFor, this))
+        {
+            return;
+        }
+
+        if (_contracts.GetOrAdd(typeof(T), static (type, self) => self.FindProblem(type), this) is { } problem)
+        {
+            throw new WorkSerializationException(problem, typeof(T).FullName, null);
+        }
+
+        ContractCache<T>.VerifiedFor = this;
+    }
+
     /// <inheritdoc/>
     public override void Serialize<T>(IBufferWriter<byte> writer, T value)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        if (_rawShapes && RawShape<T>.Kind != RawKind.None)
+        {
+            WriteRaw(writer, value);
+            return;
+        }
+
         if (_plainIntegers && (typeof(T) == typeof(int) || typeof(T) == typeof(long)))
         {
             var span = writer.GetSpan(20);
@@ -98,6 +166,11 @@ public sealed class JsonWorkSerializer : WorkSerializer
     /// <inheritdoc/>
     public override T Deserialize<T>(ReadOnlySpan<byte> data)
     {
+        if (_rawShapes && RawShape<T>.Kind != RawKind.None)
+        {
+            return ReadRaw<T>(data);
+        }
+
         if (_plainIntegers)
         {
             if (typeof(T) == typeof(int) && Utf8Parser.TryParse(data, out int i, out var used) && used == data.Length)
@@ -123,14 +196,183 @@ public sealed class JsonWorkSerializer : WorkSerializer
             return cached;
         }
 
+        if (_noMetadata)
+        {
+            throw new WorkSerializationException(NoMetadata(typeof(T)), typeof(T).FullName, null);
+        }
+
         var info = (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
         TypeInfoCache<T>.Entry = info;
         return info;
     }
 
+    private static JsonSerializerOptions DefaultOptions() => new()
+    {
+        IncludeFields = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new BigIntegerJsonConverter() },
+    };
+
+    /// <summary>
+    /// A contract modifier: a value whose runtime type derives from a declared, non-polymorphic class would cross
+    /// as the declared type (only its members are written), so it fails instead. One type comparison per object.
+    /// </summary>
+    private static void RefuseDerivedValues(JsonTypeInfo info)
+    {
+        var declared = info.Type;
+        if (info.Kind != JsonTypeInfoKind.Object || declared.IsValueType || declared.IsSealed || info.PolymorphismOptions is not null)
+        {
+            return;
+        }
+
+        var previous = info.OnSerializing;
+        info.OnSerializing = value =>
+        {
+            if (value.GetType() != declared)
+            {
+                throw new WorkSerializationException(JsonContractCheck.DerivedValue(declared, value.GetType()), declared.FullName, null);
+            }
+
+            previous?.Invoke(value);
+        };
+    }
+
+    private static string NoMetadata(Type type)
+        => $"Values of type '{type.FullName}' need System.Text.Json metadata, and this app has reflection-based serialization turned off (it is trimmed or "
+            + "compiled with Native AOT). Generate the metadata and pass it on: declare a JsonSerializerContext with "
+            + $"[JsonSerializable(typeof({type.Name}))] and set ProcessStrategyOptions.SerializerFactory = static () => new JsonWorkSerializer(MyJsonContext.Default.Options).";
+
+    private string? FindProblem(Type type)
+    {
+        if (PrimitiveCodec.CodeOf(type) != 0 || (_rawShapes && RawShapeOf(type) != RawKind.None) || (_plainIntegers && (type == typeof(int) || type == typeof(long))))
+        {
+            // Crosses without the serializer's metadata.
+            return null;
+        }
+
+        if (_noMetadata)
+        {
+            return NoMetadata(type);
+        }
+
+        return JsonContractCheck.Check(type, _options) is { } problem
+            ? $"Values of type '{type.FullName}' would not cross a process boundary intact: {problem}"
+            : null;
+    }
+
+    private static RawKind RawShapeOf(Type type)
+        => type == typeof(byte[]) ? RawKind.Bytes
+            : type == typeof(ReadOnlyMemory<byte>) ? RawKind.Memory
+            : type == typeof(string) ? RawKind.String
+            : type.IsSZArray && PrimitiveCodec.CodeOf(type.GetElementType()!) != 0 ? RawKind.PrimitiveArray
+            : RawKind.None;
+
+    /// <summary>Writes a raw shape: a presence byte (0 for null) then the bytes, except for memory, which cannot be null.</summary>
+    private static void WriteRaw<T>(IBufferWriter<byte> writer, T value)
+    {
+        if (RawShape<T>.Kind == RawKind.Memory)
+        {
+            writer.Write(Unsafe.As<T, ReadOnlyMemory<byte>>(ref value).Span);
+            return;
+        }
+
+        if (value is null)
+        {
+            writer.Write([(byte)0]);
+            return;
+        }
+
+        writer.Write([(byte)1]);
+        switch (RawShape<T>.Kind)
+        {
+            case RawKind.Bytes:
+                writer.Write((byte[])(object)value);
+                break;
+            case RawKind.String:
+                var text = (string)(object)value;
+                var span = writer.GetSpan(StrictUtf8.GetMaxByteCount(text.Length));
+                writer.Advance(StrictUtf8.GetBytes(text, span));
+                break;
+            default:
+                var array = (Array)(object)value;
+                writer.Write(MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), Buffer.ByteLength(array)));
+                break;
+        }
+    }
+
+    private static T ReadRaw<T>(ReadOnlySpan<byte> data)
+    {
+        if (RawShape<T>.Kind == RawKind.Memory)
+        {
+            var memory = new ReadOnlyMemory<byte>(data.ToArray());
+            return Unsafe.As<ReadOnlyMemory<byte>, T>(ref memory);
+        }
+
+        if (data.IsEmpty || data[0] > 1)
+        {
+            throw new InvalidDataException($"Malformed raw value of type '{typeof(T).FullName}': no presence byte.");
+        }
+
+        if (data[0] == 0)
+        {
+            return data.Length == 1 ? default! : throw new InvalidDataException($"Malformed raw value of type '{typeof(T).FullName}': bytes after a null.");
+        }
+
+        var body = data[1..];
+        switch (RawShape<T>.Kind)
+        {
+            case RawKind.Bytes:
+                return (T)(object)body.ToArray();
+            case RawKind.String:
+                return (T)(object)StrictUtf8.GetString(body);
+            default:
+                var size = RawShape<T>.ElementSize;
+                if (body.Length % size != 0)
+                {
+                    throw new InvalidDataException($"Malformed raw value of type '{typeof(T).FullName}': {body.Length} bytes is not a whole number of {size}-byte elements.");
+                }
+
+                var array = Array.CreateInstanceFromArrayType(typeof(T), body.Length / size);
+                var target = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), body.Length);
+                body.CopyTo(target);
+                if (typeof(T) == typeof(bool[]))
+                {
+                    // Any non-zero byte is true; normalized so that every element compares equal to true.
+                    foreach (ref var b in target)
+                    {
+                        b = b == 0 ? (byte)0 : (byte)1;
+                    }
+                }
+
+                return (T)(object)array;
+        }
+    }
+
+    private enum RawKind
+    {
+        None,
+        Bytes,
+        Memory,
+        String,
+        PrimitiveArray,
+    }
+
+    private static class RawShape<T>
+    {
+        public static readonly RawKind Kind = RawShapeOf(typeof(T));
+
+        public static readonly int ElementSize = Kind == RawKind.PrimitiveArray ? PrimitiveCodec.SizeOf(PrimitiveCodec.CodeOf(typeof(T).GetElementType()!)) : 0;
+    }
+
     private static class TypeInfoCache<T>
     {
         public static JsonTypeInfo<T>? Entry;
+    }
+
+    /// <summary>The serializer that last found <typeparamref name="T"/> sound: the per-call check is one comparison.</summary>
+    private static class ContractCache<T>
+    {
+        public static JsonWorkSerializer? VerifiedFor;
     }
 
     /// <summary>Keeps the cached writer from holding on to a caller's buffer between calls.</summary>

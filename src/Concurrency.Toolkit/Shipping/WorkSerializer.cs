@@ -21,4 +21,15 @@ public abstract class WorkSerializer
     /// <param name="data">The bytes of exactly one value.</param>
     /// <returns>The value.</returns>
     public abstract T Deserialize<T>(ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// Refuses, before any value is sent, a type whose values would not cross intact. A strategy calls it for the
+    /// work's input and result types on every call, so an implementation should answer from a cache after the first.
+    /// </summary>
+    /// <typeparam name="T">The work's input or result type.</typeparam>
+    /// <exception cref="WorkSerializationException">Values of the type would not cross intact; the message says why and how to fix it.</exception>
+    /// <remarks>The base implementation accepts every type: a serializer of your own decides what it supports.</remarks>
+    public virtual void EnsureSupported<T>()
+    {
+    }
 }
