@@ -22,17 +22,17 @@ internal sealed class EventLoop : IDisposable
     public int ManagedThreadId => _thread.ManagedThreadId;
 
     /// <summary>Starts <paramref name="work"/> on the loop; its continuations stay on the loop.</summary>
-    public Task<TOut> InvokeAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    public Task<TOut> InvokeAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         var completion = new TaskCompletionSource<TOut>(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(static state =>
         {
-            var (work, input, token, completion) = ((WorkFunction<TIn, TOut>, TIn, CancellationToken, TaskCompletionSource<TOut>))state!;
+            var (work, input, token, completion) = ((Work<TIn, TOut>, TIn, CancellationToken, TaskCompletionSource<TOut>))state!;
             _ = Complete(work, input, token, completion);
         }, (work, input, cancellationToken, completion));
         return completion.Task;
 
-        static async Task Complete(WorkFunction<TIn, TOut> work, TIn input, CancellationToken token, TaskCompletionSource<TOut> completion)
+        static async Task Complete(Work<TIn, TOut> work, TIn input, CancellationToken token, TaskCompletionSource<TOut> completion)
         {
             try
             {
