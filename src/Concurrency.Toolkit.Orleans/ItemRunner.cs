@@ -63,8 +63,10 @@ internal abstract class ItemRunner
         output.EndLength(lengthAt);
     }
 
-    private sealed class SyncRunner<TIn, TOut>(Func<TIn, TOut> work) : ItemRunner
+    private sealed class SyncRunner<TIn, TOut>(Work<TIn, TOut> typed) : ItemRunner
     {
+        private readonly Func<TIn, TOut> _work = typed.Sync!;
+
         public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
             for (var i = 0; i < count; i++)
@@ -83,7 +85,7 @@ internal abstract class ItemRunner
                 TOut result;
                 try
                 {
-                    result = work(input);
+                    result = _work(input);
                 }
                 catch (Exception ex)
                 {
@@ -98,7 +100,7 @@ internal abstract class ItemRunner
         }
     }
 
-    private sealed class AsyncRunner<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : ItemRunner
+    private sealed class AsyncRunner<TIn, TOut>(Work<TIn, TOut> work) : ItemRunner
     {
         public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
@@ -118,7 +120,7 @@ internal abstract class ItemRunner
                 TOut result;
                 try
                 {
-                    result = await work(input, cancellationToken).ConfigureAwait(false);
+                    result = await work.InvokeAsync(input, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {

@@ -70,10 +70,10 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     private protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
 
     /// <inheritdoc/>
-    private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
+    private protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
 
     /// <inheritdoc/>
-    private protected override void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work) => ShippedMethod.For(work.Delegate);
+    private protected override void ValidateWork<TIn, TOut>(Work<TIn, TOut> work) => ShippedMethod.For(work.Delegate);
 
     /// <inheritdoc/>
     private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)

@@ -48,7 +48,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <inheritdoc/>
     public string Name { get; }
 
-    /// <summary>Gets the most items this strategy runs at once, across all of its calls.</summary>
+    /// <inheritdoc/>
     public int MaxDegreeOfParallelism { get; }
 
     private protected ResiliencePipeline? Resilience { get; }
@@ -78,7 +78,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     private protected virtual TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(0.2);
 
     /// <summary>Gets the largest batch this strategy forms for <paramref name="work"/>; 1 turns batching off.</summary>
-    private protected virtual int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
+    private protected virtual int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
 
     /// <summary>
     /// Gets a value indicating whether the strategy lets go of a batch once the task from <see cref="ExecuteBatchAsync"/>
@@ -102,7 +102,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     internal bool AsyncItemsStartInline => StartsAsyncItemsInline;
 
     /// <summary>Checks, before anything runs, that this strategy can run <paramref name="work"/> at all (the process strategy refuses capturing delegates here).</summary>
-    private protected virtual void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
+    private protected virtual void ValidateWork<TIn, TOut>(Work<TIn, TOut> work)
     {
     }
 
@@ -119,52 +119,35 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     private protected virtual ValueTask AbortRunningAsync() => ValueTask.CompletedTask;
 
     /// <inheritdoc/>
-    public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
-        => await RunOneAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
-
-    /// <inheritdoc/>
-    public async ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
-        => await RunOneAsync(WorkFunction<TIn, TOut>.From(work), input, cancellationToken).ConfigureAwait(false);
+    public async ValueTask<TOut> RunAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return await RunOneAsync(work, input, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs the one item of a <c>RunAsync</c> call: by default as a batch of one on a lane of its own. A strategy
     /// whose lanes are expensive to enter (the process strategy: one round trip to a worker) overrides it to serve
     /// concurrent calls together, keeping the same contract.
     /// </summary>
-    private protected virtual ValueTask<TOut> RunOneAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    private protected virtual ValueTask<TOut> RunOneAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
         => RunCoreAsync(work, input, cancellationToken);
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), work, options, cancellationToken, static run => run.ReadOrdered());
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), work, options, cancellationToken, static run => run.ReadOrdered());
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), work, options, cancellationToken, static run => run.ReadUnordered());
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadOrdered());
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Map(InputSource<TIn>.From(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken, static run => run.ReadUnordered());
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Map(InputSource<TIn>.From(inputs), work, options, cancellationToken, static run => run.ReadUnordered());
 
     /// <summary>
     /// Stops accepting work, waits for running items up to the dispose timeout, then cancels them (for
@@ -347,7 +330,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// Runs one item in this process, applying <see cref="Resilience"/> when set. For in-process lanes, and for the map
     /// engine when <see cref="StartsAsyncItemsInline"/> is set.
     /// </summary>
-    internal ValueTask<TOut> InvokeAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    internal ValueTask<TOut> InvokeAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         if (Resilience is null)
         {
@@ -440,7 +423,7 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         }
     }
 
-    private async ValueTask<TOut> RunCoreAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    private async ValueTask<TOut> RunCoreAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         ValidateWork(work);
@@ -548,8 +531,9 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
         }
     }
 
-    private MapEnumerable<TResult> Map<TIn, TOut, TResult>(InputSource<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, Func<MapRun<TIn, TOut>, IAsyncEnumerator<TResult>> read)
+    private MapEnumerable<TResult> Map<TIn, TOut, TResult>(InputSource<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, Func<MapRun<TIn, TOut>, IAsyncEnumerator<TResult>> read)
     {
+        ArgumentNullException.ThrowIfNull(work);
         ThrowIfDisposed();
         options?.Validate();
         ValidateWork(work);

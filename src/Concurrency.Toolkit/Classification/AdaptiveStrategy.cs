@@ -26,7 +26,7 @@ namespace Concurrency.Toolkit;
 /// delegate: the same check) runs on threads when processes are recommended, and the logged reason says so.
 /// </para>
 /// <para>
-/// <see cref="RunAsync{TIn, TOut}(Func{TIn, TOut}, TIn, CancellationToken)"/> has one item, too few to profile: it uses
+/// <see cref="RunAsync{TIn, TOut}(Work{TIn, TOut}, TIn, CancellationToken)"/> has one item, too few to profile: it uses
 /// the choice already made for the same work method, or the thread-pool strategy.
 /// </para>
 /// </remarks>
@@ -77,6 +77,9 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         var measuring = (_classifier as WorkloadClassifier)?.Options ?? new WorkloadClassifierOptions();
         _profiler = (_classifier as WorkloadClassifier)?.Profiler ?? new WorkloadProfiler(measuring);
         _cores = measuring.ProcessorCount;
+        MaxDegreeOfParallelism = _classifier is WorkloadClassifier
+            ? Math.Max(measuring.ProcessorCount, Math.Max(measuring.MaxThreads, measuring.MaxConcurrency))
+            : int.MaxValue;
         _options = new AdaptiveStrategyOptions
         {
             Name = options.Name,
@@ -101,52 +104,37 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
     public StrategyRecommendation? LastRecommendation => Volatile.Read(ref _last);
 
     /// <inheritdoc/>
-    public ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
+    /// <value>
+    /// The widest one call can run: the largest degree the classifier recommends (for a <see cref="WorkloadClassifier"/>,
+    /// the largest of <see cref="WorkloadClassifierOptions.ProcessorCount"/>, <see cref="WorkloadClassifierOptions.MaxThreads"/>
+    /// and <see cref="WorkloadClassifierOptions.MaxConcurrency"/>; <see cref="int.MaxValue"/> for another classifier, whose
+    /// bound is not known). Calls that choose different strategies run side by side, each within its chosen strategy's bound.
+    /// </value>
+    public int MaxDegreeOfParallelism { get; }
+
+    /// <inheritdoc/>
+    public ValueTask<TOut> RunAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         ThrowIfDisposed();
-        return StrategyForOneItem(work).RunAsync(work, input, cancellationToken);
+        return StrategyForOneItem(work.Delegate).RunAsync(work, input, cancellationToken);
     }
 
     /// <inheritdoc/>
-    public ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        ThrowIfDisposed();
-        return StrategyForOneItem(work).RunAsync(work, input, cancellationToken);
-    }
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Ordered(FromSync(inputs), NotNull(work), options, cancellationToken);
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Ordered(FromSync(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Ordered(NotNull(inputs), NotNull(work), options, cancellationToken);
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Ordered(FromSync(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Unordered(FromSync(inputs), NotNull(work), options, cancellationToken);
 
     /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Ordered(NotNull(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Ordered(NotNull(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Unordered(FromSync(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Unordered(FromSync(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Unordered(NotNull(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
-
-    /// <inheritdoc/>
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => Unordered(NotNull(inputs), WorkFunction<TIn, TOut>.From(work), options, cancellationToken);
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+        => Unordered(NotNull(inputs), NotNull(work), options, cancellationToken);
 
     /// <summary>
     /// Stops accepting calls, waits for running ones up to <see cref="AdaptiveStrategyOptions.DisposeTimeout"/>, then
@@ -198,6 +186,12 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         return inputs;
     }
 
+    private static Work<TIn, TOut> NotNull<TIn, TOut>(Work<TIn, TOut> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return work;
+    }
+
     private static async IAsyncEnumerable<TIn> Rest<TIn>(List<TIn> buffered, int from, IAsyncEnumerator<TIn> source)
     {
         for (var i = from; i < buffered.Count; i++)
@@ -219,13 +213,13 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         Progress = options?.Progress,
     };
 
-    private IAsyncEnumerable<TOut> Ordered<TIn, TOut>(IAsyncEnumerable<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken)
+    private IAsyncEnumerable<TOut> Ordered<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         return OrderedCore(inputs, work, options, cancellationToken);
     }
 
-    private async IAsyncEnumerable<TOut> OrderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
+    private async IAsyncEnumerable<TOut> OrderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
     {
         ThrowIfDisposed();
         using var call = Enter(cancellationToken, enumeratorToken);
@@ -253,22 +247,19 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
         var strategy = _strategies.For(recommendation);
         var rest = Rest(buffered, sampled?.Ran ?? 0, source);
-        var results = work.Sync is { } sync
-            ? strategy.MapAsync(rest, sync, Narrowed(options, recommendation), token)
-            : strategy.MapAsync(rest, work.Async!, Narrowed(options, recommendation), token);
-        await foreach (var result in results.ConfigureAwait(false))
+        await foreach (var result in strategy.MapAsync(rest, work, Narrowed(options, recommendation), token).ConfigureAwait(false))
         {
             yield return result;
         }
     }
 
-    private IAsyncEnumerable<WorkOutcome<TIn, TOut>> Unordered<TIn, TOut>(IAsyncEnumerable<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken)
+    private IAsyncEnumerable<WorkOutcome<TIn, TOut>> Unordered<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         return UnorderedCore(inputs, work, options, cancellationToken);
     }
 
-    private async IAsyncEnumerable<WorkOutcome<TIn, TOut>> UnorderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, WorkFunction<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
+    private async IAsyncEnumerable<WorkOutcome<TIn, TOut>> UnorderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
     {
         ThrowIfDisposed();
         using var call = Enter(cancellationToken, enumeratorToken);
@@ -296,10 +287,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
         var strategy = _strategies.For(recommendation);
         var rest = Rest(buffered, offset, source);
-        var outcomes = work.Sync is { } sync
-            ? strategy.MapUnorderedAsync(rest, sync, Narrowed(options, recommendation), token)
-            : strategy.MapUnorderedAsync(rest, work.Async!, Narrowed(options, recommendation), token);
-        await foreach (var o in outcomes.ConfigureAwait(false))
+        await foreach (var o in strategy.MapUnorderedAsync(rest, work, Narrowed(options, recommendation), token).ConfigureAwait(false))
         {
             yield return o.IsSuccess
                 ? new WorkOutcome<TIn, TOut>(o.Index + offset, o.Input, o.Result!)
@@ -311,7 +299,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
     /// Decides where the map's items run: a decision kept for this work method, a declaration that needs no
     /// measurement, or a profile of the first items (which then already have their outcomes).
     /// </summary>
-    private async Task<(StrategyRecommendation? Recommendation, List<TIn> Buffered, OnceProfile<TIn, TOut>? Sampled)> PrepareAsync<TIn, TOut>(IAsyncEnumerator<TIn> source, WorkFunction<TIn, TOut> work, CancellationToken cancellationToken)
+    private async Task<(StrategyRecommendation? Recommendation, List<TIn> Buffered, OnceProfile<TIn, TOut>? Sampled)> PrepareAsync<TIn, TOut>(IAsyncEnumerator<TIn> source, Work<TIn, TOut> work, CancellationToken cancellationToken)
     {
         var method = work.Delegate.Method;
         if (_options.ReuseDecisions && _decisions.TryGetValue(method, out var kept))
@@ -357,7 +345,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         return (Decide(_classifier.Recommend(profile), work), buffered, sampled);
     }
 
-    private StrategyRecommendation Decide<TIn, TOut>(StrategyRecommendation recommendation, WorkFunction<TIn, TOut> work)
+    private StrategyRecommendation Decide<TIn, TOut>(StrategyRecommendation recommendation, Work<TIn, TOut> work)
     {
         if (recommendation.Strategy == ExecutionStrategyKind.Process && !ShippedMethod.CanShip(work.Delegate, out var why))
         {
@@ -382,7 +370,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         return recommendation;
     }
 
-    private void Log<TIn, TOut>(StrategyRecommendation recommendation, WorkFunction<TIn, TOut> work)
+    private void Log<TIn, TOut>(StrategyRecommendation recommendation, Work<TIn, TOut> work)
     {
         if (!_logger.IsEnabled(LogLevel.Information))
         {

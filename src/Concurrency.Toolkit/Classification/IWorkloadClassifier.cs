@@ -26,12 +26,18 @@ public interface IWorkloadClassifier
     StrategyRecommendation Recommend(WorkloadProfile profile);
 
     /// <summary>
-    /// Measures a synchronous workload by running it on sample inputs, one at a time off the caller's synchronization
-    /// context, then (for work that computes) on one and on several threads to see whether it scales.
+    /// Measures a workload by running it on sample inputs, one at a time off the caller's synchronization context.
+    /// Synchronous work is then (if it computes) run on one and on several threads to see whether it scales; for
+    /// asynchronous work the CPU of every synchronous segment of an item (each continuation, on whatever thread it runs)
+    /// is added up and compared with the item's elapsed time.
     /// </summary>
+    /// <remarks>
+    /// Pass lambdas and method groups through the extension methods of <see cref="WorkloadClassifierExtensions"/>: they
+    /// bind an <c>async</c> lambda to asynchronous work, which is measured as such (not as a function that returns a task).
+    /// </remarks>
     /// <typeparam name="TIn">The input type.</typeparam>
     /// <typeparam name="TOut">The result type; results are discarded.</typeparam>
-    /// <param name="work">The work to measure. It runs more than once per sample (a warm-up and the scaling probe), so it should be safe to repeat.</param>
+    /// <param name="work">The work to measure. It may run more than once per sample (a warm-up and the scaling probe), so it should be safe to repeat. Work that takes a token receives <paramref name="cancellationToken"/>.</param>
     /// <param name="samples">Representative inputs; only the first <see cref="WorkloadClassifierOptions.SampleCount"/> are used.</param>
     /// <param name="cancellationToken">Cancels profiling.</param>
     /// <returns>The measured profile.</returns>
@@ -39,26 +45,9 @@ public interface IWorkloadClassifier
     /// <exception cref="ArgumentException"><paramref name="samples"/> is empty.</exception>
     /// <exception cref="WorkloadProfilingException">A sample threw; the exception names the sample and wraps what it threw.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Func<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default);
+    Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Work<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// Measures an asynchronous workload by running it on sample inputs, one at a time off the caller's
-    /// synchronization context; the CPU of every synchronous segment of an item (each continuation, on whatever
-    /// thread it runs) is added up and compared with the item's elapsed time.
-    /// </summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <typeparam name="TOut">The result type; results are discarded.</typeparam>
-    /// <param name="work">The work to measure; it receives <paramref name="cancellationToken"/>.</param>
-    /// <param name="samples">Representative inputs; only the first <see cref="WorkloadClassifierOptions.SampleCount"/> are used.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="work"/> or <paramref name="samples"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="samples"/> is empty.</exception>
-    /// <exception cref="WorkloadProfilingException">A sample threw; the exception names the sample and wraps what it threw.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default);
-
-    /// <summary>Measures a synchronous workload on sample inputs and recommends a strategy for it.</summary>
+    /// <summary>Measures a workload on sample inputs, as <see cref="ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/> does, and recommends a strategy for it.</summary>
     /// <typeparam name="TIn">The input type.</typeparam>
     /// <typeparam name="TOut">The result type; results are discarded.</typeparam>
     /// <param name="work">The work to measure.</param>
@@ -69,18 +58,5 @@ public interface IWorkloadClassifier
     /// <exception cref="ArgumentException"><paramref name="samples"/> is empty.</exception>
     /// <exception cref="WorkloadProfilingException">A sample threw; the exception names the sample and wraps what it threw.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(Func<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default);
-
-    /// <summary>Measures an asynchronous workload on sample inputs and recommends a strategy for it.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <typeparam name="TOut">The result type; results are discarded.</typeparam>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="work"/> or <paramref name="samples"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="samples"/> is empty.</exception>
-    /// <exception cref="WorkloadProfilingException">A sample threw; the exception names the sample and wraps what it threw.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default);
+    Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(Work<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default);
 }

@@ -94,28 +94,20 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
     }
 
     /// <inheritdoc/>
-    public Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Func<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
+    public Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Work<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
     {
-        var w = WorkFunction<TIn, TOut>.From(work);
+        ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(samples);
-        return _profiler.ProfileAsync(w, samples, cancellationToken);
+        return _profiler.ProfileAsync(work, samples, cancellationToken);
     }
 
     /// <inheritdoc/>
-    public Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
+    public async Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(Work<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
     {
-        var w = WorkFunction<TIn, TOut>.From(work);
+        ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(samples);
-        return _profiler.ProfileAsync(w, samples, cancellationToken);
+        return Recommend(await _profiler.ProfileAsync(work, samples, cancellationToken).ConfigureAwait(false));
     }
-
-    /// <inheritdoc/>
-    public async Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(Func<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
-        => Recommend(await ProfileAsync(work, samples, cancellationToken).ConfigureAwait(false));
-
-    /// <inheritdoc/>
-    public async Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
-        => Recommend(await ProfileAsync(work, samples, cancellationToken).ConfigureAwait(false));
 
     private WorkloadKind? TryKind(WorkloadProfile profile)
     {

@@ -10,7 +10,7 @@ namespace Concurrency.Toolkit;
 /// </summary>
 /// <remarks>
 /// A declared profile sets only <see cref="Traits"/>. A measured one comes from
-/// <see cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>;
+/// <see cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>;
 /// add what you know with <c>measured with { Traits = WorkloadTraits.NotThreadSafe }</c>. A figure that was not
 /// measured is <see langword="null"/>.
 /// </remarks>

@@ -25,7 +25,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
     private static readonly TimeSpan TinyItemsBatch = TimeSpan.FromMilliseconds(10);
 
-    public async Task<WorkloadProfile> ProfileAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken)
+    public async Task<WorkloadProfile> ProfileAsync<TIn, TOut>(Work<TIn, TOut> work, IEnumerable<TIn> samples, CancellationToken cancellationToken)
     {
         var items = Take(samples, options.SampleCount);
         cancellationToken.ThrowIfCancellationRequested();
@@ -33,7 +33,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         return await OffContext(work, () => ProfileCoreAsync(work, items, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<OnceProfile<TIn, TOut>> ProfileOnceAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, IReadOnlyList<TIn> items, CancellationToken cancellationToken)
+    public async Task<OnceProfile<TIn, TOut>> ProfileOnceAsync<TIn, TOut>(Work<TIn, TOut> work, IReadOnlyList<TIn> items, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
         {
@@ -48,7 +48,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     /// blocking a pool thread for the length of a sample would starve the pool and slow every continuation in the
     /// process, including the ones being measured.
     /// </summary>
-    private static Task<T> OffContext<TIn, TOut, T>(WorkFunction<TIn, TOut> work, Func<Task<T>> profile, CancellationToken cancellationToken)
+    private static Task<T> OffContext<TIn, TOut, T>(Work<TIn, TOut> work, Func<Task<T>> profile, CancellationToken cancellationToken)
         => work.IsAsync
             ? Task.Run(profile, cancellationToken)
             : Task.Factory.StartNew(profile, cancellationToken, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
@@ -74,7 +74,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         return items;
     }
 
-    private async Task<WorkloadProfile> ProfileCoreAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, List<TIn> items, CancellationToken cancellationToken)
+    private async Task<WorkloadProfile> ProfileCoreAsync<TIn, TOut>(Work<TIn, TOut> work, List<TIn> items, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
 
@@ -179,7 +179,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         };
     }
 
-    private async Task<OnceProfile<TIn, TOut>> ProfileOnceCoreAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, IReadOnlyList<TIn> items, CancellationToken cancellationToken)
+    private async Task<OnceProfile<TIn, TOut>> ProfileOnceCoreAsync<TIn, TOut>(Work<TIn, TOut> work, IReadOnlyList<TIn> items, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var results = new TOut[items.Count];
@@ -308,19 +308,17 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     private bool ShouldProbe(WorkloadProfile profile)
         => options.MeasureScaling && options.ProcessorCount > 1 && profile.CpuShare is { } cpu && cpu > options.IoBoundThreshold;
 
-    private static Func<TIn, TOut> Blocking<TIn, TOut>(WorkFunction<TIn, TOut> work, CancellationToken cancellationToken)
+    private static Func<TIn, TOut> Blocking<TIn, TOut>(Work<TIn, TOut> work, CancellationToken cancellationToken)
     {
         if (work.Sync is { } sync)
         {
             return sync;
         }
 
-        var async = work.Async!;
-
         // The probe runs on its own threads, never pool threads, so waiting here starves nobody.
         return input =>
         {
-            var pending = async(input, cancellationToken);
+            var pending = work.InvokeAsync(input, cancellationToken);
             return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         };
     }
@@ -365,7 +363,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
     /// <summary>One pass of the probe: the slowest thread's seconds, the share its threads waited for a core, and their seconds not spent waiting for one.</summary>
     private readonly record struct ProbePass(double Seconds, double CoreWait, double Available);
 
-    private static async Task<ItemMeasurement> MeasureAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    private static async Task<ItemMeasurement> MeasureAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         var meter = new SegmentMeter();
         var start = Stopwatch.GetTimestamp();
@@ -391,7 +389,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         {
             try
             {
-                result = await RunMeteredAsync(work.Async!, input, meter, cancellationToken).ConfigureAwait(false);
+                result = await RunMeteredAsync(work, input, meter, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -411,14 +409,14 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
         return new ItemMeasurement(Math.Max(wall, meter.SegmentWallTicks), meter, result, error);
     }
 
-    private static async Task<TOut> RunMeteredAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, SegmentMeter meter, CancellationToken cancellationToken)
+    private static async Task<TOut> RunMeteredAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, SegmentMeter meter, CancellationToken cancellationToken)
     {
         // Setting the meter inside this async method scopes it to the item's flow: every continuation of the work
         // carries it, and the caller's flow does not.
         meter.Attach();
         try
         {
-            return await work(input, cancellationToken).ConfigureAwait(false);
+            return await work.InvokeAsync(input, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -49,7 +49,7 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
 
     private protected override int DefaultLookAhead(int degree) => Math.Max(64, degree * 2);
 
-    private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => 1;
+    private protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => 1;
 
     /// <inheritdoc/>
     private protected override bool ReleasesBatches => true;

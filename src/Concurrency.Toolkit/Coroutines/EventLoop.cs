@@ -26,7 +26,7 @@ internal sealed class EventLoop : IDisposable
     /// Starts <paramref name="work"/> on the loop, in the caller's execution context (its <see cref="AsyncLocal{T}"/>
     /// values, <c>Activity.Current</c>), as an await would carry it; the work's continuations stay on the loop.
     /// </summary>
-    public Task<TOut> InvokeAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    public Task<TOut> InvokeAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         var item = new LoopItem<TIn, TOut>(work, input, cancellationToken, ExecutionContext.Capture());
         Post(LoopItem<TIn, TOut>.Begin, item);
@@ -92,7 +92,7 @@ internal sealed class EventLoop : IDisposable
     }
 
     /// <summary>One item started on the loop: what it runs, in which execution context, and where its outcome goes.</summary>
-    private sealed class LoopItem<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken, ExecutionContext? context)
+    private sealed class LoopItem<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken, ExecutionContext? context)
     {
         public static readonly SendOrPostCallback Begin = static state => ((LoopItem<TIn, TOut>)state!).Start();
 

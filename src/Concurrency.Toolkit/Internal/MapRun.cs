@@ -26,7 +26,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private readonly ExecutionStrategyBase _strategy;
     private readonly InputSource<TIn> _input;
-    private readonly WorkFunction<TIn, TOut> _work;
+    private readonly Work<TIn, TOut> _work;
     private readonly MapSettings _settings;
     private readonly ItemCredits _credits;
     private readonly BatchSizer _sizer;
@@ -68,7 +68,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private long _failed;
     private long _lastProgress;
 
-    public MapRun(ExecutionStrategyBase strategy, InputSource<TIn> input, WorkFunction<TIn, TOut> work, MapSettings settings, CancellationToken callToken, CancellationToken enumeratorToken, CancellationToken stoppingToken, CancellationToken abortToken)
+    public MapRun(ExecutionStrategyBase strategy, InputSource<TIn> input, Work<TIn, TOut> work, MapSettings settings, CancellationToken callToken, CancellationToken enumeratorToken, CancellationToken stoppingToken, CancellationToken abortToken)
     {
         _strategy = strategy;
         _input = input;

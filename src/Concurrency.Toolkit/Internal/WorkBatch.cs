@@ -12,7 +12,7 @@ internal sealed class WorkBatch<TIn, TOut>
     private Exception?[]? _errors;
     private SingleItemAwaiter? _single;
 
-    public WorkBatch(WorkFunction<TIn, TOut> work, long sequence, long firstIndex, int capacity)
+    public WorkBatch(Work<TIn, TOut> work, long sequence, long firstIndex, int capacity)
     {
         Work = work;
         Sequence = sequence;
@@ -21,7 +21,7 @@ internal sealed class WorkBatch<TIn, TOut>
         Results = new TOut[capacity];
     }
 
-    public WorkFunction<TIn, TOut> Work { get; }
+    public Work<TIn, TOut> Work { get; }
 
     /// <summary>Gets the batch's position among the batches of its call, for ordered output.</summary>
     public long Sequence { get; private set; }

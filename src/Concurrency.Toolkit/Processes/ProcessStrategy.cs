@@ -108,10 +108,10 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     private protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
 
     /// <inheritdoc/>
-    private protected override int MaxBatchSizeFor<TIn, TOut>(WorkFunction<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
+    private protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
 
     /// <inheritdoc/>
-    private protected override void ValidateWork<TIn, TOut>(WorkFunction<TIn, TOut> work)
+    private protected override void ValidateWork<TIn, TOut>(Work<TIn, TOut> work)
     {
         ShippedMethod.For(work.Delegate);
         EnsureTypesCross<TIn, TOut>();
@@ -183,7 +183,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// that comes free takes everything queued (up to a frame's worth) in one frame. The resilience pipeline wraps
     /// each call, so a retry queues just that call again.
     /// </remarks>
-    private protected override ValueTask<TOut> RunOneAsync<TIn, TOut>(WorkFunction<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    private protected override ValueTask<TOut> RunOneAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         var method = ShippedMethod.For(work.Delegate);

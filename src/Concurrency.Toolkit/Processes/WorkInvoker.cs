@@ -88,16 +88,18 @@ internal abstract class WorkInvoker
         protected abstract TOut Invoke(TIn input, CancellationToken cancellationToken);
     }
 
-    private sealed class SyncInvoker<TIn, TOut>(Func<TIn, TOut> work) : TypedInvoker<TIn, TOut>
+    private sealed class SyncInvoker<TIn, TOut>(Work<TIn, TOut> work) : TypedInvoker<TIn, TOut>
     {
-        protected override TOut Invoke(TIn input, CancellationToken cancellationToken) => work(input);
+        private readonly Func<TIn, TOut> _work = work.Sync!;
+
+        protected override TOut Invoke(TIn input, CancellationToken cancellationToken) => _work(input);
     }
 
-    private sealed class AsyncInvoker<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work) : TypedInvoker<TIn, TOut>
+    private sealed class AsyncInvoker<TIn, TOut>(Work<TIn, TOut> work) : TypedInvoker<TIn, TOut>
     {
         protected override TOut Invoke(TIn input, CancellationToken cancellationToken)
         {
-            var pending = work(input, cancellationToken);
+            var pending = work.InvokeAsync(input, cancellationToken);
 
             // The worker's execution thread has nothing else to do while the item runs; its continuations run on the pool.
             return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();

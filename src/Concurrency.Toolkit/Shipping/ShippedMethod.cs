@@ -122,30 +122,26 @@ internal sealed class ShippedMethod
     }
 
     /// <summary>
-    /// Creates the receiving side's typed runner for this method, so that its per-item path has no reflection:
-    /// <paramref name="syncRunner"/> closed over <c>(TIn, TOut)</c> for a <c>Func&lt;TIn, TOut&gt;</c>, or
-    /// <paramref name="asyncRunner"/> for a <c>Func&lt;TIn, CancellationToken, ValueTask&lt;TOut&gt;&gt;</c>; each takes the delegate in its constructor.
+    /// Creates the receiving side's typed runner for this method, so that its per-item path has no reflection: the
+    /// recreated delegate becomes a <see cref="Work{TIn, TOut}"/> of the same shape as the sender's, and
+    /// <paramref name="syncRunner"/> (for synchronous work) or <paramref name="asyncRunner"/> is closed over
+    /// <c>(TIn, TOut)</c> and given that work in its constructor.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate has neither shape.</exception>
+    /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate is no shape of work.</exception>
     public TRunner CreateRunner<TRunner>(Type syncRunner, Type asyncRunner, string receiver)
     {
         var work = CreateDelegate();
         var type = work.GetType();
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>))
+        if (!WorkShapes.TryClassify(type, out var shape, out var input, out var result))
         {
-            return (TRunner)Activator.CreateInstance(syncRunner.MakeGenericType(type.GetGenericArguments()), work)!;
+            throw new InvalidOperationException($"Work '{DisplayName}' has delegate type '{type}', which {receiver} cannot run.");
         }
 
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,,>))
-        {
-            var args = type.GetGenericArguments();
-            if (args[1] == typeof(CancellationToken) && args[2].IsGenericType && args[2].GetGenericTypeDefinition() == typeof(ValueTask<>))
-            {
-                return (TRunner)Activator.CreateInstance(asyncRunner.MakeGenericType(args[0], args[2].GetGenericArguments()[0]), work)!;
-            }
-        }
-
-        throw new InvalidOperationException($"Work '{DisplayName}' has delegate type '{type}', which {receiver} cannot run.");
+        var typed = typeof(Work<,>).MakeGenericType(input, result)
+            .GetMethod(nameof(Work<int, int>.FromDelegate), BindingFlags.NonPublic | BindingFlags.Static)!
+            .Invoke(null, [work])!;
+        var runner = shape is WorkShape.Function or WorkShape.Action ? syncRunner : asyncRunner;
+        return (TRunner)Activator.CreateInstance(runner.MakeGenericType(input, result), typed)!;
     }
 
     /// <summary>Finds the method in this process and creates the delegate; the receiving side's half.</summary>

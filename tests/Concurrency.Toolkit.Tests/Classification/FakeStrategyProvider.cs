@@ -50,40 +50,24 @@ internal sealed class CountingStrategy(ExecutionStrategyKind kind, IExecutionStr
 
     public string Name => kind.ToString();
 
-    public ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
+    public int MaxDegreeOfParallelism => inner.MaxDegreeOfParallelism;
+
+    public ValueTask<TOut> RunAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _items);
         return inner.RunAsync(work, input, cancellationToken);
     }
 
-    public ValueTask<TOut> RunAsync<TIn, TOut>(Func<TIn, CancellationToken, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
-    {
-        Interlocked.Increment(ref _items);
-        return inner.RunAsync(work, input, cancellationToken);
-    }
-
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => inner.MapAsync(Count(inputs), work, options, cancellationToken);
 
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => inner.MapAsync(Count(inputs), work, options, cancellationToken);
 
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => inner.MapAsync(Count(inputs), work, options, cancellationToken);
-
-    public IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => inner.MapAsync(Count(inputs), work, options, cancellationToken);
-
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => inner.MapUnorderedAsync(Count(inputs), work, options, cancellationToken);
 
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => inner.MapUnorderedAsync(Count(inputs), work, options, cancellationToken);
-
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
-        => inner.MapUnorderedAsync(Count(inputs), work, options, cancellationToken);
-
-    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => inner.MapUnorderedAsync(Count(inputs), work, options, cancellationToken);
 
     public ValueTask DisposeAsync() => throw new InvalidOperationException("The provider owns this strategy; the adaptive strategy must not dispose it.");

@@ -102,6 +102,29 @@ public static class ContractWork
         return new Timed(job.Value, start, Stopwatch.GetTimestamp());
     }
 
+    /// <summary>Asynchronous work that takes no token and returns a <see cref="Task{TResult}"/>: the shape an <c>async x =&gt; ...</c> lambda has.</summary>
+    public static async Task<Timed> TimeWithoutTokenAsync(Job job)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await Task.Delay(job.DelayMs);
+        return new Timed(job.Value, start, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>Asynchronous work that takes the call's token and returns a <see cref="Task{TResult}"/>.</summary>
+    public static async Task<int> RunTaskAsync(Job job, CancellationToken cancellationToken) => await RunAsync(job, cancellationToken);
+
+    /// <summary>Asynchronous work that takes no token and returns a <see cref="ValueTask{TResult}"/>.</summary>
+    public static ValueTask<int> RunWithoutTokenAsync(Job job) => RunAsync(job, CancellationToken.None);
+
+    /// <summary>Asynchronous work without a result that takes the call's token.</summary>
+    public static async Task RunWithoutResultAsync(Job job, CancellationToken cancellationToken) => await RunAsync(job, cancellationToken);
+
+    /// <summary>Asynchronous work without a result, without a token, returning a <see cref="ValueTask"/>.</summary>
+    public static async ValueTask RunWithoutResultOrTokenAsync(Job job) => await RunAsync(job, CancellationToken.None);
+
+    /// <summary>Synchronous work without a result.</summary>
+    public static void RunWithoutResult(Job job) => Run(job);
+
     private static void ThrowIfFailing(Job job)
     {
         if (job.Fail || Stopwatch.GetTimestamp() < job.FailUntil)

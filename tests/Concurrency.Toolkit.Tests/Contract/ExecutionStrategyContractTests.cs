@@ -1006,6 +1006,155 @@ public abstract partial class ExecutionStrategyContractTests
         Assert.Equal(5, await strategy.RunAsync(ContractWork.Run, new Job(5)));
     }
 
+    // ---------------------------------------------------------------- work shapes
+
+    [Fact]
+    public async Task MapUnorderedAsync_AsyncWorkWithoutToken_NeverExceedsTheDegree()
+    {
+        // Such work (an async x => ... lambda) once bound to the synchronous overload: every item in flight at once.
+        const int degree = 3;
+        await using var strategy = CreateStrategy(degree);
+        var jobs = Enumerable.Range(0, 30).Select(static i => new Job(i, DelayMs: 10));
+
+        var timings = await ResultsAsync(strategy.MapUnorderedAsync(jobs, ContractWork.TimeWithoutTokenAsync));
+
+        Assert.Equal(30, timings.Count);
+        Assert.InRange(MaxOverlap(timings), 1, degree);
+    }
+
+    [Fact]
+    public async Task MapAsync_TaskWorkWithToken_IsCancelledWithTheCall()
+    {
+        await using var strategy = CreateStrategy(2, disposeTimeout: LongDisposeTimeout);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var jobs = Enumerable.Range(0, 4).Select(static i => new Job(i, DelayMs: Forever));
+        var started = Stopwatch.GetTimestamp();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ToListAsync(strategy.MapAsync(jobs, ContractWork.RunTaskAsync, cancellationToken: cts.Token)));
+
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
+
+        // The items awaited their token, so nothing is left running for disposal to wait for.
+        await AssertDisposesPromptlyAsync(strategy);
+    }
+
+    [Fact]
+    public async Task Calls_EveryShapeOfWork_RunAndReturnTheResult()
+    {
+        await using var strategy = CreateStrategy(2);
+        var jobs = Enumerable.Range(0, 20).Select(static i => new Job(i)).ToArray();
+
+        Assert.Equal(5, await strategy.RunAsync(ContractWork.RunTaskAsync, new Job(5)));
+        Assert.Equal(6, await strategy.RunAsync(ContractWork.RunWithoutTokenAsync, new Job(6)));
+        Assert.Equal(7, (await strategy.RunAsync(ContractWork.TimeWithoutTokenAsync, new Job(7))).Value);
+        Assert.Equal(Enumerable.Range(0, 20), await ToListAsync(strategy.MapAsync(jobs, ContractWork.RunTaskAsync)));
+        Assert.Equal(Enumerable.Range(0, 20), await ToListAsync(strategy.MapAsync(jobs, ContractWork.RunWithoutTokenAsync)));
+        Assert.Equal(Enumerable.Range(0, 20), (await ResultsAsync(strategy.MapUnorderedAsync(jobs, ContractWork.RunTaskAsync))).Order());
+    }
+
+    [Fact]
+    public async Task Calls_WorkWithoutResult_RunsEveryItem()
+    {
+        await using var strategy = CreateStrategy(2);
+        var jobs = Enumerable.Range(0, 20).Select(static i => new Job(i)).ToArray();
+
+        await strategy.RunAsync(ContractWork.RunWithoutResult, new Job(1));
+        await strategy.RunAsync(ContractWork.RunWithoutResultAsync, new Job(2));
+        await strategy.RunAsync(ContractWork.RunWithoutResultOrTokenAsync, new Job(3));
+        await strategy.ForEachAsync(jobs, ContractWork.RunWithoutResult);
+        await strategy.ForEachAsync(jobs, ContractWork.RunWithoutResultAsync);
+        await strategy.ForEachAsync(new CountingSource<Job>(static i => new Job(i), count: 20).EnumerateAsync(), ContractWork.RunWithoutResultOrTokenAsync);
+
+        // Each input has its outcome: the work ran once per item (its result is the unit value).
+        var outcomes = await ToListAsync(strategy.MapUnorderedAsync(jobs, Work<Job, ValueTuple>.From(ContractWork.RunWithoutResultAsync)));
+        Assert.Equal(Enumerable.Range(0, 20), outcomes.Select(static o => (int)o.Index).Order());
+        Assert.All(outcomes, static o => Assert.True(o.IsSuccess));
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkWithoutResultFails_ThrowsTheWorkException()
+    {
+        await using var strategy = CreateStrategy(2);
+
+        AssertWorkFailure(await Assert.ThrowsAnyAsync<Exception>(async () => await strategy.RunAsync(ContractWork.RunWithoutResult, new Job(3, Fail: true))), 3);
+        AssertWorkFailure(await Assert.ThrowsAnyAsync<Exception>(async () => await strategy.RunAsync(ContractWork.RunWithoutResultAsync, new Job(4, Fail: true))), 4);
+    }
+
+    /// <summary>Adapted from dotnet/runtime ParallelForEachAsyncTests.Exception_FromLoopBody (the first failure ends the loop and is what it throws).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ForEachAsync_ItemFails_ThrowsItsFailureAndCancelsTheRest(bool asyncInput)
+    {
+        await using var strategy = CreateStrategy(4, disposeTimeout: LongDisposeTimeout);
+        var source = new CountingSource<Job>(static i => new Job(i, DelayMs: i == 3 ? 0 : Forever, Fail: i == 3), count: 50);
+        var started = Stopwatch.GetTimestamp();
+
+        var thrown = await Record.ExceptionAsync(() => asyncInput
+            ? strategy.ForEachAsync(source.EnumerateAsync(), ContractWork.RunWithoutResultAsync)
+            : strategy.ForEachAsync(source.Enumerate(), ContractWork.RunWithoutResultAsync));
+
+        Assert.NotNull(thrown);
+        AssertWorkFailure(thrown, 3);
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
+        await AssertClosedAsync(source.Closed);
+        await AssertDisposesPromptlyAsync(strategy);
+    }
+
+    [Fact]
+    public async Task ForEachAsync_Cancelled_ThrowsOperationCanceledPromptly()
+    {
+        await using var strategy = CreateStrategy(2, disposeTimeout: LongDisposeTimeout);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var jobs = Enumerable.Range(0, 8).Select(static i => new Job(i, DelayMs: Forever));
+        var started = Stopwatch.GetTimestamp();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => strategy.ForEachAsync(jobs, ContractWork.RunWithoutResultAsync, cancellationToken: cts.Token));
+
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
+        await AssertDisposesPromptlyAsync(strategy);
+    }
+
+    [Fact]
+    public async Task Calls_SyncWorkReturningATask_ThrowArgumentExceptionBeforeAnythingRuns()
+    {
+        // Explicit type arguments (or generic code) are the one way left to hand a task-returning function to the
+        // synchronous overload; it is refused at the call, before any input is read.
+        await using var strategy = CreateStrategy(2);
+        var source = new CountingSource<int>(static i => i, count: 10);
+
+        AssertRefused(() => strategy.RunAsync<int, Task<int>>(static x => Task.FromResult(x), 1).AsTask(), "Task<Int32>");
+        AssertRefused(() => strategy.RunAsync<int, ValueTask<int>>(static x => ValueTask.FromResult(x), 1).AsTask(), "ValueTask<Int32>");
+        AssertRefused(() => strategy.RunAsync<int, Task>(static x => Task.CompletedTask, 1).AsTask(), "Task");
+        AssertRefused(() => strategy.MapAsync<int, Task<int>>(source.Enumerate(), static x => Task.FromResult(x)), "Task<Int32>");
+        AssertRefused(() => strategy.MapAsync<int, ValueTask>(source.EnumerateAsync(), static x => ValueTask.CompletedTask), "ValueTask");
+        AssertRefused(() => strategy.MapUnorderedAsync<int, Task<int>>(source.Enumerate(), static x => Task.FromResult(x)), "Task<Int32>");
+        AssertRefused(() => strategy.MapUnorderedAsync<int, ValueTask<int>>(source.EnumerateAsync(), static x => ValueTask.FromResult(x)), "ValueTask<Int32>");
+
+        Assert.Equal(0, source.Pulled);
+
+        static void AssertRefused(Func<object> call, string returned)
+        {
+            var refused = Assert.IsType<ArgumentException>(Record.Exception(() => { _ = call(); }));
+            Assert.Equal("work", refused.ParamName);
+            Assert.Contains($"returns a {returned}", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("async", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("CancellationToken", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    // ---------------------------------------------------------------- the degree
+
+    [Fact]
+    public async Task MaxDegreeOfParallelism_OnTheInterface_IsTheConfiguredOption()
+    {
+        var options = CreateOptions(3);
+        await using var strategy = CreateStrategy(options);
+
+        Assert.Equal(3, strategy.MaxDegreeOfParallelism);
+        Assert.Equal(options.GetType().GetProperty(DegreeOptionName)!.GetValue(options), strategy.MaxDegreeOfParallelism);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     protected static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)

@@ -267,4 +267,145 @@ public abstract partial class InProcessStrategyContractTests : ExecutionStrategy
             throw failure;
         }))).Exception);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MapAsync_AsyncLambdaWithoutToken_RunsAtMostTheDegreeAtOnce(bool unordered)
+    {
+        // async x => ... once bound to the synchronous overload: its items "finished" on returning their tasks, so every
+        // item was in flight at once and the map yielded tasks nobody awaited.
+        const int degree = 3;
+        await using var strategy = CreateStrategy(degree);
+        var running = 0;
+        var max = 0;
+        var reachedDegree = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var items = Enumerable.Range(0, 30);
+
+        async Task<int> Item(int x)
+        {
+            var now = Interlocked.Increment(ref running);
+            int seen;
+            while (now > (seen = Volatile.Read(ref max)) && Interlocked.CompareExchange(ref max, now, seen) != seen)
+            {
+            }
+
+            if (now >= degree)
+            {
+                reachedDegree.TrySetResult();
+            }
+
+            await release.Task;
+            Interlocked.Decrement(ref running);
+            return x * 2;
+        }
+
+        var results = unordered
+            ? CountAsync(strategy.MapUnorderedAsync(items, async x => await Item(x)))
+            : CountAsync(strategy.MapAsync(items, async x => await Item(x)));
+        await reachedDegree.Task.WaitAsync(Prompt);
+        var maxBeforeRelease = Volatile.Read(ref max);
+        release.SetResult();
+        var count = await results.WaitAsync(Prompt);
+
+        Assert.Equal(degree, maxBeforeRelease);
+        Assert.InRange(Volatile.Read(ref max), 1, degree);
+        Assert.Equal(30, count);
+
+        static async Task<int> CountAsync<T>(IAsyncEnumerable<T> source) => (await ToListAsync(source)).Count;
+    }
+
+    [Fact]
+    public async Task RunAsync_TaskWorkWithToken_ReceivesATokenThatTheCallCancels()
+    {
+        await using var strategy = CreateStrategy(2);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sawCancellation = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cts = new CancellationTokenSource();
+        Func<int, CancellationToken, Task<int>> work = async (x, ct) =>
+        {
+            started.SetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                sawCancellation.SetResult();
+                throw;
+            }
+
+            return x;
+        };
+
+        var run = strategy.RunAsync(work, 1, cts.Token).AsTask();
+        await started.Task.WaitAsync(Prompt);
+        await cts.CancelAsync();
+
+        await sawCancellation.Task.WaitAsync(Prompt);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Prompt));
+    }
+
+    [Fact]
+    public async Task ForEachAsync_EveryShapeOfWorkWithoutResult_RunsEachItemOnce()
+    {
+        await using var strategy = CreateStrategy(3);
+        var counts = new int[5, 10];
+        var items = Enumerable.Range(0, 10).ToArray();
+
+        await strategy.ForEachAsync(items, x => Interlocked.Increment(ref counts[0, x]));
+        await strategy.ForEachAsync(items, async x =>
+        {
+            await Task.Yield();
+            Interlocked.Increment(ref counts[1, x]);
+        });
+        await strategy.ForEachAsync(items, async (x, ct) =>
+        {
+            await Task.Delay(1, ct);
+            Interlocked.Increment(ref counts[2, x]);
+        });
+        await strategy.ForEachAsync(ToAsync(items), x =>
+        {
+            Interlocked.Increment(ref counts[3, x]);
+            return Task.CompletedTask;
+        });
+        await strategy.ForEachAsync(ToAsync(items), (x, ct) =>
+        {
+            Interlocked.Increment(ref counts[4, x]);
+            return ValueTask.CompletedTask;
+        });
+
+        Assert.All(counts.Cast<int>(), static c => Assert.Equal(1, c));
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkWithoutResult_CompletesAfterTheWork()
+    {
+        await using var strategy = CreateStrategy(2);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ran = 0;
+
+        var run = strategy.RunAsync(async (int x) =>
+        {
+            await release.Task;
+            Interlocked.Add(ref ran, x);
+        }, 5);
+        var finishedEarly = run.IsCompleted;
+        release.SetResult();
+        await run.AsTask().WaitAsync(Prompt);
+        await strategy.RunAsync((int x) => Interlocked.Add(ref ran, x), 2);
+
+        Assert.False(finishedEarly, "RunAsync completed before its asynchronous work did");
+        Assert.Equal(7, Volatile.Read(ref ran));
+    }
+
+    private static async IAsyncEnumerable<int> ToAsync(IEnumerable<int> items)
+    {
+        foreach (var item in items)
+        {
+            await Task.Yield();
+            yield return item;
+        }
+    }
 }

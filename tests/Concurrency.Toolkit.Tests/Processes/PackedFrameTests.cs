@@ -70,7 +70,7 @@ public class PackedFrameTests
 
     private static (WorkBatch<int, int> Batch, ActiveRun<int, int> Run) Run(int count)
     {
-        var batch = new WorkBatch<int, int>(WorkFunction<int, int>.From(ProcessWork.AddOne), 0, 0, count);
+        var batch = new WorkBatch<int, int>(Work<int, int>.From(ProcessWork.AddOne), 0, 0, count);
         for (var i = 0; i < count; i++)
         {
             batch.Add(i);
