@@ -48,7 +48,7 @@ public static class PayloadQuickRun
         var scale = (double)records / PayloadCase.FullRecords;
         var runs = settings.Runs ?? DefaultRuns;
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"## payload: ProcessStrategy (2 workers, default options), ordered MapAsync; {records:N0} records per run, {scale:0.###} of full size (--items {PayloadCase.FullRecords} for the full comparison)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"## payload: ProcessStrategy (2 workers, default options), ordered MapAsync; {records:N0} records per run, {(records == PayloadCase.FullRecords ? "full size" : $"{scale:0.###} of full size (--items {PayloadCase.FullRecords} for the full comparison)")}"));
         var rows = shapes.Select(s => new Row(s)).ToList();
         var failures = 0;
 
