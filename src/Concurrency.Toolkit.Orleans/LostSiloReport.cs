@@ -18,18 +18,18 @@ internal enum LossCause
 /// <summary>
 /// Turns the many calls that one lost silo held into one warning: how many items were sent again, and why. A lost
 /// silo's calls are found within a second or so of each other; the warning waits until two seconds pass without
-/// another (ten at most), so that the user reads one line instead of one per call.
+/// another (ten at most), or the strategy is disposed, so that the user reads one line instead of one per call.
 /// </summary>
-internal sealed class LostSiloReport(ILogger logger, TimeProvider time, string strategyName, int retries)
+internal sealed class LostSiloReport(ILogger logger, TimeProvider time, string strategyName, int retries) : IDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Longest = TimeSpan.FromSeconds(10);
 
     private readonly Lock _lock = new();
     private readonly int[] _calls = new int[3];
+    private ITimer? _timer;
     private int _items;
     private long _first;
-    private long _last;
     private bool _pending;
 
     /// <summary>Records that the items of one call are about to be sent again.</summary>
@@ -44,41 +44,54 @@ internal sealed class LostSiloReport(ILogger logger, TimeProvider time, string s
         {
             _calls[(int)cause]++;
             _items += items;
-            _last = time.GetTimestamp();
-            if (_pending)
+            var now = time.GetTimestamp();
+            if (!_pending)
+            {
+                _pending = true;
+                _first = now;
+            }
+
+            // Two quiet seconds from now, but no later than ten seconds after the first.
+            var due = TimeSpan.FromTicks(Math.Clamp((Longest - time.GetElapsedTime(_first, now)).Ticks, 0, Quiet.Ticks));
+            _timer ??= time.CreateTimer(static self => ((LostSiloReport)self!).Flush(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Writes what is pending now: when the quiet time has passed, and when the strategy is disposed.</summary>
+    public void Flush()
+    {
+        Pending pending;
+        lock (_lock)
+        {
+            if (!_pending)
             {
                 return;
             }
 
-            _pending = true;
-            _first = _last;
+            pending = new Pending(_calls[0], _calls[1], _calls[2], _items);
+            Array.Clear(_calls);
+            _items = 0;
+            _pending = false;
         }
 
-        _ = ReportAsync();
+        Write(pending);
     }
 
-    private async Task ReportAsync()
+    /// <summary>Writes what is pending and stops the timer.</summary>
+    public void Dispose()
     {
-        int lost, timedOut, refused, items;
-        while (true)
+        Flush();
+        lock (_lock)
         {
-            await Task.Delay(Quiet, time).ConfigureAwait(false);
-            lock (_lock)
-            {
-                var now = time.GetTimestamp();
-                if (time.GetElapsedTime(_last, now) < Quiet && time.GetElapsedTime(_first, now) < Longest)
-                {
-                    continue;
-                }
-
-                (lost, timedOut, refused, items) = (_calls[0], _calls[1], _calls[2], _items);
-                Array.Clear(_calls);
-                _items = 0;
-                _pending = false;
-                break;
-            }
+            _timer?.Dispose();
+            _timer = null;
         }
+    }
 
+    private void Write(Pending pending)
+    {
+        var (lost, timedOut, refused, items) = pending;
         var causes = new List<string>(3);
         if (lost > 0)
         {
@@ -104,4 +117,6 @@ internal sealed class LostSiloReport(ILogger logger, TimeProvider time, string s
             string.Join(", ", causes),
             retries);
     }
+
+    private sealed record Pending(int Lost, int TimedOut, int Refused, int Items);
 }

@@ -3,6 +3,7 @@ using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Orleans;
 using Concurrency.Toolkit.Orleans.Grains;
 using Concurrency.Toolkit.Shipping;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
 
@@ -131,6 +132,13 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         }
     }
 
+    /// <inheritdoc/>
+    private protected override ValueTask ReleaseResourcesAsync()
+    {
+        _report.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
     private static OrleansStrategyOptions Validated(OrleansStrategyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -156,6 +164,11 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
 
             items = lost.Items;
             _report.Resending(items.Count, lost.Cause);
+            if (Logger.IsEnabled(LogLevel.Debug))
+            {
+                Logger.LogDebug("OrleansStrategy '{Name}': sending {Items} item(s) of '{Method}' again ({Cause}), attempt {Attempt} of {Attempts}.", Name, items.Count, method.DisplayName, lost.Cause, attempt + 1, _options.LostSiloRetries + 1);
+            }
+
             if (lost.Cause == LossCause.Refused)
             {
                 // A refusal comes back at once; a short pause lets the client's view of the gateways catch up.
