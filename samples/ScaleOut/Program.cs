@@ -198,11 +198,13 @@ static async Task<int> RunSiloAsync(int index, int siloPort, int gatewayPort, in
     builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
 
     // A silo that loses a peer logs every failed reconnection, probe and directory update with a stack trace until
-    // the cluster declares the peer dead (tens of seconds); the client's strategy reports the loss in one warning.
+    // the cluster declares the peer dead (tens of seconds), and every cancellation it cannot pass on to the peer (the
+    // client cancels the calls it found lost); the client's strategy reports the loss in one warning.
     builder.Logging.AddFilter("Orleans.Runtime.Messaging", LogLevel.Critical);
     builder.Logging.AddFilter("Orleans.Messaging", LogLevel.Critical);
     builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Error);
     builder.Logging.AddFilter("Orleans.Runtime.GrainDirectory", LogLevel.Critical);
+    builder.Logging.AddFilter("Orleans.Runtime.GrainCallCancellationManager", LogLevel.Critical);
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort))
         .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes)).Allow(typeof(TinyWork))));
