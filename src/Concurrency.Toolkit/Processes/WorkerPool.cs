@@ -404,36 +404,15 @@ internal sealed class WorkerPool : IAsyncDisposable
         var token = RandomNumberGenerator.GetBytes(ProtocolConstants.TokenBytes);
         var pending = new PendingWorker(token);
         _pending[id] = pending;
-        var stderr = new StandardErrorTail();
-        Process? process = null;
+        WorkerProcess? process = null;
         var handedOver = false;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
         try
         {
             var arguments = new WorkerArguments(_socketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
-            process = new Process { StartInfo = _launcher.CreateStartInfo(arguments), EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    if (_logger.IsEnabled(LogLevel.Information))
-                    {
-                        _logger.LogInformation("Worker {WorkerId} stdout: {Line}", id, e.Data);
-                    }
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    stderr.Add(e.Data);
-                    _logger.LogWarning("Worker {WorkerId} stderr: {Line}", id, e.Data);
-                }
-            };
-
-            process.Start();
+            timeout.CancelAfter(_options.WorkerStartTimeout);
+            process = WorkerProcess.Start(_launcher.CreateStartInfo(arguments), id, _logger);
             pending.ProcessId = process.Id;
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
             try
             {
                 await process.StandardInput.WriteLineAsync(Convert.ToHexString(token)).ConfigureAwait(false);
@@ -443,17 +422,16 @@ internal sealed class WorkerPool : IAsyncDisposable
             catch (IOException)
             {
                 // It died at once (a missing assembly, a bad runtime config): its exit code and stderr say why.
-                throw await StartFailureAsync(process, stderr, "before it read its start-up token", _launcher.StartFailureHint).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "before it read its start-up token", _launcher.StartFailureHint, timedOut: false).ConfigureAwait(false);
             }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
-            timeout.CancelAfter(_options.WorkerStartTimeout);
-            var exited = process.WaitForExitAsync(timeout.Token);
+            // The process's own exit, not the end of its output, which a process it started may hold open.
+            var exited = process.Exited.WaitAsync(timeout.Token);
             var connected = pending.Connected.Task.WaitAsync(timeout.Token);
             var first = await Task.WhenAny(connected, exited).ConfigureAwait(false);
             if (first != connected || !connected.IsCompletedSuccessfully)
             {
-                throw await StartFailureAsync(process, stderr, "before it connected to the host", _launcher.StartFailureHint).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "before it connected to the host", _launcher.StartFailureHint, TimedOut(timeout)).ConfigureAwait(false);
             }
 
             var (stream, reader) = await connected.ConfigureAwait(false);
@@ -472,7 +450,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             if (reply is not { } frame)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
-                throw await StartFailureAsync(process, stderr, "during its initialization", hint: null).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "during its initialization", hint: null, TimedOut(timeout)).ConfigureAwait(false);
             }
 
             using (frame)
@@ -494,7 +472,12 @@ internal sealed class WorkerPool : IAsyncDisposable
             }
 
             handedOver = true;
-            return new WorkerHandle(id, process, stream, reader, marker, markerPath, stderr, _logger);
+            return new WorkerHandle(id, process, stream, reader, marker, markerPath, _logger);
+        }
+        catch (OperationCanceledException) when (process is not null && TimedOut(timeout))
+        {
+            // The timeout cut the hand-shake's writes short.
+            throw await StartFailureAsync(process, "during its initialization", hint: null, timedOut: true).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not WorkerStartException)
         {
@@ -505,44 +488,40 @@ internal sealed class WorkerPool : IAsyncDisposable
             _pending.TryRemove(id, out _);
             if (!handedOver)
             {
-                try
-                {
-                    process?.Kill();
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-                {
-                    // Never started or already exited.
-                }
-
+                // Whatever it started goes with it.
+                process?.KillTree();
                 process?.Dispose();
                 marker.Dispose();
                 File.Delete(markerPath);
             }
         }
+
+        bool TimedOut(CancellationTokenSource source) => source.IsCancellationRequested && !_disposing.IsCancellationRequested;
     }
 
-    private static async Task<WorkerStartException> StartFailureAsync(Process process, StandardErrorTail stderr, string when, string? hint)
+    /// <summary>Ends a worker that failed to start, with everything it started, and says what happened.</summary>
+    private async Task<WorkerStartException> StartFailureAsync(WorkerProcess process, string when, string? hint, bool timedOut)
     {
-        try
+        // A worker whose pipe or connection broke is dying by itself: let it, so its exit code and last words are its own.
+        if (!timedOut)
         {
-            process.Kill();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already exited.
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
 
-        try
+        var exitedByItself = process.HasExited;
+        if (!exitedByItself)
         {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // Report what we have.
+            process.KillTree();
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
 
-        var how = process.HasExited ? $"exited with code {process.ExitCode} {when}" : $"did not start in time ({when})";
-        var tail = stderr.ToString();
+        await process.WaitForStandardErrorAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        var how = exitedByItself
+            ? $"exited with code {process.ExitCode} {when}"
+            : timedOut
+                ? $"did not start in time: it was still starting ({when}) after the WorkerStartTimeout of {_options.WorkerStartTimeout}, so it was killed with every process it had started"
+                : $"stopped answering {when} and was killed with every process it had started";
+        var tail = process.StandardErrorTail;
         var message = tail.Length == 0 ? $"The worker {how}." : $"The worker {how}. Its standard error ended with: {tail}";
         return new WorkerStartException(hint is null ? message : $"{message} {hint}");
     }

@@ -40,6 +40,14 @@ public static class FaultWork
         return sleeper;
     }
 
+    /// <summary>Starts <c>sleep 300</c> holding the worker's output, writes its id to <paramref name="pidPath"/>, then hangs.</summary>
+    public static int SpawnSleeperThenHang(string pidPath)
+    {
+        SpawnSleeper(pidPath);
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
     /// <summary>Lists the worker's open file descriptors by their targets, from /proc/self/fd.</summary>
     public static string[] OpenDescriptors(int _)
     {
