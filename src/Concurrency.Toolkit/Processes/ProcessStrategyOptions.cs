@@ -98,6 +98,25 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     /// </value>
     public string? WorkerExecutablePath { get; set; }
 
+    /// <summary>
+    /// Gets the environment variables to set in every worker, on top of what <see cref="InheritEnvironment"/> gives
+    /// it: a name with a value adds or overrides the variable, a name with a <see langword="null"/> value removes it.
+    /// </summary>
+    /// <value>The default value is empty: the worker's environment is the host's (see <see cref="InheritEnvironment"/>).</value>
+    /// <example><code>options.WorkerEnvironment["OMP_NUM_THREADS"] = "1"; options.WorkerEnvironment["AWS_SECRET_ACCESS_KEY"] = null;</code></example>
+    public IDictionary<string, string?> WorkerEnvironment { get; } = new Dictionary<string, string?>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a worker starts with the host's whole environment. Turn it off so
+    /// that secrets in the host's environment do not reach the work: a worker then gets only the variables the
+    /// operating system and the runtime need to start a process (<c>PATH</c>, <c>HOME</c>, <c>USER</c>,
+    /// <c>LANG</c>, <c>LC_*</c>, <c>TZ</c>, <c>TMPDIR</c>; on Windows <c>SystemRoot</c>, <c>TEMP</c>,
+    /// <c>USERPROFILE</c> and the like; <c>DOTNET_ROOT*</c> and <c>DOTNET_HOST_PATH</c>, which find the runtime),
+    /// plus <see cref="WorkerEnvironment"/>. The process strategy's documentation lists them.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>: the host's environment, less the host's own startup hooks and diagnostic ports.</value>
+    public bool InheritEnvironment { get; set; } = true;
+
     /// <inheritdoc/>
     public override void Validate()
     {
@@ -127,6 +146,8 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
             }
         }
 
+        ValidateEnvironment();
+
         // The static methods are checked now, not in the first worker: a capturing initializer is a bug to report at once.
         if (WorkerInitializer is not null)
         {
@@ -136,6 +157,27 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
         if (SerializerFactory is not null)
         {
             ShippedMethod.For(SerializerFactory, nameof(SerializerFactory));
+        }
+    }
+
+    private void ValidateEnvironment()
+    {
+        if (WorkerEnvironment is null)
+        {
+            throw new ArgumentNullException(nameof(WorkerEnvironment), $"{nameof(ProcessStrategyOptions)}.{nameof(WorkerEnvironment)} must not be null; leave it empty to add nothing.");
+        }
+
+        foreach (var (name, value) in WorkerEnvironment)
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"{nameof(ProcessStrategyOptions)}.{nameof(WorkerEnvironment)} must hold variable names that are non-empty and contain no '=' or NUL character ('{name}' does not).", nameof(WorkerEnvironment));
+            }
+
+            if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"{nameof(ProcessStrategyOptions)}.{nameof(WorkerEnvironment)} must hold values without a NUL character, which no environment can hold (the value of '{name}' has one).", nameof(WorkerEnvironment));
+            }
         }
     }
 }

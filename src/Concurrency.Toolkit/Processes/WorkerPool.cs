@@ -48,7 +48,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         _logger = logger;
         _telemetry = telemetry;
         _time = options.TimeProvider;
-        _launcher = new WorkerLauncher(options.WorkerExecutablePath);
+        _launcher = new WorkerLauncher(options.WorkerExecutablePath, options.InheritEnvironment, options.WorkerEnvironment);
         _directory = Directory.CreateTempSubdirectory("ctk-");
         if (!OperatingSystem.IsWindows())
         {
