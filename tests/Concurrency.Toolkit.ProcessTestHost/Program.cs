@@ -6,7 +6,8 @@
 //   pids     (the default) as above
 //   sleeper  as above, then runs work that starts `sleep 300` in a worker, prints "SLEEPER <pid>", and waits
 //   idle     builds the strategy, prints "READY", and waits
-//   exit     builds the strategy, runs one item, prints "READY", and returns from Main without disposing it
+//   exit     builds the strategy, runs one item, prints "PIDS <worker pids>" and "READY", and returns from Main
+//            without disposing it
 using System.Diagnostics;
 using Concurrency.Toolkit;
 
@@ -23,6 +24,7 @@ if (mode is "idle" or "exit")
     if (mode == "exit")
     {
         await strategy.RunAsync(static (int x) => x + 1, 1);
+        Console.WriteLine($"PIDS {string.Join(',', strategy.WorkerProcessIds)}");
     }
 
     Console.WriteLine("READY");

@@ -22,7 +22,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly StrategyTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly WorkerLauncher _launcher;
-    private readonly DirectoryInfo _directory;
+    private readonly WorkerDirectory _directory;
     private readonly string _socketPath;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _disposing = new();
@@ -34,6 +34,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly List<Task> _starts = [];
     private readonly ITimer? _watchdog;
     private readonly byte[] _welcome;
+    private readonly EventHandler _onHostExit;
     private int _slots;
     private int _nextWorkerId;
     private int _consecutiveStartFailures;
@@ -49,17 +50,30 @@ internal sealed class WorkerPool : IAsyncDisposable
         _telemetry = telemetry;
         _time = options.TimeProvider;
         _launcher = new WorkerLauncher(options.WorkerExecutablePath, options.InheritEnvironment, options.WorkerEnvironment);
-        _directory = Directory.CreateTempSubdirectory("ctk-");
-        if (!OperatingSystem.IsWindows())
+        _directory = WorkerDirectory.Create();
+        _socketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
         {
-            File.SetUnixFileMode(_directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            ThrowIfSocketPathTooLong(_socketPath);
+            _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
+            _listener.Listen(64);
+        }
+        catch
+        {
+            // Nothing of a pool that never started stays behind.
+            _listener.Dispose();
+            _directory.TryDelete(out _);
+            throw;
         }
 
-        _socketPath = Path.Combine(_directory.FullName, "pool.sock");
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
-        _listener.Listen(64);
         _ = AcceptLoopAsync();
+
+        // A strategy never disposed still leaves nothing behind when the host exits normally (or on SIGTERM);
+        // a host killed outright leaves its folder to the next pool's sweep.
+        _onHostExit = (_, _) => OnHostExit();
+        AppDomain.CurrentDomain.ProcessExit += _onHostExit;
+        _ = Task.Run(() => WorkerDirectory.SweepStale(Path.GetTempPath(), _logger));
 
         var welcome = new FrameBuffer(1024);
         welcome.Begin(FrameType.Welcome);
@@ -215,19 +229,44 @@ internal sealed class WorkerPool : IAsyncDisposable
         }
 
         await Task.WhenAll(live.Select(w => w.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2)))).ConfigureAwait(false);
-        try
+        AppDomain.CurrentDomain.ProcessExit -= _onHostExit;
+        if (!_directory.TryDelete(out var error) && _logger.IsEnabled(LogLevel.Debug))
         {
-            _directory.Delete(recursive: true);
-        }
-        catch (IOException ex)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.LogDebug(ex, "Could not delete the worker directory {Directory}.", _directory.FullName);
-            }
+            _logger.LogDebug(error, "Could not delete the worker directory {Directory}.", _directory.FullName);
         }
 
         _disposing.Dispose();
+    }
+
+    /// <summary>A Unix domain socket's path has a fixed-size field: 108 bytes with its terminator on Linux, 104 on macOS.</summary>
+    private static void ThrowIfSocketPathTooLong(string path)
+    {
+        var limit = OperatingSystem.IsLinux() || OperatingSystem.IsWindows() ? 107 : 103;
+        var length = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (length > limit)
+        {
+            throw new InvalidOperationException(
+                $"ProcessStrategy cannot create its workers' socket: its path ({path}) is {length} bytes, and a Unix domain socket's path may have at most {limit}. " +
+                $"The temporary folder ({Path.GetTempPath()}) has too long a path; point {(OperatingSystem.IsWindows() ? "TMP" : "TMPDIR")} at a shorter one.");
+        }
+    }
+
+    /// <summary>The host is exiting with this pool never disposed: end every worker's tree and remove the folder, synchronously.</summary>
+    private void OnHostExit()
+    {
+        WorkerHandle[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        foreach (var worker in live)
+        {
+            worker.Kill(WorkerDeathReason.Disposed, "the host exited");
+        }
+
+        _listener.Dispose();
+        _directory.TryDelete(out _);
     }
 
     private static void WriteOptional(FrameBuffer frame, ShippedMethod? method)
