@@ -46,14 +46,14 @@ public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
         base.Validate();
         if (MaxConcurrentCalls is < 1 or > 1_000_000)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentCalls), MaxConcurrentCalls, $"{nameof(OrleansStrategyOptions)}.{nameof(MaxConcurrentCalls)} must be between 1 and 1,000,000 (it was {MaxConcurrentCalls}); it is how many grain calls are in flight at once.");
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{nameof(MaxConcurrentCalls)} must be between 1 and 1,000,000 (it was {MaxConcurrentCalls}); it is how many grain calls are in flight at once.", nameof(MaxConcurrentCalls));
         }
 
         RequireTimeout(CallTimeout, nameof(CallTimeout), "It is the per-call deadline that makes a lost silo fail fast.");
         RequireTimeout(ConnectTimeout, nameof(ConnectTimeout), "It bounds how long the host's start waits for the cluster.");
         if (GrainKeyCount < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(GrainKeyCount), GrainKeyCount, $"{nameof(OrleansStrategyOptions)}.{nameof(GrainKeyCount)} must be at least 1 (it was {GrainKeyCount}); it is how many grain keys calls rotate over.");
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{nameof(GrainKeyCount)} must be at least 1 (it was {GrainKeyCount}); it is how many grain keys calls rotate over.", nameof(GrainKeyCount));
         }
     }
 
@@ -61,7 +61,7 @@ public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
     {
         if (value <= TimeSpan.Zero || value > MaxTimeout)
         {
-            throw new ArgumentOutOfRangeException(option, value, $"{nameof(OrleansStrategyOptions)}.{option} must be above zero and at most {MaxTimeout} (about 49.7 days, the longest .NET timers accept) (it was {value}). {hint}");
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{option} must be above zero and at most {MaxTimeout} (about 49.7 days, the longest .NET timers accept) (it was {value}). {hint}", option);
         }
     }
 }
