@@ -23,7 +23,7 @@ internal sealed class WorkerDirectory
 
     private const string OwnerFormat = "ctk-owner-1";
 
-    /// <summary>How old a folder with no readable owner must be before it counts as abandoned (a live pool writes its owner as it creates the folder).</summary>
+    /// <summary>How old a folder with no readable owner must be before it counts as abandoned (a live pool writes its owner as it creates the folder; an earlier version wrote none).</summary>
     private static readonly TimeSpan UnreadableOwnerAge = TimeSpan.FromMinutes(1);
 
     private WorkerDirectory(DirectoryInfo directory) => Directory = directory;
@@ -159,8 +159,9 @@ internal sealed class WorkerDirectory
         var ownerPath = Path.Combine(directory.FullName, OwnerFileName);
         if (!File.Exists(ownerPath))
         {
-            // No owner file: a folder of an earlier version if it holds the socket, or not a pool's folder at all.
-            return File.Exists(socket) && !IsListening(socket);
+            // No owner file: a folder of an earlier version if it holds the socket, or not a pool's folder at all. An
+            // earlier version bound its socket a moment before it listened on it, hence the age.
+            return File.Exists(socket) && DateTime.UtcNow - directory.LastWriteTimeUtc > UnreadableOwnerAge && !IsListening(socket);
         }
 
         var parts = File.ReadAllText(ownerPath).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -461,7 +461,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             catch (IOException)
             {
                 // It died at once (a missing assembly, a bad runtime config): its exit code and stderr say why.
-                throw await StartFailureAsync(process, "before it read its start-up token", _launcher.StartFailureHint, timedOut: false).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "before it read its start-up token", _launcher.StartFailureHint, timedOut: false, dying: true).ConfigureAwait(false);
             }
 
             // The process's own exit, not the end of its output, which a process it started may hold open.
@@ -470,7 +470,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             var first = await Task.WhenAny(connected, exited).ConfigureAwait(false);
             if (first != connected || !connected.IsCompletedSuccessfully)
             {
-                throw await StartFailureAsync(process, "before it connected to the host", _launcher.StartFailureHint, TimedOut(timeout)).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "before it connected to the host", _launcher.StartFailureHint, TimedOut(timeout), dying: false).ConfigureAwait(false);
             }
 
             var (stream, reader) = await connected.ConfigureAwait(false);
@@ -489,7 +489,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             if (reply is not { } frame)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
-                throw await StartFailureAsync(process, "during its initialization", hint: null, TimedOut(timeout)).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "during its initialization", hint: null, TimedOut(timeout), dying: !timeout.IsCancellationRequested).ConfigureAwait(false);
             }
 
             using (frame)
@@ -516,7 +516,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         catch (OperationCanceledException) when (process is not null && TimedOut(timeout))
         {
             // The timeout cut the hand-shake's writes short.
-            throw await StartFailureAsync(process, "during its initialization", hint: null, timedOut: true).ConfigureAwait(false);
+            throw await StartFailureAsync(process, "during its initialization", hint: null, timedOut: true, dying: false).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not WorkerStartException)
         {
@@ -539,10 +539,15 @@ internal sealed class WorkerPool : IAsyncDisposable
     }
 
     /// <summary>Ends a worker that failed to start, with everything it started, and says what happened.</summary>
-    private async Task<WorkerStartException> StartFailureAsync(WorkerProcess process, string when, string? hint, bool timedOut)
+    /// <param name="process">The worker's process.</param>
+    /// <param name="when">The stage it failed in, for the message.</param>
+    /// <param name="hint">The likely missing step, or <see langword="null"/>.</param>
+    /// <param name="timedOut">Whether <see cref="ProcessStrategyOptions.WorkerStartTimeout"/> ran out.</param>
+    /// <param name="dying">Whether its pipe or connection broke, so it is likely exiting by itself.</param>
+    private async Task<WorkerStartException> StartFailureAsync(WorkerProcess process, string when, string? hint, bool timedOut, bool dying)
     {
-        // A worker whose pipe or connection broke is dying by itself: let it, so its exit code and last words are its own.
-        if (!timedOut)
+        // A worker that is dying by itself is let die, so that its exit code and last words are its own.
+        if (dying && !process.HasExited)
         {
             await process.WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }

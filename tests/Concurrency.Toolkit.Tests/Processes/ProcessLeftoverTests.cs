@@ -122,7 +122,23 @@ public sealed class ProcessLeftoverTests : IDisposable
             File.Move(bound, Path.Combine(folder, WorkerDirectory.SocketFileName));
         }
 
+        Directory.SetLastWriteTimeUtc(folder, DateTime.UtcNow - TimeSpan.FromMinutes(5));
+
         Assert.Equal([folder], WorkerDirectory.SweepStale(_root, NullLogger.Instance));
+    }
+
+    [Fact]
+    public void SweepStale_FolderOfAnEarlierVersionJustCreated_Kept()
+    {
+        // An earlier version bound its socket a moment before it listened: a young folder is given time.
+        var folder = Folder(owner: null);
+        var bound = Path.Combine(folder, "bound.sock");
+        using (Listen(bound))
+        {
+            File.Move(bound, Path.Combine(folder, WorkerDirectory.SocketFileName));
+        }
+
+        Assert.Empty(WorkerDirectory.SweepStale(_root, NullLogger.Instance));
     }
 
     [Fact]
