@@ -79,7 +79,17 @@ internal static partial class NativeProcess
 
     /// <summary>Ends every process in <paramref name="job"/> (Windows).</summary>
     [SupportedOSPlatform("windows")]
-    public static void TerminateJob(SafeJobHandle job) => _ = TerminateJobObject(job, 1);
+    public static void TerminateJob(SafeJobHandle job)
+    {
+        try
+        {
+            _ = TerminateJobObject(job, 1);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already, which ended the job's processes.
+        }
+    }
 
     [LibraryImport("libc", EntryPoint = "setpgid", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

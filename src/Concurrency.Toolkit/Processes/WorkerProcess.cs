@@ -118,8 +118,9 @@ internal sealed class WorkerProcess : IDisposable
     public void KillTree()
     {
         var id = Id;
-        if (id <= 0)
+        if (id <= 0 || HasExited)
         {
+            // After the exit, its group was killed then; its id may name another process by now.
             return;
         }
 
