@@ -47,33 +47,36 @@ public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest timeout .NET timers accept (<see cref="uint.MaxValue"/> - 1 milliseconds, about 49.7 days).</summary>
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
-        if (MaxConcurrentCalls < 1)
+        if (MaxConcurrentCalls is < 1 or > 1_000_000)
         {
-            throw new ArgumentException($"{nameof(MaxConcurrentCalls)} must be at least 1; it was {MaxConcurrentCalls}.", nameof(MaxConcurrentCalls));
-        }
-
-        if (CallTimeout <= TimeSpan.Zero || CallTimeout == Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentException($"{nameof(CallTimeout)} must be positive and finite; it was {CallTimeout}. It is the per-call deadline, the backstop for a silo that stops answering.", nameof(CallTimeout));
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{nameof(MaxConcurrentCalls)} must be between 1 and 1,000,000 (it was {MaxConcurrentCalls}); it is how many grain calls are in flight at once.", nameof(MaxConcurrentCalls));
         }
 
         if (LostSiloRetries is < 0 or > 100)
         {
-            throw new ArgumentException($"{nameof(LostSiloRetries)} must be from 0 (never send an item again) to 100; it was {LostSiloRetries}.", nameof(LostSiloRetries));
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{nameof(LostSiloRetries)} must be from 0 (never send an item again) to 100 (it was {LostSiloRetries}).", nameof(LostSiloRetries));
         }
 
-        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout == Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentException($"{nameof(ConnectTimeout)} must be positive and finite; it was {ConnectTimeout}.", nameof(ConnectTimeout));
-        }
-
+        RequireTimeout(CallTimeout, nameof(CallTimeout), "It is the per-call deadline that makes a lost silo fail fast.");
+        RequireTimeout(ConnectTimeout, nameof(ConnectTimeout), "It bounds how long the host's start waits for the cluster.");
         if (GrainKeyCount < 1)
         {
-            throw new ArgumentException($"{nameof(GrainKeyCount)} must be at least 1; it was {GrainKeyCount}.", nameof(GrainKeyCount));
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{nameof(GrainKeyCount)} must be at least 1 (it was {GrainKeyCount}); it is how many grain keys calls rotate over.", nameof(GrainKeyCount));
+        }
+    }
+
+    private static void RequireTimeout(TimeSpan value, string option, string hint)
+    {
+        if (value <= TimeSpan.Zero || value > MaxTimeout)
+        {
+            throw new ArgumentException($"{nameof(OrleansStrategyOptions)}.{option} must be above zero and at most {MaxTimeout} (about 49.7 days, the longest .NET timers accept) (it was {value}). {hint}", option);
         }
     }
 }

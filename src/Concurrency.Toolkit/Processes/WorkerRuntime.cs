@@ -87,7 +87,8 @@ internal sealed class WorkerRuntime
         }
         catch (IOException)
         {
-            // The host closed the connection: it is gone or done with this worker.
+            // The host closed the connection: it is gone, or killing this worker.
+            WorkerStartup.ExitBecauseHostIsGone();
         }
 
         return 0;
@@ -148,6 +149,8 @@ internal sealed class WorkerRuntime
         {
             if (reader.Read() is not { } next)
             {
+                // The host closed the connection without a shutdown: it is gone, or killing this worker.
+                WorkerStartup.ExitBecauseHostIsGone();
                 return;
             }
 
@@ -242,7 +245,7 @@ internal sealed class WorkerRuntime
             }
             catch (IOException)
             {
-                Environment.Exit(0);
+                WorkerStartup.ExitBecauseHostIsGone();
             }
             finally
             {
@@ -266,16 +269,16 @@ internal sealed class WorkerRuntime
                     using var p = Process.GetProcessById(parent);
                     if (p.HasExited)
                     {
-                        Environment.Exit(0);
+                        WorkerStartup.ExitBecauseHostIsGone();
                     }
                 }
                 catch (ArgumentException)
                 {
-                    Environment.Exit(0);
+                    WorkerStartup.ExitBecauseHostIsGone();
                 }
                 catch (InvalidOperationException)
                 {
-                    Environment.Exit(0);
+                    WorkerStartup.ExitBecauseHostIsGone();
                 }
             }
         })
