@@ -8,6 +8,7 @@ internal static class ConsumerApp
 {
     public const string RunLine = "RUN first#7 in-worker";
     public const string MapLine = "MAP 200 in-order";
+    public const string RawLine = "RAW 6 3";
 
     public static string Project(string version, string packagesDirectory) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
@@ -60,6 +61,10 @@ internal static class ConsumerApp
             }
 
             Console.WriteLine($"MAP {got.Count} {(got.SequenceEqual(expected) ? "in-order" : "WRONG: " + string.Join(',', got.Take(5)))}");
+
+            // The raw-bytes paths: an int[] input and a byte[] result need no JSON metadata, in any mode.
+            var bytes = await procs.RunAsync(Work.Sum, new[] { 1, 2, 3 });
+            Console.WriteLine($"RAW {bytes[0]} {bytes.Length}");
         }
 
         // One more worker, started by a host that is warm: how long a worker takes to start and answer.
@@ -77,6 +82,8 @@ internal static class ConsumerApp
         public static class Work
         {
             public static string Describe(Order order) => $"{order.Name}#{order.Id}@{Environment.ProcessId}";
+
+            public static byte[] Sum(int[] values) => [(byte)values.Sum(), 0, 0];
         }
 
         #if SOURCE_GENERATED_JSON

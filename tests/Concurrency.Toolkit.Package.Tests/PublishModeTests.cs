@@ -82,6 +82,7 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
         Assert.True(run.ExitCode == 0, $"{mode} ({how}) failed: {run}");
         Assert.Contains(ConsumerApp.RunLine, run.StandardOutput);
         Assert.Contains(ConsumerApp.MapLine, run.StandardOutput);
+        Assert.Contains(ConsumerApp.RawLine, run.StandardOutput);
         output.WriteLine($"{mode} ({how}): ran in {run.Elapsed.TotalSeconds:F1} s; first call (host start-up, worker start, one item) {Figure(run, "FIRST_CALL_MS")} ms; one more worker started and answered in {Figure(run, "WORKER_START_MS")} ms");
     }
 
