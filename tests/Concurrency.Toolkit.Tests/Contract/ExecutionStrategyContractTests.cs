@@ -28,7 +28,7 @@ namespace Concurrency.Toolkit.Tests.Contract;
 /// }
 /// </code>
 /// </example>
-public abstract class ExecutionStrategyContractTests
+public abstract partial class ExecutionStrategyContractTests
 {
     /// <summary>Generous upper bound for anything the contract calls prompt (about a second) on a loaded machine.</summary>
     protected static readonly TimeSpan Prompt = TimeSpan.FromSeconds(5);

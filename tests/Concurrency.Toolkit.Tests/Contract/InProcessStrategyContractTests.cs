@@ -6,7 +6,7 @@ namespace Concurrency.Toolkit.Tests.Contract;
 /// The contract tests that need in-process gates or shared counters (captured state), for the strategies that run
 /// work in this process. They make the contract suite's weaker host-side observations exact.
 /// </summary>
-public abstract class InProcessStrategyContractTests : ExecutionStrategyContractTests
+public abstract partial class InProcessStrategyContractTests : ExecutionStrategyContractTests
 {
     [Fact]
     public async Task DisposeAsync_ItemRunning_WaitsForItToFinishWithItsResult()
