@@ -50,6 +50,23 @@ public abstract partial class ExecutionStrategyContractTests
         Assert.Equal(pairs.Select(PeerWork.Power), chunked);
     }
 
+    // Adapted from test_process_pool.ProcessPoolExecutorTest.test_map_chunksize: chunks of 6, 50 and 40 give the same
+    // results, and a chunk size below one is refused naming the option.
+    [Fact]
+    public async Task MapAsync_AnyBatchSize_GivesTheResultsOfASequentialMap()
+    {
+        await using var strategy = CreateStrategy(2);
+        var expected = Enumerable.Range(0, 40).Select(ContractWork.Twice).ToList();
+
+        foreach (var batchSize in new[] { 6, 50, 40 })
+        {
+            Assert.Equal(expected, await ToListAsync(strategy.MapAsync(Enumerable.Range(0, 40), ContractWork.Twice, new MapOptions { MaxBatchSize = batchSize })));
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<ArgumentException>(() => ToListAsync(strategy.MapAsync(Enumerable.Range(0, 40), ContractWork.Twice, new MapOptions { MaxBatchSize = -1 })));
+        Assert.Equal(nameof(MapOptions.MaxBatchSize), refused.ParamName);
+    }
+
     // Adapted from executor.ExecutorTest.test_map_exception: the ordered map yields the results before the failing
     // item, then its exception; as_completed-style (unordered), the items after it in the same chunk still complete.
     [Fact]
