@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
 
 namespace Concurrency.Toolkit;
 
@@ -7,6 +8,10 @@ namespace Concurrency.Toolkit;
 /// <typeparam name="TOut">The result type.</typeparam>
 public readonly struct WorkOutcome<TIn, TOut>
 {
+    // Captured once, as a faulted task captures its exception: every rethrow shows the failure's own frames and the
+    // current caller's once, instead of piling up the frames of every earlier read on the shared exception.
+    private readonly ExceptionDispatchInfo? _failure;
+
     /// <summary>Initializes a successful outcome.</summary>
     /// <param name="index">The zero-based position of the input.</param>
     /// <param name="input">The input.</param>
@@ -30,6 +35,7 @@ public readonly struct WorkOutcome<TIn, TOut>
         Input = input;
         Result = default;
         Exception = exception;
+        _failure = ExceptionDispatchInfo.Capture(exception);
     }
 
     /// <summary>Gets the zero-based position of the input in the call's input sequence.</summary>
@@ -48,15 +54,11 @@ public readonly struct WorkOutcome<TIn, TOut>
     [MemberNotNullWhen(false, nameof(Exception))]
     public bool IsSuccess => Exception is null;
 
-    /// <summary>Returns the result, or rethrows the item's exception.</summary>
+    /// <summary>Returns the result, or rethrows the item's exception as awaiting a faulted task would.</summary>
     /// <returns>The result.</returns>
     public TOut GetResultOrThrow()
     {
-        if (Exception is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Exception);
-        }
-
+        _failure?.Throw();
         return Result!;
     }
 

@@ -3,7 +3,7 @@ using Concurrency.Toolkit.Tests.Contract;
 namespace Concurrency.Toolkit.Tests.Processes;
 
 /// <summary>The contract suite on a pool of worker processes: every item crosses a process boundary.</summary>
-public sealed class ProcessStrategyContractTests : ExecutionStrategyContractTests
+public sealed partial class ProcessStrategyContractTests : ExecutionStrategyContractTests
 {
     protected override string DegreeOptionName => nameof(ProcessStrategyOptions.WorkerCount);
 
