@@ -208,7 +208,7 @@ public abstract partial class InProcessStrategyContractTests
     // Adapted from ParallelForEachAsyncTests.ExecutionContext_FlowsToWorkerBodies_For/_Sync/_Async (flowContext: true):
     // the caller's AsyncLocal values reach the work, synchronous or asynchronous, for one call and for maps.
     [Fact]
-    public async Task Calls_CallerSetsAnAsyncLocal_TheWorkSeesIt()
+    public async Task Calls_CallerSetsAnAsyncLocal_EveryCallShapeAndInputKindSeesIt()
     {
         await using var strategy = CreateStrategy(2);
         var local = new AsyncLocal<int> { Value = 42 };
