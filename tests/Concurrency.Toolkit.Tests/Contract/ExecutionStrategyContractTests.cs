@@ -62,6 +62,14 @@ public abstract partial class ExecutionStrategyContractTests
         return CreateStrategy(options);
     }
 
+    /// <summary>
+    /// Builds a strategy of degree <paramref name="maxDegree"/> and default options for a test that leaves it as it found
+    /// it: the test does not dispose it other than by <c>await using</c>, ends no worker, leaves no item running and
+    /// does not count its threads or workers. A strategy that is costly to start (worker processes) hands out one
+    /// shared instance per degree instead, whose disposal is a no-op until the end of the test class.
+    /// </summary>
+    protected virtual IExecutionStrategy CreateReusableStrategy(int maxDegree) => CreateStrategy(maxDegree);
+
     /// <summary>Asserts that <paramref name="exception"/> is the failure <see cref="ContractWork"/> raised for item <paramref name="value"/>.</summary>
     /// <remarks>A strategy that reports remote failures in a wrapper (RemoteWorkException) overrides this.</remarks>
     protected virtual void AssertWorkFailure(Exception exception, int value)
