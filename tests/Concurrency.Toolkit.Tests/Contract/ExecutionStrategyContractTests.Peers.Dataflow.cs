@@ -24,7 +24,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_AlphabetWithSmallLookAhead_EveryLetterArrivesInOrder()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var letters = Enumerable.Range(0, 26).Select(static i => (char)('a' + i));
 
         foreach (var (lookAhead, asyncWork) in new[] { (1, false), (1, true), (2, false), (2, true) })
@@ -42,7 +43,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_DegreeOne_RunsItemsOneAtATimeInInputOrder()
     {
-        await using var strategy = CreateReusableStrategy(4);
+        await using var lease = LeaseStrategy(4);
+        var strategy = lease.Strategy;
         var jobs = Enumerable.Range(0, 20).Select(static i => new Job(i, DelayMs: 1));
         var options = new MapOptions { MaxDegreeOfParallelism = 1 };
 
@@ -64,7 +66,8 @@ public abstract partial class ExecutionStrategyContractTests
     public async Task MapAsync_SlowConsumer_InputNeverReadFurtherAheadThanTheLookAhead()
     {
         const int count = 20;
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         foreach (var (lookAhead, asyncInput) in new[] { (1, false), (1, true), (3, false), (3, true) })
         {
@@ -93,7 +96,8 @@ public abstract partial class ExecutionStrategyContractTests
     public async Task MapAsync_SmallDegreeAndLookAhead_ResultsKeepInputOrder(int degree)
     {
         const int count = 30;
-        await using var strategy = CreateReusableStrategy(degree);
+        await using var lease = LeaseStrategy(degree);
+        var strategy = lease.Strategy;
 
         foreach (var (lookAhead, asyncWork) in new (int?, bool)[] { (1, false), (1, true), (2, false), (2, true), (null, false), (null, true) })
         {
@@ -114,7 +118,8 @@ public abstract partial class ExecutionStrategyContractTests
     public async Task MapAsync_FirstItemThrows_EndsTheCallWithItsExceptionAndStopsReadingInput()
     {
         const int lookAhead = 4;
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         foreach (var shape in new[] { "sync", "before first await", "after first await" })
         {
@@ -142,7 +147,8 @@ public abstract partial class ExecutionStrategyContractTests
     public async Task MapAsync_InputFedByItsOwnResults_RunsUntilTheConsumerClosesIt()
     {
         const int iterations = 200;
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var channel = Channel.CreateUnbounded<int>();
         await channel.Writer.WriteAsync(0);
         var seen = 0;
@@ -171,7 +177,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_FourMapsChainedOnOneStrategy_GiveEveryResultInOrder()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         foreach (var asyncWork in new[] { false, true })
         {

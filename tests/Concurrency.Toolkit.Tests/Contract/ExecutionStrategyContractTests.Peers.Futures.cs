@@ -28,7 +28,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task RunAsync_SeveralArgumentsAsATupleOrRecord_ArriveIntact()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         Assert.Equal(16, await strategy.RunAsync(PeerWork.Multiply, (2, 8)));
         Assert.Equal((2, 1), await strategy.RunAsync(PeerWork.Swap, (1, 2)));
@@ -40,7 +41,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_TwoSequencesZippedIntoTuples_GiveTheResultsOfASequentialMap()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var pairs = Enumerable.Range(0, 10).Zip(Enumerable.Range(0, 10));
 
         var results = await ToListAsync(strategy.MapAsync(pairs, PeerWork.Power));
@@ -55,7 +57,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_AnyBatchSize_GivesTheResultsOfASequentialMap()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var expected = Enumerable.Range(0, 40).Select(ContractWork.Twice).ToList();
 
         foreach (var batchSize in new[] { 6, 50, 40 })
@@ -72,7 +75,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_ItemThrows_YieldsEarlierResultsThenThatExceptionAndUnorderedItemsAfterItStillComplete()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var results = new List<int>();
         var chunked = new List<int>();
         var chunks = new MapOptions { MaxBatchSize = 3 };
@@ -107,7 +111,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_WorkThrowsATimeoutExceptionOfItsOwn_IsAnOrdinaryItemFailure()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var results = new List<int>();
 
         var thrown = await Record.ExceptionAsync(async () =>
@@ -178,7 +183,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_AnyLookAhead_GivesEveryResultInOrder()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         foreach (var lookAhead in new[] { 1, 2, 4, 8 })
         {
@@ -192,7 +198,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_EndlessInputWithLookAheadTwo_YieldsTheFirstThreeReadingAtMostTwoAhead()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var source = new CountingSource<int>(static i => i);
         var results = new List<int>();
 
@@ -242,7 +249,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task RunAsync_CallEnded_KeepsNeitherItsInputNorItsResultAlive()
     {
-        await using var strategy = CreateReusableStrategy(1);
+        await using var lease = LeaseStrategy(1);
+        var strategy = lease.Strategy;
         var key = Guid.NewGuid().ToString("N");
 
         var input = await RunRememberingAsync(strategy, key);
@@ -261,7 +269,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_ResultAlreadyHandedOver_IsNotKeptAlive()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var options = new MapOptions { MaxBatchSize = 1 };
         var inputs = Enumerable.Range(0, 6);
         var kept = new List<string>();
@@ -318,7 +327,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapUnorderedAsync_SameInputObjectThreeTimes_GivesOneOutcomePerPosition()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var job = new Job(7);
 
         var outcomes = await ToListAsync(strategy.MapUnorderedAsync(Enumerable.Repeat(job, 3), ContractWork.Run));
@@ -403,7 +413,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task RunAsync_WorkFails_TheFailureShowsWhereTheWorkThrew()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         var thrown = await Record.ExceptionAsync(async () => await strategy.RunAsync(ContractWork.Run, new Job(3, Fail: true)));
 
@@ -418,7 +429,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task WorkOutcome_FailureReadThreeTimes_ShowsTheReadersFramesOnceEachTime()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var outcome = Assert.Single(await ToListAsync(strategy.MapUnorderedAsync([new Job(1, Fail: true)], ContractWork.Run)));
 
         var counts = new List<int>();
@@ -451,7 +463,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task Calls_LargeInputsAndResults_ArriveIntact()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var data = new string('a', (4 * 1024 * 1024) + 1);
 
         var single = await strategy.RunAsync(PeerWork.EchoText, data);

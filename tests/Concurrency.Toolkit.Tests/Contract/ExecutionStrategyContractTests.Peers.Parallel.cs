@@ -119,7 +119,8 @@ public abstract partial class ExecutionStrategyContractTests
     public async Task MapUnorderedAsync_HundredItems_EachComesBackExactlyOnce()
     {
         const int start = 10, count = 100;
-        await using var strategy = CreateReusableStrategy(4);
+        await using var lease = LeaseStrategy(4);
+        var strategy = lease.Strategy;
 
         foreach (var (asyncInput, yield) in new[] { (false, false), (false, true), (true, false), (true, true) })
         {
@@ -266,7 +267,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_ItemThrowsOperationCanceledOnItsOwn_EndsTheCallAsThatItemsFailure()
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var jobs = Enumerable.Range(0, 10).Select(static i => new Job(i, Fail: i == 3));
         var results = new List<int>();
 
@@ -294,7 +296,8 @@ public abstract partial class ExecutionStrategyContractTests
     public async Task MapUnorderedAsync_SomeItemsThrowOperationCanceledForTheirOwnToken_EveryFailureIsReported()
     {
         const int total = 4;
-        await using var strategy = CreateReusableStrategy(total);
+        await using var lease = LeaseStrategy(total);
+        var strategy = lease.Strategy;
 
         foreach (var givingUp in new[] { 0, 1, 4 })
         {
@@ -360,7 +363,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_EveryItemFailsDifferently_EachFailureIsReportedAndTheOrderedMapThrowsTheFirstItems()
     {
-        await using var strategy = CreateReusableStrategy(4);
+        await using var lease = LeaseStrategy(4);
+        var strategy = lease.Strategy;
         var expected = new[] { typeof(FormatException), typeof(InvalidTimeZoneException), typeof(ArithmeticException), typeof(DivideByZeroException) };
 
         foreach (var asyncWork in new[] { false, true })
@@ -388,7 +392,8 @@ public abstract partial class ExecutionStrategyContractTests
     [InlineData(true, true)]
     public async Task MapAsync_InputDisposeThrows_EndsTheCallWithThatException(bool asyncInput, bool unordered)
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var source = new PeerSources.ThrowsFromDispose();
 
         var thrown = await Record.ExceptionAsync(() => CallAsync(strategy, source, asyncInput, unordered));
@@ -405,7 +410,8 @@ public abstract partial class ExecutionStrategyContractTests
     [InlineData(true, true)]
     public async Task MapAsync_InputDisposeAndItsCancellationCallbackThrow_EndsTheCallWithTheDisposeException(bool asyncInput, bool unordered)
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
         var source = new PeerSources.ThrowsFromDisposeAndCancellationCallback();
 
         var thrown = await Record.ExceptionAsync(() => CallAsync(strategy, source, asyncInput, unordered));
@@ -420,7 +426,8 @@ public abstract partial class ExecutionStrategyContractTests
     [InlineData(true)]
     public async Task MapAsync_InputsCancellationCallbackThrowsAtTheEnd_CleanMapStillEndsCleanly(bool unordered)
     {
-        await using var strategy = CreateReusableStrategy(2);
+        await using var lease = LeaseStrategy(2);
+        var strategy = lease.Strategy;
 
         var results = unordered
             ? (await ToListAsync(strategy.MapUnorderedAsync(PeerSources.WithThrowingCancellationCallback(5), PeerWork.EchoYieldingAsync))).Select(static o => o.GetResultOrThrow()).Order().ToList()
@@ -434,7 +441,8 @@ public abstract partial class ExecutionStrategyContractTests
     [Fact]
     public async Task MapAsync_ItemFailsWhileInputWaitsForItsNextItem_ThrowsThatFailureNotOperationCanceled()
     {
-        await using var strategy = CreateReusableStrategy(3);
+        await using var lease = LeaseStrategy(3);
+        var strategy = lease.Strategy;
         var source = new PeerSources.Waiting<Job>(static i => new Job(i, Fail: true), count: 1);
 
         var thrown = await Record.ExceptionAsync(() => ToListAsync(strategy.MapAsync(source.EnumerateAsync(), ContractWork.RunAsync))).WaitAsync(Prompt * 2);

@@ -13,7 +13,7 @@ public sealed partial class ProcessStrategyContractTests(SharedWorkerPools pools
     protected override IExecutionStrategy CreateStrategy(ExecutionStrategyOptions options)
         => new ProcessStrategy((ProcessStrategyOptions)options);
 
-    protected override IExecutionStrategy CreateReusableStrategy(int maxDegree) => pools.Get(maxDegree, () => CreateStrategy(maxDegree));
+    protected override StrategyLease LeaseStrategy(int maxDegree) => new(pools.Get(maxDegree, () => CreateStrategy(maxDegree)), owned: false);
 
     /// <summary>Work that throws in a worker arrives as <see cref="RemoteWorkException"/> carrying the remote type and message.</summary>
     protected override void AssertWorkFailure(Exception exception, int value)
