@@ -20,6 +20,14 @@ internal abstract class ItemRunner
         error.Write(output);
     }
 
+    /// <summary>An item whose input or result the silo could not (de)serialize: the caller rebuilds a <see cref="WorkSerializationException"/>, as with processes.</summary>
+    private protected static void WriteSerializationError(PayloadBuffer output, byte side, string message, Exception ex)
+    {
+        output.WriteByte(DistributedWire.ItemNotSerializable);
+        output.WriteByte(side);
+        new RemoteError(typeof(WorkSerializationException).FullName!, message, ex.StackTrace, [RemoteError.From(ex)]).Write(output);
+    }
+
     private protected static void WriteNotRun(PayloadBuffer output, int from, int count)
     {
         for (var i = from; i < count; i++)
@@ -38,7 +46,7 @@ internal abstract class ItemRunner
         }
         catch (Exception ex)
         {
-            WriteError(output, new RemoteError(typeof(WorkSerializationException).FullName!, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]));
+            WriteSerializationError(output, DistributedWire.InputSide, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {RemoteError.SafeMessage(ex)}", ex);
             input = default!;
             return false;
         }
@@ -56,7 +64,7 @@ internal abstract class ItemRunner
         catch (Exception ex)
         {
             output.Truncate(start);
-            WriteError(output, new RemoteError(typeof(WorkSerializationException).FullName!, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {ex.Message}", ex.StackTrace, [RemoteError.From(ex)]));
+            WriteSerializationError(output, DistributedWire.ResultSide, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {RemoteError.SafeMessage(ex)}", ex);
             return;
         }
 

@@ -375,6 +375,12 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                             ? (cancellationToken.IsCancellationRequested ? new OperationCanceledException(cancellationToken) : error.ToException())
                             : error.ToException());
                         break;
+                    case DistributedWire.ItemNotSerializable:
+                        var side = reader.ReadByte();
+                        var failure = RemoteError.Read(ref reader);
+                        var typeName = side == DistributedWire.InputSide ? typeof(TIn).FullName : typeof(TOut).FullName;
+                        batch.SetError(i, new WorkSerializationException(failure.Message, typeName, failure.ToException()));
+                        break;
                     default:
                         if (cancellationToken.IsCancellationRequested)
                         {
