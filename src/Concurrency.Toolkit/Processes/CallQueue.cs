@@ -30,17 +30,18 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
     private const int MaxFrameItems = 16384;
 
     /// <summary>How long a frame should run: long enough to amortise a round trip, short enough to keep every worker busy.</summary>
-    private static readonly long TargetFrameTicks = Stopwatch.Frequency / 100;
+    private static readonly TimeSpan TargetFrameDuration = TimeSpan.FromMilliseconds(10);
 
     private readonly ProcessStrategy _strategy;
     private readonly ShippedMethod _method;
     private readonly int _workId;
     private readonly int _maxRunners;
+    private readonly bool _packed;
     private readonly ConcurrentQueue<QueuedCall<TIn, TOut>> _queue = new();
+    private readonly BatchSizer _sizer;
     private int _queued;
     private int _runners;
     private int _busy;
-    private int _frameSize = 1;
 
     public CallQueue(ProcessStrategy strategy, ShippedMethod method, int workId)
     {
@@ -48,9 +49,46 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         _method = method;
         _workId = workId;
         _maxRunners = strategy.WorkerCount;
+        _packed = strategy.PacksInputs<TIn>();
+        _sizer = new BatchSizer(MaxFrameItems, TargetFrameDuration, shrinkOnlyWhenOver: true);
     }
 
-    public WorkSerializer Serializer => _strategy.Serializer;
+    /// <summary>
+    /// Encodes a call's input once, on its caller's thread: serialized, or for primitives the default serializer packs,
+    /// the same raw bytes a map's packed batch carries, so a value crosses alike whichever call sends it.
+    /// </summary>
+    /// <exception cref="WorkSerializationException">The input does not serialize, or is larger than a frame may carry.</exception>
+    public byte[] Encode(TIn input)
+    {
+        if (_packed)
+        {
+            var packed = new byte[PrimitiveCodec<TIn>.Size];
+            PrimitiveCodec<TIn>.Write(packed, input);
+            return packed;
+        }
+
+        var buffer = t_scratch ??= new FrameBuffer(256);
+        buffer.Reset();
+        try
+        {
+            DispatchJob<TIn, TOut>.AppendInput(_strategy.Serializer, buffer, input, _strategy.Options.MaxMessageBytes);
+        }
+        catch
+        {
+            // The buffer may have grown to the size of the input refused.
+            t_scratch = null;
+            throw;
+        }
+
+        var payload = buffer.Written.ToArray();
+        if (buffer.Length > 64 * 1024)
+        {
+            // A large input's buffer is not kept for the thread's lifetime.
+            t_scratch = null;
+        }
+
+        return payload;
+    }
 
     /// <summary>Queues one call and makes sure a frame runner will take it.</summary>
     public ValueTask<TOut> Submit(byte[] payload, CancellationToken cancellationToken)
@@ -81,28 +119,6 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
             if (call.TryTake())
             {
                 call.TrySetException(error);
-            }
-        }
-    }
-
-    /// <summary>Supervises a worker asked to stop a frame because a call in it was cancelled: kills it if that call's item still runs after the grace period.</summary>
-    public async Task SuperviseCancelledAsync(WorkerHandle worker, ActiveRun run, int position)
-    {
-        var options = _strategy.Options;
-        var grace = Task.Delay(options.CancellationGracePeriod, options.TimeProvider);
-        if (await Task.WhenAny(run.Finished, grace).ConfigureAwait(false) == run.Finished)
-        {
-            return;
-        }
-
-        // Only the cancelled item justifies a kill, not a neighbour that started after it.
-        if (worker.Marker.TryRead(out var batchId, out var index) && batchId == run.BatchId && index == position
-            && worker.Kill(WorkerDeathReason.Cancelled, "a cancelled item did not stop within the grace period"))
-        {
-            _strategy.Telemetry.WorkerKilled();
-            if (_strategy.Log.IsEnabled(LogLevel.Information))
-            {
-                _strategy.Log.LogInformation("Worker {WorkerId} (process {ProcessId}) killed: a cancelled item did not stop within {Grace}.", worker.Id, worker.ProcessId, options.CancellationGracePeriod);
             }
         }
     }
@@ -249,7 +265,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         var queued = Math.Max(1, Volatile.Read(ref _queued));
         var free = Math.Max(1, _maxRunners - busyOthers);
         var share = (queued + free - 1) / free;
-        var limit = Math.Clamp(Math.Min(Volatile.Read(ref _frameSize), share), 1, MaxFrameItems);
+        var limit = Math.Clamp(Math.Min(_sizer.Next, share), 1, MaxFrameItems);
         var calls = new List<QueuedCall<TIn, TOut>>(Math.Min(limit, queued));
         while (calls.Count < limit && TryDequeue(out var call))
         {
@@ -262,145 +278,14 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         return calls;
     }
 
-    /// <summary>
-    /// Runs the taken calls to an outcome each, as one unit of the strategy's work: as few frames as the size cap
-    /// allows; when a worker dies, the call it was running fails and the calls it had not reached go to another.
-    /// </summary>
+    /// <summary>Runs the taken calls to an outcome each, as one unit of the strategy's work, through the dispatcher.</summary>
     private async Task RunCallsAsync(List<QueuedCall<TIn, TOut>> calls)
     {
         var telemetry = _strategy.Telemetry;
         telemetry.ItemsStarted(calls.Count);
         var started = Stopwatch.GetTimestamp();
-        var pending = new List<QueuedCall<TIn, TOut>>(calls);
-        var options = _strategy.Options;
-        var abort = _strategy.Abort;
-        while (true)
-        {
-            pending.RemoveAll(static c => c.IsCompleted);
-            if (pending.Count == 0)
-            {
-                break;
-            }
-
-            if (abort.IsCancellationRequested)
-            {
-                FailAll(pending, ProcessStrategy.AbortedException());
-                break;
-            }
-
-            WorkerHandle worker;
-            try
-            {
-                worker = await _strategy.Pool.LeaseAsync(abort).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                FailAll(pending, ex is OperationCanceledException ? ProcessStrategy.AbortedException() : ex);
-                break;
-            }
-
-            // Calls cancelled while the worker was being started or freed go nowhere.
-            if (pending.RemoveAll(static c => c.IsCompleted) > 0 && pending.Count == 0)
-            {
-                _strategy.Pool.Return(worker);
-                break;
-            }
-
-            var take = TakeForFrame(pending, worker, options, _strategy.PacksInputs<TIn>());
-            _strategy.CountCallFrame(take.Length);
-            worker.ItemsAssigned += take.Length;
-            var run = new CoalescedRun<TIn, TOut>(worker.NextBatchId(), take, worker, this);
-            for (var k = 0; k < take.Length; k++)
-            {
-                take[k].Position = k;
-                take[k].Run = run;
-            }
-
-            try
-            {
-                await worker.EnsureDefinedAsync(_workId, _method, CancellationToken.None).ConfigureAwait(false);
-                await worker.StartRunAsync(run, BuildFrame(run.BatchId, take), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
-            {
-                // The worker died while the frame was being sent: its death reaches the run.
-            }
-
-            var end = await run.Finished.ConfigureAwait(false);
-            worker.EndRun(run);
-            var progressed = false;
-            var unreported = new List<QueuedCall<TIn, TOut>>();
-            for (var k = 0; k < take.Length; k++)
-            {
-                take[k].Run = null;
-                if (run.IsReported(k))
-                {
-                    progressed = true;
-                }
-                else if (!take[k].IsCompleted)
-                {
-                    unreported.Add(take[k]);
-                }
-            }
-
-            if (end == RunEndKind.Done)
-            {
-                _strategy.Pool.Return(worker);
-                foreach (var call in unreported)
-                {
-                    // Not run because the frame was stopped for a cancelled neighbour; a worker that keeps not
-                    // answering for a call is a bug, not a reason to loop.
-                    if (++call.Resends > 16)
-                    {
-                        call.TrySetException(new ExecutionStrategyException($"Process strategy '{_strategy.Name}': workers finished frames without an outcome for this call; this is a bug in the strategy."));
-                    }
-                }
-            }
-            else if (run.Death is { } death)
-            {
-                if (death.Reason == WorkerDeathReason.Disposed || abort.IsCancellationRequested)
-                {
-                    FailAll(unreported, ProcessStrategy.AbortedException());
-                }
-                else
-                {
-                    if (death.HasRunningItem && death.RunningBatchId == run.BatchId && death.RunningIndex >= 0 && death.RunningIndex < take.Length && !run.IsReported(death.RunningIndex))
-                    {
-                        var crashed = take[death.RunningIndex];
-                        crashed.TrySetException(_strategy.DeathException(worker, death));
-                        progressed = true;
-                    }
-                    else if (death.HasRunningItem && death.RunningBatchId == run.BatchId && death.RunningIndex >= 0 && death.RunningIndex < take.Length)
-                    {
-                        // It died on a call whose caller had cancelled it (killed after the grace period).
-                        progressed = true;
-                    }
-
-                    if (!progressed)
-                    {
-                        foreach (var call in unreported)
-                        {
-                            // Workers die with this call in their frame before finishing anything, without saying which
-                            // item ran: stop feeding them after a few.
-                            if (++call.FruitlessDeaths >= 3)
-                            {
-                                call.TrySetException(_strategy.DeathException(worker, death));
-                            }
-                        }
-                    }
-                }
-            }
-
-            if (unreported.Count > 0)
-            {
-                unreported.AddRange(pending.Skip(take.Length));
-                pending = unreported;
-            }
-            else
-            {
-                pending.RemoveRange(0, take.Length);
-            }
-        }
+        var job = new CallJob<TIn, TOut>(_strategy, _workId, _method, calls, _packed);
+        await _strategy.Dispatcher.RunAsync(job, _strategy.Abort).ConfigureAwait(false);
 
         var failed = 0;
         foreach (var call in calls)
@@ -414,27 +299,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
 
         var now = Stopwatch.GetTimestamp();
         telemetry.ItemsFinished(calls.Count - failed, calls.Count, Stopwatch.GetElapsedTime(started, now));
-        ObserveFrame(calls.Count, now - started);
-    }
-
-    /// <summary>
-    /// Adapts the frame size to the measured time per call: double while frames finish within the target, shrink to
-    /// fit when one ran over it. A small frame (a short queue) that finished within the target says nothing against
-    /// larger frames, whose round trip is the same: it never shrinks the size.
-    /// </summary>
-    private void ObserveFrame(int count, long elapsedTicks)
-    {
-        var current = Volatile.Read(ref _frameSize);
-        var perCall = Math.Max(1, elapsedTicks / count);
-        var ideal = (int)Math.Clamp(TargetFrameTicks / perCall, 1, MaxFrameItems);
-        if (ideal > current)
-        {
-            Volatile.Write(ref _frameSize, Math.Min(ideal, current * 2));
-        }
-        else if (elapsedTicks > TargetFrameTicks)
-        {
-            Volatile.Write(ref _frameSize, ideal);
-        }
+        _sizer.Observe(calls.Count, now - started);
     }
 
     private static void FailAll(List<QueuedCall<TIn, TOut>> calls, Exception error)
@@ -445,58 +310,6 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         }
     }
 
-    private static QueuedCall<TIn, TOut>[] TakeForFrame(List<QueuedCall<TIn, TOut>> pending, WorkerHandle worker, ProcessStrategyOptions options, bool packed)
-    {
-        var allowance = options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
-        var size = ProcessStrategy.BatchHeaderBytes;
-        var count = 0;
-        while (count < pending.Count && count < allowance)
-        {
-            var itemSize = (packed ? 0 : 4) + pending[count].Payload.Length;
-            if (count > 0 && size + itemSize > options.MaxMessageBytes)
-            {
-                break;
-            }
-
-            size += itemSize;
-            count++;
-        }
-
-        return pending.GetRange(0, count).ToArray();
-    }
-
-    private ReadOnlyMemory<byte> BuildFrame(int batchId, QueuedCall<TIn, TOut>[] take)
-    {
-        // Packed calls carry their value's raw bytes (see ProcessStrategy.PacksInputs), so the frame is a packed batch.
-        var packed = _strategy.PacksInputs<TIn>();
-        var size = ProcessStrategy.BatchHeaderBytes;
-        foreach (var call in take)
-        {
-            size += (packed ? 0 : 4) + call.Payload.Length;
-        }
-
-        var frame = new FrameBuffer(size);
-        frame.Begin(packed ? FrameType.PackedBatch : FrameType.Batch);
-        frame.WriteInt32(batchId);
-        frame.WriteInt32(_workId);
-        frame.WriteInt32(take.Length);
-        if (packed)
-        {
-            frame.WriteByte(PrimitiveCodec<TIn>.TypeCode);
-            foreach (var call in take)
-            {
-                call.Payload.CopyTo(frame.GetSpan(call.Payload.Length));
-                frame.Advance(call.Payload.Length);
-            }
-        }
-        else
-        {
-            foreach (var call in take)
-            {
-                frame.WriteBytes(call.Payload);
-            }
-        }
-
-        return frame.Complete();
-    }
+    [ThreadStatic]
+    private static FrameBuffer? t_scratch;
 }

@@ -61,11 +61,9 @@ internal sealed class WorkerPool : IAsyncDisposable
         _listener.Listen(64);
         _ = AcceptLoopAsync();
 
-        var welcome = new FrameBuffer(1024);
-        welcome.Begin(FrameType.Welcome);
-        WriteOptional(welcome, options.SerializerFactory is null ? null : ShippedMethod.For(options.SerializerFactory, nameof(options.SerializerFactory)));
-        WriteOptional(welcome, options.WorkerInitializer is null ? null : ShippedMethod.For(options.WorkerInitializer, nameof(options.WorkerInitializer)));
-        _welcome = welcome.Complete().ToArray();
+        _welcome = Handshake.Welcome(
+            options.SerializerFactory is null ? null : ShippedMethod.For(options.SerializerFactory, nameof(options.SerializerFactory)),
+            options.WorkerInitializer is null ? null : ShippedMethod.For(options.WorkerInitializer, nameof(options.WorkerInitializer)));
 
         if (options.ItemTimeout is { } timeout && timeout != Timeout.InfiniteTimeSpan)
         {
@@ -228,12 +226,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         }
 
         _disposing.Dispose();
-    }
-
-    private static void WriteOptional(FrameBuffer frame, ShippedMethod? method)
-    {
-        frame.WriteByte(method is null ? (byte)0 : (byte)1);
-        method?.Write(frame);
     }
 
     private void ThrowIfBreakerOpenLocked()
@@ -475,22 +467,24 @@ internal sealed class WorkerPool : IAsyncDisposable
                 throw await StartFailureAsync(process, stderr, "during its initialization", hint: null).ConfigureAwait(false);
             }
 
+            (string Stage, RemoteError Error)? failed;
             using (frame)
             {
-                if (frame.Type == FrameType.InitFailed)
+                try
                 {
-                    var payload = new PayloadReader(frame.Payload);
-                    var stage = payload.ReadString();
-                    var error = RemoteError.Read(ref payload);
-                    await stream.DisposeAsync().ConfigureAwait(false);
-                    throw new WorkerStartException($"The worker's {stage} threw {error.Type}: {error.Message}", error.ToException());
+                    failed = Handshake.ReadAnswer(frame);
                 }
+                catch (ProtocolViolationException ex)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    throw new WorkerStartException(ex.Message, ex);
+                }
+            }
 
-                if (frame.Type != FrameType.Ready)
-                {
-                    await stream.DisposeAsync().ConfigureAwait(false);
-                    throw new WorkerStartException($"The worker answered the handshake with a {frame.Type} frame instead of Ready.");
-                }
+            if (failed is var (stage, error))
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw new WorkerStartException($"The worker's {stage} threw {error.Type}: {error.Message}", error.ToException());
             }
 
             handedOver = true;
@@ -581,16 +575,7 @@ internal sealed class WorkerPool : IAsyncDisposable
 
             using (frame)
             {
-                if (frame.Type != FrameType.Hello)
-                {
-                    throw new ProtocolViolationException($"Expected a hello, got {frame.Type}.");
-                }
-
-                var payload = new PayloadReader(frame.Payload);
-                var version = payload.ReadInt32();
-                var workerId = payload.ReadInt32();
-                var processId = payload.ReadInt32();
-                var token = payload.ReadBytes();
+                var (version, workerId, processId, token) = Handshake.ReadHello(frame);
                 if (version != ProtocolConstants.Version)
                 {
                     throw new ProtocolViolationException($"Worker protocol version {version}, expected {ProtocolConstants.Version}: the worker assembly and the library are from different builds.");
