@@ -137,29 +137,22 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
 
     private void EnsureRunner()
     {
-        var runners = Volatile.Read(ref _runners);
-        while (runners < _maxRunners)
+        if (!TryAddRunner())
         {
-            var seen = Interlocked.CompareExchange(ref _runners, runners + 1, runners);
-            if (seen == runners)
+            return;
+        }
+
+        // The runner serves many callers: it must not carry this caller's context (its activity, its async locals).
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            _ = RunFramesAsync();
+        }
+        else
+        {
+            using (ExecutionContext.SuppressFlow())
             {
-                // The runner serves many callers: it must not carry this caller's context (its activity, its async locals).
-                if (ExecutionContext.IsFlowSuppressed())
-                {
-                    _ = RunFramesAsync();
-                }
-                else
-                {
-                    using (ExecutionContext.SuppressFlow())
-                    {
-                        _ = RunFramesAsync();
-                    }
-                }
-
-                return;
+                _ = RunFramesAsync();
             }
-
-            runners = seen;
         }
     }
 
@@ -174,7 +167,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                 {
                     // Leave, then look again: a call queued while this runner was leaving saw it still counted.
                     Interlocked.Decrement(ref _runners);
-                    if (_queue.IsEmpty || !TryRejoin())
+                    if (_queue.IsEmpty || !TryAddRunner())
                     {
                         return;
                     }
@@ -238,7 +231,8 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         }
     }
 
-    private bool TryRejoin()
+    /// <summary>Counts one more runner, unless there is one per worker already.</summary>
+    private bool TryAddRunner()
     {
         var runners = Volatile.Read(ref _runners);
         while (runners < _maxRunners)
