@@ -32,14 +32,11 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly Queue<TaskCompletionSource<WorkerHandle>> _waiters = new();
     private readonly HashSet<WorkerHandle> _live = [];
     private readonly List<Task> _starts = [];
+    private readonly CrashLoopBreaker _breaker;
     private readonly ITimer? _watchdog;
     private readonly byte[] _welcome;
     private int _slots;
     private int _nextWorkerId;
-    private int _consecutiveStartFailures;
-    private DateTimeOffset _breakerOpenUntil = DateTimeOffset.MinValue;
-    private string _lastStartFailure = string.Empty;
-    private Exception? _lastStartException;
     private bool _disposed;
 
     public WorkerPool(ProcessStrategyOptions options, ILogger logger, StrategyTelemetry telemetry)
@@ -48,6 +45,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         _logger = logger;
         _telemetry = telemetry;
         _time = options.TimeProvider;
+        _breaker = new CrashLoopBreaker(options, logger);
         _launcher = new WorkerLauncher(options.WorkerExecutablePath);
         _directory = Directory.CreateTempSubdirectory("ctk-");
         if (!OperatingSystem.IsWindows())
@@ -110,7 +108,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            ThrowIfBreakerOpenLocked();
             while (_idle.TryPop(out var idle))
             {
                 if (idle.IsAlive)
@@ -228,22 +225,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         _disposing.Dispose();
     }
 
-    private void ThrowIfBreakerOpenLocked()
-    {
-        if (_consecutiveStartFailures >= _options.CrashLoopThreshold && _time.GetUtcNow() < _breakerOpenUntil)
-        {
-            throw CrashLoopExceptionLocked();
-        }
-    }
-
-    private WorkerCrashLoopException CrashLoopExceptionLocked()
-        => new(
-            $"Worker processes of this ProcessStrategy failed to start {_consecutiveStartFailures} times in a row, so the pool stopped starting them until {_breakerOpenUntil:u}. Last failure: {_lastStartFailure}",
-            _consecutiveStartFailures,
-            _lastStartFailure,
-            _breakerOpenUntil,
-            _lastStartException);
-
     private void StartLocked()
     {
         var id = ++_nextWorkerId;
@@ -257,11 +238,11 @@ internal sealed class WorkerPool : IAsyncDisposable
         WorkerHandle worker;
         try
         {
-            worker = await SpawnAsync(id).ConfigureAwait(false);
+            worker = await _breaker.StartAsync(id, SpawnAsync).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            OnStartFailed(id, ex);
+            OnStartFailed(ex);
             return;
         }
 
@@ -269,7 +250,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         _telemetry.WorkersLiveChanged(1);
         lock (_gate)
         {
-            _consecutiveStartFailures = 0;
             if (_disposed)
             {
                 _ = worker.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2));
@@ -283,9 +263,8 @@ internal sealed class WorkerPool : IAsyncDisposable
         HandOut(worker);
     }
 
-    private void OnStartFailed(int id, Exception ex)
+    private void OnStartFailed(Exception ex)
     {
-        var reason = ex is WorkerStartException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
         lock (_gate)
         {
             _slots--;
@@ -294,17 +273,15 @@ internal sealed class WorkerPool : IAsyncDisposable
                 return;
             }
 
-            _consecutiveStartFailures++;
-            _lastStartFailure = reason;
-            _lastStartException = ex.InnerException ?? ex;
-            _logger.LogError("Worker {WorkerId} failed to start ({Failures} in a row): {Reason}", id, _consecutiveStartFailures, reason);
-            if (_consecutiveStartFailures >= _options.CrashLoopThreshold)
+            if (ex is WorkerCrashLoopException)
             {
-                _breakerOpenUntil = _time.GetUtcNow() + _options.CrashLoopBreakDuration;
-                var error = CrashLoopExceptionLocked();
-                while (_waiters.TryDequeue(out var waiter))
+                // Whoever waits fails fast, unless a start the breaker let through may still serve them.
+                if (!_breaker.StartsInFlight)
                 {
-                    waiter.TrySetException(error);
+                    while (_waiters.TryDequeue(out var waiter))
+                    {
+                        waiter.TrySetException(ex);
+                    }
                 }
 
                 return;

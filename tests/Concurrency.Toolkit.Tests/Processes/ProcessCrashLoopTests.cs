@@ -5,11 +5,15 @@ namespace Concurrency.Toolkit.Tests.Processes;
 /// <summary>The crash-loop breaker: opens after the threshold, fails fast while open, tries one start after the break.</summary>
 public class ProcessCrashLoopTests
 {
-    [Fact]
-    public async Task RunAsync_BreakDurationPassed_TriesOneStartAgain()
+    [Theory]
+    [InlineData(100L)]
+    [InlineData(600_000L)]
+    [InlineData(2_592_000_000L)]
+    public async Task RunAsync_BreakDurationPassed_TriesOneStartAgain(long breakMilliseconds)
     {
+        // A tenth of a second, ten minutes and thirty days: below, within and above the durations Polly's options take.
         var time = new FakeTimeProvider();
-        var breakDuration = TimeSpan.FromMinutes(10);
+        var breakDuration = TimeSpan.FromMilliseconds(breakMilliseconds);
         await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, WorkerExecutablePath = "/bin/false", CrashLoopThreshold = 2, CrashLoopBreakDuration = breakDuration, TimeProvider = time });
 
         var opened = await Assert.ThrowsAsync<WorkerCrashLoopException>(async () => await s.RunAsync(ProcessWork.AddOne, 1));
@@ -22,7 +26,10 @@ public class ProcessCrashLoopTests
         Assert.Equal(opened.RetryAfter, open.RetryAfter);
         Assert.Contains("exited with code 1", open.Message);
 
-        time.Advance(breakDuration);
+        time.Advance(breakDuration - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, (await Assert.ThrowsAsync<WorkerCrashLoopException>(async () => await s.RunAsync(ProcessWork.AddOne, 1))).ConsecutiveFailures);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
         var again = await Assert.ThrowsAsync<WorkerCrashLoopException>(async () => await s.RunAsync(ProcessWork.AddOne, 1));
         Assert.Equal(3, again.ConsecutiveFailures);
         Assert.Equal(time.GetUtcNow() + breakDuration, again.RetryAfter);
