@@ -1,6 +1,7 @@
 // Scale out: the same map call, run on a cluster. This program starts two Orleans silos as separate processes on
 // 127.0.0.1 (localhost clustering), each allowing one type of work, then connects a client to them and counts
-// primes block by block with OrleansStrategy, with progress.
+// primes block by block with OrleansStrategy, with progress. With --kill-silo-after it kills one silo process
+// part-way, as a crash would, and the count still comes out right: the strategy sends the lost silo's items again.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -25,6 +26,7 @@ var cli = SampleCommandLine.Parse(
         new("--quick", "A short run for CI (a few seconds): fewer blocks."),
         new("--blocks", $"Blocks of {Primes.BlockSize:N0} numbers to count (default 400; 40 with --quick).", 1, 20_000),
         new("--tiny", "Also time this many tiny items (x => x * x), batched and one per grain call (default 0: skip).", 0, 100_000_000),
+        new("--kill-silo-after", "Kill silo 1's process (SIGKILL, as a crash) this many seconds into the count; the items it held are sent again to silo 0 (default 0: no kill).", 0, 3600),
         new("--port", "First of the ports the silos use: silo i listens on port+i and its gateway on port+100+i (default: free ports the system picks, so that runs side by side never collide).", 1024, 60_000),
     ],
     out var exitCode);
@@ -40,6 +42,7 @@ var (siloPorts, gatewayPorts) = port == 0
     ? FreePorts(2)
     : ([port, port + 1], [port + 100, port + 101]);
 var tiny = cli.Get("--tiny", 0);
+var killAfter = cli.Get("--kill-silo-after", 0);
 var silos = new List<Process>();
 try
 {
@@ -52,6 +55,10 @@ try
 
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+    // A client that loses a gateway logs each failed reconnection with a stack trace; the strategy's own warning
+    // says what happened to the work.
+    builder.Logging.AddFilter("Orleans.Runtime.Messaging", LogLevel.Critical);
     builder.UseOrleansClient(client => client.UseLocalhostClustering(gatewayPorts));
     builder.Services.AddConcurrencyToolkit(static t => t.AddOrleans(static o => o.CallTimeout = TimeSpan.FromSeconds(30)));
     using var host = builder.Build();
@@ -61,10 +68,17 @@ try
     var watch = Stopwatch.StartNew();
     long primes = 0;
     var options = new MapOptions { Progress = new ConsoleProgress("OrleansStrategy, 2 silos", blocks) };
+
+    // Silo 0 holds the cluster's membership (localhost clustering), so the one to lose is silo 1.
+    using var stopKill = new CancellationTokenSource();
+    var kill = killAfter > 0 ? KillLaterAsync(silos[1], TimeSpan.FromSeconds(killAfter), watch, stopKill.Token) : Task.CompletedTask;
     await foreach (var count in cluster.MapAsync(Enumerable.Range(0, blocks), Primes.CountInBlock, options))
     {
         primes += count;
     }
+
+    await stopKill.CancelAsync();
+    await kill;
 
     Console.WriteLine($"{primes:N0} primes below {(long)blocks * Primes.BlockSize:N0}, counted on the cluster in {watch.Elapsed.TotalSeconds:0.0} s.");
     if (tiny > 0)
@@ -86,7 +100,11 @@ finally
     // is already gone logs failed membership updates while it stops. Closing a silo's standard input asks it to stop.
     foreach (var silo in Enumerable.Reverse(silos))
     {
-        silo.StandardInput.Close();
+        if (!silo.HasExited)
+        {
+            silo.StandardInput.Close();
+        }
+
         if (!silo.WaitForExit(TimeSpan.FromSeconds(20)))
         {
             silo.Kill(entireProcessTree: true);
@@ -94,6 +112,27 @@ finally
 
         silo.Dispose();
     }
+}
+
+static async Task KillLaterAsync(Process silo, TimeSpan after, Stopwatch count, CancellationToken cancellationToken)
+{
+    try
+    {
+        await Task.Delay(after, cancellationToken);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine($"The count ended before --kill-silo-after ({after.TotalSeconds:0} s): no silo was killed.");
+        return;
+    }
+
+    silo.Kill();
+    if (!Console.IsOutputRedirected)
+    {
+        Console.WriteLine();
+    }
+
+    Console.WriteLine($"Killed silo 1 (process {silo.Id}) {count.Elapsed.TotalSeconds:0.0} s into the count.");
 }
 
 static async Task TimeTinyAsync(IExecutionStrategy cluster, string label, int count, MapOptions options)
@@ -157,6 +196,15 @@ static async Task<int> RunSiloAsync(int index, int siloPort, int gatewayPort, in
 
     // The watchdog's first check on a silo that has just started reports the time since boot as a stall.
     builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+
+    // A silo that loses a peer logs every failed reconnection, probe and directory update with a stack trace until
+    // the cluster declares the peer dead (tens of seconds), and every cancellation it cannot pass on to the peer (the
+    // client cancels the calls it found lost); the client's strategy reports the loss in one warning.
+    builder.Logging.AddFilter("Orleans.Runtime.Messaging", LogLevel.Critical);
+    builder.Logging.AddFilter("Orleans.Messaging", LogLevel.Critical);
+    builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Error);
+    builder.Logging.AddFilter("Orleans.Runtime.GrainDirectory", LogLevel.Critical);
+    builder.Logging.AddFilter("Orleans.Runtime.GrainCallCancellationManager", LogLevel.Critical);
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort))
         .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(Primes)).Allow(typeof(TinyWork))));

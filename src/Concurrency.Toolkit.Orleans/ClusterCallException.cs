@@ -1,10 +1,11 @@
 namespace Concurrency.Toolkit;
 
 /// <summary>
-/// A grain call carrying work failed as a call, not because the work threw: the per-call deadline
-/// (<see cref="OrleansStrategyOptions.CallTimeout"/>) passed, the silo was lost, or the cluster could not be
-/// reached. The items of that call have no result; whether they ran is unknown, so retry them (with the
-/// <see cref="ExecutionStrategyOptions.Resilience"/> pipeline) only when the work is idempotent.
+/// A grain call carrying work failed as a call, not because the work threw: the silo running it was lost, the
+/// per-call deadline (<see cref="OrleansStrategyOptions.CallTimeout"/>) passed, or the cluster could not be reached
+/// or refused the call; and the item was already sent <see cref="OrleansStrategyOptions.LostSiloRetries"/> more times
+/// (none when that is 0). The item has no result; whether it ran is unknown, so retry it (with the
+/// <see cref="ExecutionStrategyOptions.Resilience"/> pipeline, for instance) only when the work is idempotent.
 /// </summary>
 public sealed class ClusterCallException : ExecutionStrategyException
 {
@@ -39,6 +40,6 @@ public sealed class ClusterCallException : ExecutionStrategyException
         TimedOut = timedOut;
     }
 
-    /// <summary>Gets a value indicating whether the call outlasted <see cref="OrleansStrategyOptions.CallTimeout"/> (otherwise the call itself failed).</summary>
+    /// <summary>Gets a value indicating whether the call outlasted <see cref="OrleansStrategyOptions.CallTimeout"/> (otherwise the call itself failed, or its silo was found lost).</summary>
     public bool TimedOut { get; }
 }

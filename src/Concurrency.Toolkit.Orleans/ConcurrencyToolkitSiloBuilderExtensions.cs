@@ -3,6 +3,7 @@ using Concurrency.Toolkit.Orleans.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
+using Orleans.Runtime.GrainDirectory;
 using Orleans.Serialization;
 
 namespace Concurrency.Toolkit;
@@ -29,6 +30,7 @@ public static class ConcurrencyToolkitSiloBuilderExtensions
         }
 
         builder.Services.TryAddSingleton<DistributedWorkHost>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IGrainDirectoryResolver, LocalWorkerDirectory>());
         builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(DistributedWorkGrain).Assembly));
         return builder;
     }

@@ -5,8 +5,10 @@ namespace Concurrency.Toolkit.Orleans;
 
 /// <summary>
 /// The bytes of one grain call. Request: the call's deadline (so that the silo stops an abandoned call even if the
-/// cancellation message does not reach it), the shipped method, then the serialized inputs. Reply: a verdict on the
-/// method (ran, not allowed, cannot load) and, when it ran, one outcome per item: a result, a remote error, or
+/// cancellation message does not reach it), the call's identity (caller and call number, 8 bytes each, which probes
+/// look for), the shipped method, then the serialized inputs. Reply: a verdict on the
+/// method (ran, not allowed, cannot load) and, when it ran, the silo's identity (8 bytes, which the caller's probes
+/// learn routes from) and one outcome per item: a result, a remote error, or
 /// "not run" for the items a cancelled batch never reached.
 /// </summary>
 internal static class DistributedWire

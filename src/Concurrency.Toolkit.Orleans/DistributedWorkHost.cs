@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Reflection;
 using Concurrency.Toolkit.Shipping;
@@ -18,6 +19,7 @@ internal sealed class DistributedWorkHost
     private readonly DistributedWorkerOptions _options;
     private readonly WorkSerializer _serializer;
     private readonly ConcurrentDictionary<string, Resolution> _resolved = new();
+    private readonly ConcurrentDictionary<CallId, byte> _calls = new();
     private long _itemsRun;
     private long _batchesRun;
     private int _running;
@@ -35,10 +37,50 @@ internal sealed class DistributedWorkHost
     /// <summary>Gets how many grain calls (batches) this silo has run, for diagnostics and tests.</summary>
     public long BatchesRun => Interlocked.Read(ref _batchesRun);
 
+    /// <summary>Gets this silo's identity in replies and probe answers, random so that a restarted silo differs; never 0.</summary>
+    public long SiloId { get; } = Random.Shared.NextInt64(1, long.MaxValue);
+
     /// <summary>Gets how many grain calls are running on this silo now.</summary>
     public int Running => Volatile.Read(ref _running);
 
+    /// <summary>
+    /// Runs a batch on the thread pool. The call is recorded as running before this returns, so that a probe that
+    /// follows it on the same route (<see cref="FindRunning"/>) finds it.
+    /// </summary>
     public async Task<byte[]> RunAsync(byte[] request, CancellationToken cancellationToken)
+    {
+        var call = CallId.Peek(request);
+        var recorded = call is { } id && _calls.TryAdd(id, 0);
+        try
+        {
+            return await Task.Run(() => RunCoreAsync(request, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (recorded)
+            {
+                _calls.TryRemove(call!.Value, out _);
+            }
+        }
+    }
+
+    /// <summary>Answers a probe: this silo's <see cref="SiloId"/>, then those of <paramref name="caller"/>'s calls that are running here.</summary>
+    public long[] FindRunning(long caller, long[] calls)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var answer = new List<long>(calls.Length + 1) { SiloId };
+        foreach (var call in calls)
+        {
+            if (_calls.ContainsKey(new CallId(caller, call)))
+            {
+                answer.Add(call);
+            }
+        }
+
+        return [.. answer];
+    }
+
+    private async Task<byte[]> RunCoreAsync(byte[] request, CancellationToken cancellationToken)
     {
         ShippedMethod method;
         TimeSpan deadline;
@@ -65,6 +107,7 @@ internal sealed class DistributedWorkHost
             // About 12 bytes per tiny result (a verdict, a length, the value); the buffer grows for larger ones.
             using var output = new PayloadBuffer(Math.Max(256, count * 16));
             output.WriteByte(DistributedWire.Ran);
+            output.WriteInt64(SiloId);
             output.WriteInt32(count);
             Interlocked.Add(ref _itemsRun, count);
             Interlocked.Increment(ref _batchesRun);
@@ -100,6 +143,8 @@ internal sealed class DistributedWorkHost
         {
             throw new InvalidDataException($"Malformed request: call deadline {ticks} ticks.");
         }
+
+        _ = reader.Take(CallId.Size);
 
         var method = ShippedMethod.Read(ref reader);
         var count = reader.ReadInt32();
@@ -209,4 +254,15 @@ internal sealed class DistributedWorkHost
     }
 
     private sealed record Resolution(byte Verdict, ItemRunner? Runner, string? Message);
+
+    /// <summary>A call's identity: the strategy instance that made it and its number there (request bytes 8 to 23).</summary>
+    private readonly record struct CallId(long Caller, long Call)
+    {
+        public const int Size = 16;
+
+        public static CallId? Peek(byte[] request)
+            => request is { Length: >= 8 + Size }
+                ? new CallId(BinaryPrimitives.ReadInt64LittleEndian(request.AsSpan(8)), BinaryPrimitives.ReadInt64LittleEndian(request.AsSpan(16)))
+                : null;
+    }
 }

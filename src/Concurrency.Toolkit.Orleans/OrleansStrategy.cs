@@ -3,6 +3,9 @@ using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Orleans;
 using Concurrency.Toolkit.Orleans.Grains;
 using Concurrency.Toolkit.Shipping;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace Concurrency.Toolkit;
 
@@ -15,10 +18,13 @@ namespace Concurrency.Toolkit;
 /// <remarks>
 /// <para>The silos run only what they allow (<see cref="DistributedWorkerOptions"/>, registered with
 /// <c>siloBuilder.AddConcurrencyToolkitWorkers</c>); other work fails with <see cref="WorkNotAllowedException"/> and
-/// nothing runs. Work that throws fails with <see cref="RemoteWorkException"/>. A call that fails as a call (silo
-/// lost, deadline <see cref="OrleansStrategyOptions.CallTimeout"/> passed) fails its items with
-/// <see cref="ClusterCallException"/>; with a <see cref="ExecutionStrategyOptions.Resilience"/> pipeline that retries
-/// it, each item is retried alone on whichever silo takes the call, so retry only idempotent work.</para>
+/// nothing runs. Work that throws fails with <see cref="RemoteWorkException"/> and is never sent again. A call that
+/// fails as a call (its silo lost, found within about a second; its deadline
+/// <see cref="OrleansStrategyOptions.CallTimeout"/> passed; the cluster refused it) has its items sent again to a live
+/// silo, up to <see cref="OrleansStrategyOptions.LostSiloRetries"/> times (3 by default, as dask and Ray do), and
+/// then fails them with <see cref="ClusterCallException"/>. That assumes idempotent work: set the option to 0 for
+/// work that must not run twice. A <see cref="ExecutionStrategyOptions.Resilience"/> pipeline wraps each item, the
+/// sending again included.</para>
 /// <para>Cancellation flows into the grain call: the silo stops before its next item.</para>
 /// </remarks>
 /// <example>
@@ -34,6 +40,8 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     private readonly IGrainFactory _grains;
     private readonly OrleansStrategyOptions _options;
     private readonly WorkSerializer _serializer;
+    private readonly LostCallDetector _detector;
+    private readonly LostSiloReport _report;
     private long _nextKey;
 
     /// <summary>Initializes a strategy with default options.</summary>
@@ -55,6 +63,8 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         _grains = grainFactory;
         _options = options;
         _serializer = options.Serializer ?? new JsonWorkSerializer();
+        _detector = new LostCallDetector(grainFactory, TimeProvider);
+        _report = new LostSiloReport(Logger, TimeProvider, Name, options.LostSiloRetries);
 
         // Strategies start at different keys, so that short-lived ones do not all send their first calls the same way.
         _nextKey = Random.Shared.NextInt64(options.GrainKeyCount);
@@ -81,11 +91,13 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         var method = ShippedMethod.For(batch.Work.Delegate);
         if (Resilience is null)
         {
-            await CallAsync(batch, method, cancellationToken).ConfigureAwait(false);
+            await SendAsync(batch, method, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        // The pipeline wraps each item, so a retry after a lost silo runs just that item again, on whichever silo takes the call.
+        // The pipeline wraps each item, so a retry after a lost silo runs just that item again, on whichever silo takes
+        // the call. It wraps the sending again after a lost silo too: the pipeline sees an item's ClusterCallException
+        // only once LostSiloRetries are used up, and its timeout bounds them all.
         for (var i = 0; i < batch.Count; i++)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -101,7 +113,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                     {
                         var single = new WorkBatch<TIn, TOut>(state.batch.Work, 0, 0, 1);
                         single.Add(state.batch.Inputs[state.i]);
-                        await state.self.CallAsync(single, state.method, ct).ConfigureAwait(false);
+                        await state.self.SendAsync(single, state.method, ct).ConfigureAwait(false);
                         if (single.GetError(0) is { } error)
                         {
                             ExceptionDispatchInfo.Throw(error);
@@ -120,6 +132,13 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         }
     }
 
+    /// <inheritdoc/>
+    private protected override ValueTask ReleaseResourcesAsync()
+    {
+        _report.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
     private static OrleansStrategyOptions Validated(OrleansStrategyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -127,18 +146,65 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         return options;
     }
 
-    /// <summary>One grain call for the whole batch: every item gets exactly one outcome.</summary>
-    private async ValueTask CallAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the batch, then sends again, to whichever silo takes the call, the items whose call failed as a call
+    /// (its silo lost, its deadline passed, the cluster refused it), at most <see cref="OrleansStrategyOptions.LostSiloRetries"/>
+    /// times. Items whose work threw, or that the silos refused to run, have their outcome and are never sent again.
+    /// </summary>
+    private async ValueTask SendAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, CancellationToken cancellationToken)
     {
-        var sent = new List<int>(batch.Count);
+        List<int>? items = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            var lost = await CallAsync(batch, items, method, attempt, cancellationToken).ConfigureAwait(false);
+            if (lost is null)
+            {
+                return;
+            }
+
+            items = lost.Items;
+            _report.Resending(items.Count, lost.Cause);
+            if (Logger.IsEnabled(LogLevel.Debug))
+            {
+                Logger.LogDebug("OrleansStrategy '{Name}': sending {Items} item(s) of '{Method}' again ({Cause}), attempt {Attempt} of {Attempts}.", Name, items.Count, method.DisplayName, lost.Cause, attempt + 1, _options.LostSiloRetries + 1);
+            }
+
+            if (lost.Cause == LossCause.Refused)
+            {
+                // A refusal comes back at once; a short pause lets the client's view of the gateways catch up.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 << Math.Min(attempt - 1, 4)), TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Fail(batch, items, new OperationCanceledException(cancellationToken));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One grain call for <paramref name="items"/> of the batch (all of them when <see langword="null"/>). Every item
+    /// gets exactly one outcome, except those this returns: their call failed as a call, and they may be sent again.
+    /// </summary>
+    private async ValueTask<Lost?> CallAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, List<int>? items, ShippedMethod method, int attempt, CancellationToken cancellationToken)
+    {
+        var count = items?.Count ?? batch.Count;
+        var sent = new List<int>(count);
+        var callId = _detector.NewCallId();
         byte[] payload;
-        using (var request = new PayloadBuffer(Math.Max(256, batch.Count * 8)))
+        using (var request = new PayloadBuffer(Math.Max(256, count * 8)))
         {
             request.WriteInt64(_options.CallTimeout.Ticks);
+            request.WriteInt64(_detector.Caller);
+            request.WriteInt64(callId);
             method.Write(request);
             var countAt = request.BeginLength();
-            for (var i = 0; i < batch.Count; i++)
+            for (var n = 0; n < count; n++)
             {
+                var i = items?[n] ?? n;
                 var start = request.Length;
                 var lengthAt = request.BeginLength();
                 try
@@ -158,7 +224,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
 
             if (sent.Count == 0)
             {
-                return;
+                return null;
             }
 
             request.PatchInt32(countAt, sent.Count);
@@ -180,11 +246,23 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                 "(start the host that calls UseOrleansClient before running work, and check its gateway addresses) or no silo called siloBuilder.AddConcurrencyToolkitWorkers(...). Nothing ran.",
                 timedOut: false,
                 ex));
-            return;
+            return null;
         }
 
+        try
+        {
+            await _detector.LearnRouteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Fail(batch, sent, new OperationCanceledException(cancellationToken));
+            return null;
+        }
+
+        var last = attempt > _options.LostSiloRetries;
         using var deadline = new CancellationTokenSource(_options.CallTimeout, TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var tracked = _detector.Track(callId, key, linked);
         byte[] reply;
         try
         {
@@ -193,26 +271,64 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             Fail(batch, sent, new OperationCanceledException(cancellationToken));
-            return;
+            return null;
         }
         catch (Exception ex) when (deadline.IsCancellationRequested)
         {
-            Fail(batch, sent, new ClusterCallException($"The grain call carrying {sent.Count} item(s) of '{method.DisplayName}' did not complete within OrleansStrategyOptions.CallTimeout ({_options.CallTimeout}); its silo may be lost or overloaded. The items may or may not have run.", timedOut: true, ex));
-            return;
+            return FailOrResend(batch, sent, last, LossCause.TimedOut, new ClusterCallException(
+                $"The grain call carrying {sent.Count} item(s) of '{method.DisplayName}' did not complete within OrleansStrategyOptions.CallTimeout ({_options.CallTimeout}); its silo may be lost or overloaded. The items may or may not have run.{Attempts(attempt)}",
+                timedOut: true,
+                ex));
+        }
+        catch (Exception ex) when (tracked.IsLost)
+        {
+            return FailOrResend(batch, sent, last, LossCause.Lost, new ClusterCallException(
+                $"The silo running the grain call carrying {sent.Count} item(s) of '{method.DisplayName}' was lost: the call's route now leads to a silo that does not know it. The items may or may not have run.{Attempts(attempt)}",
+                timedOut: false,
+                ex));
+        }
+        catch (Exception ex) when (ex is OrleansMessageRejectionException or ConnectionFailedException or GatewayTooBusyException or TimeoutException)
+        {
+            return FailOrResend(batch, sent, last, LossCause.Refused, new ClusterCallException(
+                $"The grain call carrying {sent.Count} item(s) of '{method.DisplayName}' failed: {ex.GetType().Name}: {ex.Message} The items may or may not have run.{Attempts(attempt)}",
+                timedOut: false,
+                ex));
         }
         catch (Exception ex)
         {
             Fail(batch, sent, new ClusterCallException($"The grain call carrying {sent.Count} item(s) of '{method.DisplayName}' failed: {ex.GetType().Name}: {ex.Message} The items may or may not have run.", timedOut: false, ex));
-            return;
+            return null;
+        }
+        finally
+        {
+            _detector.Untrack(tracked);
         }
 
-        ReadReply(batch, sent, reply, method, cancellationToken);
+        var notRun = ReadReply(batch, sent, reply, method, key, last, attempt, cancellationToken);
+        return notRun is null ? null : new Lost(notRun, LossCause.TimedOut);
     }
 
-    private void ReadReply<TIn, TOut>(WorkBatch<TIn, TOut> batch, List<int> sent, byte[] reply, ShippedMethod method, CancellationToken cancellationToken)
+    private string Attempts(int attempt)
+        => attempt == 1 ? string.Empty : $" They had been sent {attempt} times (OrleansStrategyOptions.LostSiloRetries is {_options.LostSiloRetries}).";
+
+    /// <summary>Fails the items of a call that failed as a call, or, while they may be sent again, returns them for that.</summary>
+    private static Lost? FailOrResend<TIn, TOut>(WorkBatch<TIn, TOut> batch, List<int> sent, bool last, LossCause cause, ClusterCallException error)
+    {
+        if (!last)
+        {
+            return new Lost(sent, cause);
+        }
+
+        Fail(batch, sent, error);
+        return null;
+    }
+
+    /// <summary>Records the reply's outcomes; returns the items the silo stopped before running, while they may be sent again.</summary>
+    private List<int>? ReadReply<TIn, TOut>(WorkBatch<TIn, TOut> batch, List<int> sent, byte[] reply, ShippedMethod method, long key, bool last, int attempt, CancellationToken cancellationToken)
     {
         var reader = new PayloadReader(reply);
         var next = 0;
+        List<int>? notRun = null;
         try
         {
             var verdict = reader.ReadByte();
@@ -223,9 +339,10 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                     ? new WorkNotAllowedException(message)
                     : new RemoteWorkException(typeof(InvalidOperationException).FullName!, message, null, null);
                 Fail(batch, sent, refusal);
-                return;
+                return null;
             }
 
+            _detector.Learn(key, reader.ReadInt64());
             var count = reader.ReadInt32();
             if (count != sent.Count)
             {
@@ -259,9 +376,19 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                             : error.ToException());
                         break;
                     default:
-                        batch.SetError(i, cancellationToken.IsCancellationRequested
-                            ? new OperationCanceledException(cancellationToken)
-                            : new ClusterCallException($"The silo stopped the call before running this item of '{method.DisplayName}'.", timedOut: true, null));
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            batch.SetError(i, new OperationCanceledException(cancellationToken));
+                        }
+                        else if (!last)
+                        {
+                            (notRun ??= []).Add(i);
+                        }
+                        else
+                        {
+                            batch.SetError(i, new ClusterCallException($"The silo stopped the call at its deadline before running this item of '{method.DisplayName}'.{Attempts(attempt)}", timedOut: true, null));
+                        }
+
                         break;
                 }
             }
@@ -270,6 +397,8 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         {
             Fail(batch, sent.Skip(next), new ClusterCallException($"The reply from the cluster for '{method.DisplayName}' was malformed: {ex.Message}", ex));
         }
+
+        return notRun;
     }
 
     private static void Fail<TIn, TOut>(WorkBatch<TIn, TOut> batch, IEnumerable<int> indices, Exception exception)
@@ -279,4 +408,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
             batch.SetError(i, exception);
         }
     }
+
+    /// <summary>Items of a call that failed as a call, to send again, and why.</summary>
+    private sealed record Lost(List<int> Items, LossCause Cause);
 }

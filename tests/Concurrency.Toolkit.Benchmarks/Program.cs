@@ -9,6 +9,7 @@ namespace Concurrency.Toolkit.Benchmarks;
 /// dotnet run -c Release --project tests/Concurrency.Toolkit.Benchmarks -- --filter '*Tiny*' --job short
 /// dotnet run -c Release --project tests/Concurrency.Toolkit.Benchmarks -- --quick
 /// dotnet run -c Release --project tests/Concurrency.Toolkit.Benchmarks -- --suite engine --quick --filter '*Delay*'
+/// dotnet run -c Release --project tests/Concurrency.Toolkit.Benchmarks -- --suite payload --quick --items 200000
 /// </code>
 /// </summary>
 public static class Program
@@ -22,12 +23,19 @@ public static class Program
           --filter GLOB   with --quick: only matching 'Class.Method' names
           --runs N        with --quick: measured runs per benchmark (default per class, usually 3)
           --items N       with --quick: items per run for the classes that scale (e.g. the orleans suite, whose
-                          quick default is smaller than BenchmarkDotNet's 1,000,000)
+                          quick default is smaller than BenchmarkDotNet's 1,000,000; the payload suite's records,
+                          the other payloads in proportion: 200000 is full size, its quick default 2000)
         """;
 
     public static async Task<int> Main(string[] args)
     {
         var suites = BenchmarkSuite.Discover();
+        if (args is ["--child", var childSuite, .. var childArgs])
+        {
+            // A measurement that needs a fresh process: the suite launched this program again (not for users).
+            return await suites.Single(s => string.Equals(s.Name, childSuite, StringComparison.OrdinalIgnoreCase)).RunChildAsync(childArgs);
+        }
+
         var chosen = new List<BenchmarkSuite>();
         var rest = new List<string>();
         var quick = args.Contains("--quick");
@@ -109,7 +117,7 @@ public static class Program
             }
 
             var quickSuites = chosen.Count > 0 ? chosen : [.. suites.Where(s => s.InDefaultQuickRun && !s.HasOwnRunner)];
-            return await QuickRunner.RunAsync(quickSuites.SelectMany(s => s.BenchmarkTypes), filter, runs, items);
+            return await QuickRunner.RunAsync(quickSuites, filter, runs, items);
         }
 
         var types = (chosen.Count > 0 ? chosen : suites).SelectMany(s => s.BenchmarkTypes).Distinct().ToArray();

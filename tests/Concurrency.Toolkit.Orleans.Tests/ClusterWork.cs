@@ -5,9 +5,20 @@ namespace Concurrency.Toolkit.Orleans.Tests;
 /// <summary>Work for the cluster tests: static methods that the test silos allow.</summary>
 public static class ClusterWork
 {
+    private static readonly ConcurrentDictionary<int, int> s_runs = new();
+
     public static int Square(int x) => x * x;
 
     public static int Throw(int x) => throw new ArgumentOutOfRangeException(nameof(x), x, "no good");
+
+    /// <summary>Counts its runs per input (<see cref="Runs"/>), then throws.</summary>
+    public static int CountAndThrow(int x)
+    {
+        s_runs.AddOrUpdate(x, 1, static (_, n) => n + 1);
+        throw new InvalidOperationException($"item {x} throws");
+    }
+
+    public static int Runs(int x) => s_runs.GetValueOrDefault(x);
 
     /// <summary>Blocks for the given milliseconds, then returns the value; for fault tests that need items in flight.</summary>
     public static int Slow(int ms)

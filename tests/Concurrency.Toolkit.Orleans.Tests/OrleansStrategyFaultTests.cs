@@ -22,7 +22,65 @@ public sealed class OrleansStrategyFaultTests(ITestOutputHelper output) : IAsync
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
-    public async Task MapUnorderedAsync_SiloKilledMidRunWithRetry_EveryItemCompletesOnTheOtherSilo()
+    public async Task MapUnorderedAsync_SiloKilledWithCallsRunning_EveryItemCompletesOnTheSiloLeft()
+    {
+        var (outcomes, victimRan, elapsed) = await RunAndKillAsync(new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(3) });
+
+        // Default options: the items the dead silo held are sent again and complete on the other silo.
+        Assert.True(victimRan > 0);
+        Assert.Equal(Enumerable.Range(0, Items).Select(static i => (long)i), outcomes.Select(static o => o.Index).Order());
+        Assert.All(outcomes, static o => Assert.True(o.IsSuccess && o.Result == o.Input, o.ToString()));
+        output.WriteLine($"the silo took {victimRan} items; every item completed; run took {elapsed}");
+    }
+
+    [Fact]
+    public async Task MapUnorderedAsync_SiloKilledWithLostSiloRetriesOff_ItsItemsFailWithClusterCallException()
+    {
+        var (outcomes, victimRan, elapsed) = await RunAndKillAsync(new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(3), LostSiloRetries = 0 });
+
+        // Exactly one outcome per input. Every item the dead silo took is lost, as a ClusterCallException (found lost,
+        // or at the call's deadline); calls sent to it as it went are refused, also as ClusterCallExceptions; every
+        // other item succeeds on the silo left. Nothing is sent again.
+        Assert.Equal(Enumerable.Range(0, Items).Select(static i => (long)i), outcomes.Select(static o => o.Index).Order());
+        var failed = outcomes.Where(static o => !o.IsSuccess).ToList();
+        Assert.All(failed, static o => Assert.IsType<ClusterCallException>(o.Exception));
+        Assert.All(outcomes.Where(static o => o.IsSuccess), static o => Assert.Equal(o.Input, o.Result));
+        Assert.True(victimRan > 0);
+        Assert.InRange(failed.Count, victimRan, Items - 1);
+        Assert.All(failed, static o => Assert.DoesNotContain("sent", o.Exception!.Message, StringComparison.Ordinal));
+        output.WriteLine($"{failed.Count} of {Items} items lost with the silo, which took {victimRan}; run took {elapsed}; timed out: {failed.Count(static o => ((ClusterCallException)o.Exception!).TimedOut)}");
+        output.WriteLine(failed[0].Exception!.Message);
+    }
+
+    [Fact]
+    public async Task MapUnorderedAsync_SiloKilledWithPollyPipeline_ResendsRunInsideItAndItsRetryIsNotNeeded()
+    {
+        var retries = 0;
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<ClusterCallException>(),
+                MaxRetryAttempts = 20,
+                Delay = TimeSpan.FromMilliseconds(100),
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    Interlocked.Increment(ref retries);
+                    return default;
+                },
+            })
+            .Build();
+
+        var (outcomes, victimRan, _) = await RunAndKillAsync(new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(3), Resilience = pipeline });
+
+        Assert.True(victimRan > 0);
+        Assert.Equal(Items, outcomes.Count);
+        Assert.All(outcomes, static o => Assert.True(o.IsSuccess && o.Result == o.Input, o.ToString()));
+        Assert.Equal(0, retries);
+    }
+
+    [Fact]
+    public async Task MapUnorderedAsync_SiloKilledWithPollyRetryAndLostSiloRetriesOff_EveryItemCompletesOnTheOtherSilo()
     {
         var pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
@@ -33,39 +91,51 @@ public sealed class OrleansStrategyFaultTests(ITestOutputHelper output) : IAsync
                 BackoffType = DelayBackoffType.Constant,
             })
             .Build();
-        await using var strategy = new OrleansStrategy(_cluster.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(3), Resilience = pipeline });
-        var outcomes = new List<WorkOutcome<int, int>>();
-        var victim = _cluster.Silos[1].ServiceProvider.GetRequiredService<DistributedWorkHost>();
-        var killed = false;
 
-        await foreach (var outcome in strategy.MapUnorderedAsync(Enumerable.Repeat(20, Items), ClusterWork.Slow))
-        {
-            outcomes.Add(outcome);
-            if (!killed && outcomes.Count >= 20 && victim.Running > 0)
-            {
-                killed = true;
-                await _cluster.KillSiloAsync(_cluster.Silos[1]);
-            }
-        }
+        var (outcomes, victimRan, _) = await RunAndKillAsync(new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(3), Resilience = pipeline, LostSiloRetries = 0 });
 
-        Assert.True(killed, "the silo to kill never had a call running");
+        Assert.True(victimRan > 0);
         Assert.Equal(Items, outcomes.Count);
-        Assert.Equal(Enumerable.Range(0, Items).Select(static i => (long)i), outcomes.Select(static o => o.Index).Order());
-        Assert.All(outcomes, static o => Assert.True(o.IsSuccess, o.ToString()));
+        Assert.All(outcomes, static o => Assert.True(o.IsSuccess && o.Result == o.Input, o.ToString()));
     }
 
     [Fact]
-    public async Task MapUnorderedAsync_SiloKilledWithCallsRunningWithoutRetry_ItsItemsFailWithClusterCallException()
+    public async Task MapUnorderedAsync_SiloAliveButStuck_ItsCallsFailAtCallTimeoutNotAsLost()
     {
-        await using var strategy = new OrleansStrategy(_cluster.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(3) });
+        await using var strategy = new OrleansStrategy(_cluster.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(2), LostSiloRetries = 0 });
+        var victim = _cluster.Silos[1].ServiceProvider.GetRequiredService<DistributedWorkHost>();
+        List<WorkOutcome<int, int>> outcomes;
+
+        // The silo answers the probes (its calls run, they just never end), so only the deadline ends them: several
+        // probe rounds pass meanwhile.
+        FaultWork.HoldOn(_cluster.Silos[1].SiloAddress);
+        try
+        {
+            outcomes = await strategy.MapUnorderedAsync(Enumerable.Range(0, 24), FaultWork.RunAsync).ToListAsync();
+        }
+        finally
+        {
+            FaultWork.Reset();
+        }
+
+        var failed = outcomes.Where(static o => !o.IsSuccess).ToList();
+        Assert.True(victim.ItemsRun > 0);
+        Assert.InRange(failed.Count, victim.ItemsRun, 24);
+        Assert.All(failed, static o => Assert.True(Assert.IsType<ClusterCallException>(o.Exception).TimedOut, o.Exception!.Message));
+    }
+
+    /// <summary>
+    /// Maps <see cref="Items"/> items and kills silo 1 once it runs some. An in-process kill lets the silo's running
+    /// calls finish and, timing allowing, answer: a call that ends in time gets its result home. So the victim's calls
+    /// never answer here, as when its process dies: they hold until the run ends, and the kill waits for them.
+    /// </summary>
+    private async Task<(List<WorkOutcome<int, int>> Outcomes, long VictimRan, TimeSpan Elapsed)> RunAndKillAsync(OrleansStrategyOptions options)
+    {
+        await using var strategy = new OrleansStrategy(_cluster.Client, options);
         var victim = _cluster.Silos[1].ServiceProvider.GetRequiredService<DistributedWorkHost>();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         List<WorkOutcome<int, int>> outcomes;
         Task? kill = null;
-
-        // An in-process kill lets the silo's running calls finish and, timing allowing, answer: a call that ends
-        // in time gets its result home. So the victim's calls never answer here, as when its process dies: they
-        // hold until the test ends, and the kill waits for them.
         FaultWork.HoldOn(_cluster.Silos[1].SiloAddress);
         try
         {
@@ -83,23 +153,13 @@ public sealed class OrleansStrategyFaultTests(ITestOutputHelper output) : IAsync
             }
         }
 
-        // Exactly one outcome per input. Every item the dead silo took is lost, as a ClusterCallException at the
-        // call's deadline; calls sent to it as it went are refused, also as ClusterCallExceptions; every other
-        // item succeeds on the silo left.
-        Assert.Equal(Enumerable.Range(0, Items).Select(static i => (long)i), outcomes.Select(static o => o.Index).Order());
-        var failed = outcomes.Where(static o => !o.IsSuccess).ToList();
-        Assert.All(failed, static o => Assert.IsType<ClusterCallException>(o.Exception));
-        Assert.All(outcomes.Where(static o => o.IsSuccess), static o => Assert.Equal(o.Input, o.Result));
-        Assert.True(victim.ItemsRun > 0);
-        Assert.InRange(failed.Count(static o => ((ClusterCallException)o.Exception!).TimedOut), victim.ItemsRun, Items - 1);
-        output.WriteLine($"{failed.Count} of {Items} items lost with the silo, which took {victim.ItemsRun}; run took {System.Diagnostics.Stopwatch.GetElapsedTime(started)}; timed out: {failed.Count(static o => ((ClusterCallException)o.Exception!).TimedOut)}");
-        output.WriteLine(failed[0].Exception!.Message);
+        return (outcomes, victim.ItemsRun, System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }
 
     [Fact]
-    public async Task MapUnorderedAsync_SiloStoppedGracefullyMidRunWithoutRetry_RunningCallsFinishAndOnlyCallsThatNeverRanAreRefused()
+    public async Task MapUnorderedAsync_SiloStoppedGracefullyMidRunWithLostSiloRetriesOff_RunningCallsFinishAndOnlyCallsThatNeverRanAreRefused()
     {
-        await using var strategy = new OrleansStrategy(_cluster.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(10) });
+        await using var strategy = new OrleansStrategy(_cluster.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 8, CallTimeout = TimeSpan.FromSeconds(10), LostSiloRetries = 0 });
         var outcomes = new List<WorkOutcome<int, int>>();
         var victim = _cluster.Silos[1].ServiceProvider.GetRequiredService<DistributedWorkHost>();
         Task? stopping = null;

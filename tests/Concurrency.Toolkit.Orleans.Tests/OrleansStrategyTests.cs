@@ -104,14 +104,39 @@ public sealed class OrleansStrategyTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task RunAsync_ItemOutlastsCallTimeout_FailsWithClusterCallExceptionAtTheDeadline()
+    public async Task RunAsync_ItemOutlastsCallTimeoutWithLostSiloRetriesOff_FailsWithClusterCallExceptionAtTheDeadline()
     {
-        await using var strategy = new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { CallTimeout = TimeSpan.FromMilliseconds(500) });
+        await using var strategy = new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { CallTimeout = TimeSpan.FromMilliseconds(500), LostSiloRetries = 0 });
 
         var thrown = await Assert.ThrowsAsync<ClusterCallException>(async () => await strategy.RunAsync(ContractWork.RunAsync, new Job(1, DelayMs: 60_000)));
 
         Assert.True(thrown.TimedOut);
         Assert.Contains(nameof(OrleansStrategyOptions.CallTimeout), thrown.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_ItemOutlastsCallTimeoutEveryTime_IsSentLostSiloRetriesMoreTimesThenFails()
+    {
+        await using var strategy = new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { CallTimeout = TimeSpan.FromMilliseconds(300), LostSiloRetries = 2 });
+
+        var thrown = await Assert.ThrowsAsync<ClusterCallException>(async () => await strategy.RunAsync(ContractWork.RunAsync, new Job(1, DelayMs: 60_000)));
+
+        Assert.True(thrown.TimedOut);
+        Assert.Contains("sent 3 times", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains($"{nameof(OrleansStrategyOptions.LostSiloRetries)} is 2", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapUnorderedAsync_WorkThrows_EachItemRunsOnceAndFailsWithRemoteWorkException()
+    {
+        await using var strategy = new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 4 });
+        var inputs = Enumerable.Range(7_000_000, 200).ToList();
+
+        var outcomes = await strategy.MapUnorderedAsync(inputs, ClusterWork.CountAndThrow, new MapOptions { MaxBatchSize = 1 }).ToListAsync();
+
+        Assert.All(outcomes, static o => Assert.Equal(typeof(InvalidOperationException).FullName, Assert.IsType<RemoteWorkException>(o.Exception).RemoteType));
+        Assert.All(inputs, static x => Assert.Equal(1, ClusterWork.Runs(x)));
     }
 
     [Fact]
@@ -162,6 +187,8 @@ public sealed class OrleansStrategyTests(ClusterFixture fixture)
     {
         Assert.Equal(nameof(OrleansStrategyOptions.CallTimeout), Assert.Throws<ArgumentException>(() => new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { CallTimeout = TimeSpan.Zero })).ParamName);
         Assert.Equal(nameof(OrleansStrategyOptions.MaxConcurrentCalls), Assert.Throws<ArgumentException>(() => new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { MaxConcurrentCalls = 0 })).ParamName);
+        Assert.Equal(nameof(OrleansStrategyOptions.LostSiloRetries), Assert.Throws<ArgumentException>(() => new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { LostSiloRetries = -1 })).ParamName);
+        Assert.Equal(nameof(OrleansStrategyOptions.LostSiloRetries), Assert.Throws<ArgumentException>(() => new OrleansStrategy(fixture.Client, new OrleansStrategyOptions { LostSiloRetries = 101 })).ParamName);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class HostedSampleTests
         var run = await SampleRun.StartAsync("Hosted", new Dictionary<string, string> { ["ConcurrencyToolkit__Coroutine__MaxConcurrency"] = "0" }, "--quick");
 
         Assert.Equal(3, run.ExitCode);
-        Assert.Contains("The configuration is invalid: CoroutineStrategyOptions.MaxConcurrency must be at least 1 (it was 0)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("The configuration is invalid: CoroutineStrategyOptions.MaxConcurrency must be between 1 and 1,000,000 (it was 0)", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("Processing orders", run.Output, StringComparison.Ordinal);
     }
 

@@ -26,6 +26,31 @@ public sealed class ScaleOutSampleTests
     }
 
     [Fact]
+    public async Task KillSiloAfter_OneOfTwoSiloProcessesKilledMidCount_CountIsStillRightAndTheStrategyWarnsInsteadOfOrleans()
+    {
+        // 200 blocks take several seconds on two cores, so the kill lands in the middle of the count.
+        var run = await SampleRun.StartAsync("ScaleOut", "--blocks", "200", "--kill-silo-after", "2");
+
+        run.AssertSucceeded();
+        run.AssertOutputContains(
+            "Two silos running",
+            "Killed silo 1 (process ",
+            "[####################]    200/200 done",
+            // pi(20,000,000): no item was lost, none counted twice.
+            "1,270,607 primes below 20,000,000, counted on the cluster",
+            "OrleansStrategy 'Distributed': a silo was lost or stopped answering;",
+            "were sent again to a live silo",
+            "[silo 0] stopping");
+        Assert.Matches(@"(?m)^Killed silo 1 \(process \d+\) [\d.]+ s into the count\.\r?$", run.Output);
+
+        // Quiet: the strategy's warning, not Orleans' connection errors with their stack traces.
+        foreach (var noise in new[] { "ConnectionRefused", "Connection reset", "SocketException", "ConnectionFailedException" })
+        {
+            Assert.False(run.Output.Contains(noise, StringComparison.Ordinal), $"The output has '{noise}'.\n{run}");
+        }
+    }
+
+    [Fact]
     public async Task Quick_PortGiven_SilosListenOnThePortsItNames()
     {
         var port = FreePortBlock();

@@ -35,7 +35,8 @@ public abstract class ExecutionStrategyOptions
 
     /// <summary>
     /// Gets or sets how long <see cref="IAsyncDisposable.DisposeAsync"/> waits for running items before it
-    /// cancels them (and, for processes, kills the workers).
+    /// cancels them (and, for processes, kills the workers): zero to about 49.7 days, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> to wait as long as the items take.
     /// </summary>
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan DisposeTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -54,15 +55,8 @@ public abstract class ExecutionStrategyOptions
             throw new ArgumentNullException(nameof(TimeProvider), $"{GetType().Name}.{nameof(TimeProvider)} must not be null; use TimeProvider.System.");
         }
 
-        if (MaxLookAhead is <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxLookAhead), MaxLookAhead, $"{GetType().Name}.{nameof(MaxLookAhead)} must be at least 1, or null for the strategy's default.");
-        }
-
-        if (DisposeTimeout < TimeSpan.Zero && DisposeTimeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(DisposeTimeout), DisposeTimeout, $"{GetType().Name}.{nameof(DisposeTimeout)} must be zero or positive, or Timeout.InfiniteTimeSpan.");
-        }
+        OptionRules.Range(MaxLookAhead, 1, int.MaxValue, GetType().Name, nameof(MaxLookAhead), "for the strategy's default");
+        OptionRules.Duration(DisposeTimeout, allowZero: true, GetType().Name, nameof(DisposeTimeout), "it is how long disposal waits for running items.", infiniteMeans: "to wait for running items as long as they take");
     }
 
     /// <summary>
@@ -71,16 +65,12 @@ public abstract class ExecutionStrategyOptions
     /// </summary>
     internal ExecutionStrategyOptions ShallowCopy() => (ExecutionStrategyOptions)MemberwiseClone();
 
-    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="option"/> when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
+    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="option"/> when <paramref name="value"/> is outside <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
     /// <param name="value">The option's value.</param>
     /// <param name="minimum">The smallest allowed value.</param>
+    /// <param name="maximum">The largest allowed value.</param>
     /// <param name="option">The option's name.</param>
     /// <param name="hint">What the option means, appended to the message.</param>
-    private protected void RequireAtLeast(int value, int minimum, string option, string hint)
-    {
-        if (value < minimum)
-        {
-            throw new ArgumentOutOfRangeException(option, value, $"{GetType().Name}.{option} must be at least {minimum} (it was {value}); {hint}");
-        }
-    }
+    private protected void RequireRange(int value, int minimum, int maximum, string option, string hint)
+        => OptionRules.Range(value, minimum, maximum, GetType().Name, option, hint);
 }

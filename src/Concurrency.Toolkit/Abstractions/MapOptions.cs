@@ -30,19 +30,8 @@ public sealed class MapOptions
 
     internal void Validate()
     {
-        if (MaxDegreeOfParallelism is <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, $"{nameof(MapOptions)}.{nameof(MaxDegreeOfParallelism)} must be at least 1, or null for the strategy's bound.");
-        }
-
-        if (MaxLookAhead is <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxLookAhead), MaxLookAhead, $"{nameof(MapOptions)}.{nameof(MaxLookAhead)} must be at least 1, or null for the strategy's default.");
-        }
-
-        if (MaxBatchSize is <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, $"{nameof(MapOptions)}.{nameof(MaxBatchSize)} must be at least 1, or null for automatic batching.");
-        }
+        OptionRules.Range(MaxDegreeOfParallelism, 1, int.MaxValue, nameof(MapOptions), nameof(MaxDegreeOfParallelism), "for the strategy's bound");
+        OptionRules.Range(MaxLookAhead, 1, int.MaxValue, nameof(MapOptions), nameof(MaxLookAhead), "for the strategy's default");
+        OptionRules.Range(MaxBatchSize, 1, int.MaxValue, nameof(MapOptions), nameof(MaxBatchSize), "for automatic batching");
     }
 }

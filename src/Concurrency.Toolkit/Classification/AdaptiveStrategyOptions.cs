@@ -19,7 +19,7 @@ public sealed class AdaptiveStrategyOptions
     /// the second half (if the work computes) run on every core to see whether it scales. Each runs exactly once and
     /// its result is part of the map's output.
     /// </summary>
-    /// <value>The default value is 16.</value>
+    /// <value>The default value is 16; allowed are 1 to 10,000.</value>
     public int SampleCount { get; set; } = 16;
 
     /// <summary>
@@ -36,7 +36,10 @@ public sealed class AdaptiveStrategyOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool ReuseDecisions { get; set; } = true;
 
-    /// <summary>Gets or sets how long <see cref="IAsyncDisposable.DisposeAsync"/> waits for running calls before it cancels them.</summary>
+    /// <summary>
+    /// Gets or sets how long <see cref="IAsyncDisposable.DisposeAsync"/> waits for running calls before it cancels them:
+    /// zero to about 49.7 days, or <see cref="Timeout.InfiniteTimeSpan"/> to wait as long as they take.
+    /// </summary>
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan DisposeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -49,15 +52,8 @@ public sealed class AdaptiveStrategyOptions
             throw new ArgumentException($"{nameof(AdaptiveStrategyOptions)}.{nameof(Name)} must not be empty or white space; leave it null for the default name.", nameof(Name));
         }
 
-        if (SampleCount < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(SampleCount), SampleCount, $"{nameof(AdaptiveStrategyOptions)}.{nameof(SampleCount)} must be at least 1 (it was {SampleCount}); the strategy needs an item to measure before it chooses.");
-        }
-
-        if (DisposeTimeout < TimeSpan.Zero && DisposeTimeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(DisposeTimeout), DisposeTimeout, $"{nameof(AdaptiveStrategyOptions)}.{nameof(DisposeTimeout)} must be zero or positive, or Timeout.InfiniteTimeSpan.");
-        }
+        OptionRules.Range(SampleCount, 1, WorkloadClassifierOptions.MaxSampleCount, nameof(AdaptiveStrategyOptions), nameof(SampleCount), "the strategy needs an item to measure before it chooses, and buffers the samples.");
+        OptionRules.Duration(DisposeTimeout, allowZero: true, nameof(AdaptiveStrategyOptions), nameof(DisposeTimeout), "it is how long disposal waits for running calls.", infiniteMeans: "to wait for running calls as long as they take");
 
         new WorkloadProfile { Traits = Traits }.Validate(nameof(Traits));
     }

@@ -4,6 +4,9 @@ namespace Concurrency.Toolkit;
 /// <remarks>Validated when the classifier is built; a bad value throws an exception that names the option.</remarks>
 public sealed class WorkloadClassifierOptions
 {
+    /// <summary>The most sample items profiling takes.</summary>
+    internal const int MaxSampleCount = 10_000;
+
     /// <summary>Gets or sets the CPU share (CPU time over wall time) at or above which work counts as CPU-bound.</summary>
     /// <value>The default value is 0.7.</value>
     public double CpuBoundThreshold { get; set; } = 0.7;
@@ -25,7 +28,7 @@ public sealed class WorkloadClassifierOptions
     /// scale on threads. Shorter items cost more to ship to a worker (serialising the input and result, a round trip)
     /// than the threads lose, so they stay on threads. The process strategy batches small items, so the bar is low.
     /// </summary>
-    /// <value>The default value is 0.1 ms.</value>
+    /// <value>The default value is 0.1 ms; allowed are zero to about 49.7 days.</value>
     public TimeSpan MinProcessItemDuration { get; set; } = TimeSpan.FromMilliseconds(0.1);
 
     /// <summary>
@@ -37,7 +40,7 @@ public sealed class WorkloadClassifierOptions
     /// <value>The default value is 0.25.</value>
     public double BusyMachineThreshold { get; set; } = 0.25;
 
-    /// <summary>Gets or sets how many sample inputs profiling measures at most (the rest of the samples are ignored).</summary>
+    /// <summary>Gets or sets how many sample inputs profiling measures at most (the rest of the samples are ignored): 1 to 10,000.</summary>
     /// <value>The default value is 16.</value>
     public int SampleCount { get; set; } = 16;
 
@@ -45,19 +48,19 @@ public sealed class WorkloadClassifierOptions
     /// Gets or sets how long profiling may take, scaling probe included. Profiling stops starting items once it is
     /// spent (an item already running finishes), and skips the scaling probe when too little is left for it.
     /// </summary>
-    /// <value>The default value is 2 seconds.</value>
+    /// <value>The default value is 2 seconds; allowed are above zero to about 49.7 days.</value>
     public TimeSpan TimeBudget { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets whether CPU-bound and mixed work is run on one and on several threads to measure whether it scales.</summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool MeasureScaling { get; set; } = true;
 
-    /// <summary>Gets or sets the cores the recommendations size for, and the threads of the scaling probe.</summary>
+    /// <summary>Gets or sets the cores the recommendations size for, and the threads of the scaling probe: 1 to 4,096.</summary>
     /// <value>The default value is <see cref="Environment.ProcessorCount"/>.</value>
     public int ProcessorCount { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Gets or sets the most threads recommended for blocking or mixed work (Goetz's rule, cores / CPU share, can ask for very many).</summary>
-    /// <value>The default value is 128.</value>
+    /// <value>The default value is 128; allowed are 1 to 1,000,000.</value>
     public int MaxThreads { get; set; } = 128;
 
     /// <summary>
@@ -69,60 +72,36 @@ public sealed class WorkloadClassifierOptions
     public double AsyncConcurrencyHeadroom { get; set; } = 4;
 
     /// <summary>Gets or sets the most items in progress recommended for asynchronous I/O-bound work.</summary>
-    /// <value>The default value is 1,000, the default of <see cref="CoroutineStrategyOptions.MaxConcurrency"/>.</value>
+    /// <value>The default value is 1,000, the default of <see cref="CoroutineStrategyOptions.MaxConcurrency"/>; allowed are 1 to 1,000,000.</value>
     public int MaxConcurrency { get; set; } = 1000;
 
     /// <summary>Throws when an option is out of range, naming the option and the allowed range.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate()
     {
-        Share(CpuBoundThreshold, nameof(CpuBoundThreshold));
-        Share(IoBoundThreshold, nameof(IoBoundThreshold));
+        const string Owner = nameof(WorkloadClassifierOptions);
+        const string Share = "it is a share of wall time.";
+        OptionRules.Range(CpuBoundThreshold, 0, 1, Owner, nameof(CpuBoundThreshold), Share);
+        OptionRules.Range(IoBoundThreshold, 0, 1, Owner, nameof(IoBoundThreshold), Share);
         if (IoBoundThreshold >= CpuBoundThreshold)
         {
-            throw new ArgumentException($"{nameof(WorkloadClassifierOptions)}.{nameof(IoBoundThreshold)} ({IoBoundThreshold}) must be below {nameof(CpuBoundThreshold)} ({CpuBoundThreshold}); CPU shares between the two count as mixed.", nameof(IoBoundThreshold));
+            throw new ArgumentException($"{Owner}.{nameof(IoBoundThreshold)} ({IoBoundThreshold}) must be below {nameof(CpuBoundThreshold)} ({CpuBoundThreshold}); CPU shares between the two count as mixed.", nameof(IoBoundThreshold));
         }
 
-        Share(BusyMachineThreshold, nameof(BusyMachineThreshold));
+        OptionRules.Range(BusyMachineThreshold, 0, 1, Owner, nameof(BusyMachineThreshold), Share);
         if (!(ScalingEfficiencyThreshold > 0 && ScalingEfficiencyThreshold <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(ScalingEfficiencyThreshold), ScalingEfficiencyThreshold, $"{nameof(WorkloadClassifierOptions)}.{nameof(ScalingEfficiencyThreshold)} must be above 0 and at most 1 (speed-up divided by threads).");
+            throw new ArgumentOutOfRangeException(nameof(ScalingEfficiencyThreshold), ScalingEfficiencyThreshold, $"{Owner}.{nameof(ScalingEfficiencyThreshold)} must be above 0 and at most 1 (it was {ScalingEfficiencyThreshold}); it is speed-up divided by threads.");
         }
 
-        AtLeast(SampleCount, 1, nameof(SampleCount), "profiling needs at least one item to measure.");
-        if (TimeBudget <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(TimeBudget), TimeBudget, $"{nameof(WorkloadClassifierOptions)}.{nameof(TimeBudget)} must be positive; it bounds how long profiling takes.");
-        }
+        OptionRules.Range(SampleCount, 1, MaxSampleCount, Owner, nameof(SampleCount), "profiling needs at least one item to measure, and more than 10,000 add nothing to a median.");
+        OptionRules.Duration(TimeBudget, allowZero: false, Owner, nameof(TimeBudget), "it bounds how long profiling takes.");
+        OptionRules.Duration(MinProcessItemDuration, allowZero: true, Owner, nameof(MinProcessItemDuration), "it is the shortest median item for which processes are recommended.");
+        OptionRules.Range(AsyncConcurrencyHeadroom, 1, 1000, Owner, nameof(AsyncConcurrencyHeadroom), "1 is Goetz's count exactly.");
 
-        if (MinProcessItemDuration < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MinProcessItemDuration), MinProcessItemDuration, $"{nameof(WorkloadClassifierOptions)}.{nameof(MinProcessItemDuration)} must be zero or positive.");
-        }
-
-        if (!(AsyncConcurrencyHeadroom >= 1 && AsyncConcurrencyHeadroom <= 1000))
-        {
-            throw new ArgumentOutOfRangeException(nameof(AsyncConcurrencyHeadroom), AsyncConcurrencyHeadroom, $"{nameof(WorkloadClassifierOptions)}.{nameof(AsyncConcurrencyHeadroom)} must be between 1 (Goetz's count exactly) and 1000.");
-        }
-
-        AtLeast(ProcessorCount, 1, nameof(ProcessorCount), "it is the number of cores recommendations size for.");
-        AtLeast(MaxThreads, 1, nameof(MaxThreads), "it caps the threads recommended for blocking work.");
-        AtLeast(MaxConcurrency, 1, nameof(MaxConcurrency), "it caps the items in progress recommended for asynchronous work.");
-    }
-
-    private static void Share(double value, string option)
-    {
-        if (!(value >= 0 && value <= 1))
-        {
-            throw new ArgumentOutOfRangeException(option, value, $"{nameof(WorkloadClassifierOptions)}.{option} must be between 0 and 1 (a share of wall time).");
-        }
-    }
-
-    private static void AtLeast(int value, int minimum, string option, string hint)
-    {
-        if (value < minimum)
-        {
-            throw new ArgumentOutOfRangeException(option, value, $"{nameof(WorkloadClassifierOptions)}.{option} must be at least {minimum} (it was {value}); {hint}");
-        }
+        // Recommendations become strategy options, so they stay within what the strategies accept.
+        OptionRules.Range(ProcessorCount, 1, OptionRules.MaxWorkers, Owner, nameof(ProcessorCount), "it is the number of cores recommendations size for (and the scaling probe's threads).");
+        OptionRules.Range(MaxThreads, 1, OptionRules.MaxDegree, Owner, nameof(MaxThreads), "it caps the threads recommended for blocking work.");
+        OptionRules.Range(MaxConcurrency, 1, OptionRules.MaxDegree, Owner, nameof(MaxConcurrency), "it caps the items in progress recommended for asynchronous work.");
     }
 }

@@ -3,7 +3,7 @@ namespace Concurrency.Toolkit;
 /// <summary>Options of <see cref="CoroutineStrategy"/>.</summary>
 public sealed class CoroutineStrategyOptions : ExecutionStrategyOptions
 {
-    /// <summary>Gets or sets the most items in progress at once (awaiting or running), across all of the strategy's calls.</summary>
+    /// <summary>Gets or sets the most items in progress at once (awaiting or running), across all of the strategy's calls: 1 to 1,000,000.</summary>
     /// <value>The default value is 1,000: asynchronous I/O items mostly wait, so many can be in progress per core.</value>
     public int MaxConcurrency { get; set; } = 1000;
 
@@ -19,6 +19,6 @@ public sealed class CoroutineStrategyOptions : ExecutionStrategyOptions
     public override void Validate()
     {
         base.Validate();
-        RequireAtLeast(MaxConcurrency, 1, nameof(MaxConcurrency), "it bounds how many items are in progress at once.");
+        RequireRange(MaxConcurrency, 1, OptionRules.MaxDegree, nameof(MaxConcurrency), "it bounds how many items are in progress at once.");
     }
 }

@@ -43,6 +43,7 @@ public static class ProcessWorker
         var parsed = WorkerArguments.TryParse(args)
             ?? throw new ArgumentException($"Not a worker command line: expected '{WorkerArguments.Flag}' followed by the arguments ProcessStrategy passes. Check ProcessWorker.IsWorkerInvocation(args) first.", nameof(args));
         IsRunning = true;
+        WorkerStartup.Prepare();
         return new WorkerRuntime(parsed).Run();
     }
 }

@@ -8,18 +8,21 @@ namespace Concurrency.Toolkit.Processes;
 
 /// <summary>
 /// The host's side of one live worker: its process, its authenticated connection, its progress marker, and a
-/// reader loop that routes the worker's frames to the run it is executing. When the connection ends, the handle
-/// waits for the process to exit and reports one <see cref="WorkerDeath"/>.
+/// reader loop that routes the worker's frames to the run it is executing. The worker has ended when its process
+/// has exited (the operating system says so; its output may still be held open by processes it started) and its
+/// connection has closed; then the handle reports one <see cref="WorkerDeath"/>.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The write lock lives as long as the connection; sends racing the worker's end must not meet a disposed lock.")]
 internal sealed class WorkerHandle
 {
-    private readonly Process _process;
+    /// <summary>How long the connection may stay open after the process has exited (only a process the worker started without exec, which its group's kill ends, could hold it).</summary>
+    private static readonly TimeSpan ConnectionCloseGrace = TimeSpan.FromSeconds(2);
+
+    private readonly WorkerProcess _process;
     private readonly NetworkStream _stream;
     private readonly FrameReader _reader;
     private readonly ProgressMarker _marker;
     private readonly string _markerPath;
-    private readonly StandardErrorTail _stderr;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TaskCompletionSource<WorkerDeath> _death = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -31,7 +34,7 @@ internal sealed class WorkerHandle
     private long _watchedItem;
     private long _watchedSince;
 
-    public WorkerHandle(int id, Process process, NetworkStream stream, FrameReader reader, ProgressMarker marker, string markerPath, StandardErrorTail stderr, ILogger logger)
+    public WorkerHandle(int id, WorkerProcess process, NetworkStream stream, FrameReader reader, ProgressMarker marker, string markerPath, ILogger logger)
     {
         Id = id;
         ProcessId = process.Id;
@@ -40,7 +43,6 @@ internal sealed class WorkerHandle
         _reader = reader;
         _marker = marker;
         _markerPath = markerPath;
-        _stderr = stderr;
         _logger = logger;
     }
 
@@ -65,7 +67,11 @@ internal sealed class WorkerHandle
     /// <summary>Called with the death, once, after the process has exited.</summary>
     public Action<WorkerHandle, WorkerDeath>? Died { get; set; }
 
-    public void StartReading() => _ = ReadLoopAsync();
+    public void StartReading()
+    {
+        var reading = ReadLoopAsync();
+        _ = CloseConnectionAfterExitAsync(reading);
+    }
 
     /// <summary>
     /// How long the watchdog has seen item <paramref name="index"/> of batch <paramref name="batchId"/> running:
@@ -140,15 +146,7 @@ internal sealed class WorkerHandle
             _killDetail = detail;
         }
 
-        try
-        {
-            _process.Kill();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            // Already exited.
-        }
-
+        _process.KillTree();
         return first;
     }
 
@@ -215,31 +213,38 @@ internal sealed class WorkerHandle
         await OnEndedAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Ends the reader loop if the connection outlives the process: the exit, not the connection, says the worker is
+    /// gone. Normally the connection closes with the process and the loop has drained the last frames by then.
+    /// </summary>
+    private async Task CloseConnectionAfterExitAsync(Task reading)
+    {
+        await _process.Exited.ConfigureAwait(false);
+        if (await Task.WhenAny(reading, Task.Delay(ConnectionCloseGrace)).ConfigureAwait(false) != reading)
+        {
+            _stream.Dispose();
+        }
+    }
+
     private async Task OnEndedAsync()
     {
-        try
-        {
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
+        if (!await _process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
         {
             // Connection closed but the process lingers: it is of no use any more.
             Kill(WorkerDeathReason.ProtocolViolation, "it closed its connection but did not exit");
-            try
-            {
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
+            if (!await _process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
             {
                 _logger.LogError("Worker {WorkerId} (process {ProcessId}) did not exit after being killed.", Id, ProcessId);
             }
         }
 
-        int? exitCode = _process.HasExited ? _process.ExitCode : null;
+        // Its tree is dead by now, so its standard error ends at once unless something left the tree holding it.
+        await _process.WaitForStandardErrorAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        int? exitCode = _process.ExitCode;
         int? signal = !OperatingSystem.IsWindows() && exitCode is > 128 and < 160 ? exitCode - 128 : null;
         var running = _marker.TryRead(out var batchId, out var index);
         var reason = Volatile.Read(ref _killReason) is var r and not 0 ? (WorkerDeathReason)r : WorkerDeathReason.Crashed;
-        var death = new WorkerDeath(reason, exitCode, signal, _stderr.ToString(), _killDetail, running ? batchId : 0, running ? index : -1);
+        var death = new WorkerDeath(reason, exitCode, signal, _process.StandardErrorTail, _killDetail, running ? batchId : 0, running ? index : -1);
         if (_death.TrySetResult(death))
         {
             _current?.OnDeath(death);

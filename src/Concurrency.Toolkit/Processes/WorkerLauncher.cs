@@ -33,12 +33,31 @@ internal sealed class WorkerLauncher
     /// <summary>The line an app's <c>Main</c> needs when nothing else can hand its process over to the worker.</summary>
     public const string MainLine = "if (ProcessWorker.IsWorkerInvocation(args)) return ProcessWorker.Run(args);";
 
+    /// <summary>
+    /// What a worker keeps of the host's environment when <see cref="ProcessStrategyOptions.InheritEnvironment"/> is
+    /// off: what the operating system and the runtime need to start a process and find their files. A name ending in
+    /// '*' is a prefix.
+    /// </summary>
+    internal static readonly string[] EssentialVariables =
+    [
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR",
+        "SystemRoot", "windir", "SystemDrive", "ComSpec", "PATHEXT", "TEMP", "TMP", "USERNAME", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
+        "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "CommonProgramFiles", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
+        "DOTNET_ROOT", "DOTNET_ROOT_*", "DOTNET_ROOT(x86)", "DOTNET_HOST_PATH",
+    ];
+
     private readonly string? _executable;
     private readonly bool _ownExecutable;
+    private readonly bool _inheritEnvironment;
+    private readonly KeyValuePair<string, string?>[] _environment;
 
-    public WorkerLauncher(string? executable)
+    public WorkerLauncher(string? executable, bool inheritEnvironment = true, IEnumerable<KeyValuePair<string, string?>>? environment = null)
     {
         ThrowIfUnhandedWorker(Environment.GetCommandLineArgs(), ProcessWorker.IsRunning);
+        _inheritEnvironment = inheritEnvironment;
+
+        // A copy: the options stay the caller's, and a change to them after the strategy is built changes nothing.
+        _environment = environment?.ToArray() ?? [];
         _executable = executable;
         if (executable is null && NeedsOwnExecutable() && Environment.ProcessPath is { } own)
         {
@@ -111,13 +130,38 @@ internal sealed class WorkerLauncher
             info.ArgumentList.Add(argument);
         }
 
+        if (!_inheritEnvironment)
+        {
+            var essential = info.Environment.Where(static v => IsEssential(v.Key)).ToArray();
+            info.Environment.Clear();
+            foreach (var (name, value) in essential)
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         // A startup hook or diagnostics port configured for the host is meant for the host's process only.
         info.Environment.Remove(StartupHooksVariable);
         info.Environment.Remove("DOTNET_DiagnosticPorts");
+        foreach (var (name, value) in _environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         if (_ownExecutable)
         {
-            // The hook removes this variable from the worker's environment as it starts, so nothing the work starts inherits it.
-            info.Environment[StartupHooksVariable] = WorkerAssemblyName;
+            // The hook removes this variable from the worker's environment as it starts, so nothing the work starts
+            // inherits it. Hooks the app asks for in the workers run first; this one never returns.
+            info.Environment[StartupHooksVariable] = info.Environment.TryGetValue(StartupHooksVariable, out var hooks) && !string.IsNullOrEmpty(hooks)
+                ? hooks + Path.PathSeparator + WorkerAssemblyName
+                : WorkerAssemblyName;
         }
 
         return info;
@@ -164,6 +208,20 @@ internal sealed class WorkerLauncher
         var runtime = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory()));
         var app = Path.TrimEndingDirectorySeparator(Path.GetFullPath(AppContext.BaseDirectory));
         return string.Equals(runtime, app, OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
+    private static bool IsEssential(string name)
+    {
+        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        foreach (var essential in EssentialVariables)
+        {
+            if (essential.EndsWith('*') ? name.StartsWith(essential[..^1], comparison) : string.Equals(name, essential, comparison))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool StartupHooksSupported() =>

@@ -22,7 +22,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly StrategyTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly WorkerLauncher _launcher;
-    private readonly DirectoryInfo _directory;
+    private readonly WorkerDirectory _directory;
     private readonly string _socketPath;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _disposing = new();
@@ -35,6 +35,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly CrashLoopBreaker _breaker;
     private readonly ITimer? _watchdog;
     private readonly byte[] _welcome;
+    private readonly EventHandler _onHostExit;
     private int _slots;
     private int _nextWorkerId;
     private bool _disposed;
@@ -46,18 +47,31 @@ internal sealed class WorkerPool : IAsyncDisposable
         _telemetry = telemetry;
         _time = options.TimeProvider;
         _breaker = new CrashLoopBreaker(options, logger);
-        _launcher = new WorkerLauncher(options.WorkerExecutablePath);
-        _directory = Directory.CreateTempSubdirectory("ctk-");
-        if (!OperatingSystem.IsWindows())
+        _launcher = new WorkerLauncher(options.WorkerExecutablePath, options.InheritEnvironment, options.WorkerEnvironment);
+        _directory = WorkerDirectory.Create();
+        _socketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
         {
-            File.SetUnixFileMode(_directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            ThrowIfSocketPathTooLong(_socketPath);
+            _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
+            _listener.Listen(64);
+        }
+        catch
+        {
+            // Nothing of a pool that never started stays behind.
+            _listener.Dispose();
+            _directory.TryDelete(out _);
+            throw;
         }
 
-        _socketPath = Path.Combine(_directory.FullName, "pool.sock");
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
-        _listener.Listen(64);
         _ = AcceptLoopAsync();
+
+        // A strategy never disposed still leaves nothing behind when the host exits normally (or on SIGTERM);
+        // a host killed outright leaves its folder to the next pool's sweep.
+        _onHostExit = (_, _) => OnHostExit();
+        AppDomain.CurrentDomain.ProcessExit += _onHostExit;
+        _ = Task.Run(() => WorkerDirectory.SweepStale(Path.GetTempPath(), _logger));
 
         _welcome = Handshake.Welcome(
             options.SerializerFactory is null ? null : ShippedMethod.For(options.SerializerFactory, nameof(options.SerializerFactory)),
@@ -210,19 +224,44 @@ internal sealed class WorkerPool : IAsyncDisposable
         }
 
         await Task.WhenAll(live.Select(w => w.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2)))).ConfigureAwait(false);
-        try
+        AppDomain.CurrentDomain.ProcessExit -= _onHostExit;
+        if (!_directory.TryDelete(out var error) && _logger.IsEnabled(LogLevel.Debug))
         {
-            _directory.Delete(recursive: true);
-        }
-        catch (IOException ex)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.LogDebug(ex, "Could not delete the worker directory {Directory}.", _directory.FullName);
-            }
+            _logger.LogDebug(error, "Could not delete the worker directory {Directory}.", _directory.FullName);
         }
 
         _disposing.Dispose();
+    }
+
+    /// <summary>A Unix domain socket's path has a fixed-size field: 108 bytes with its terminator on Linux, 104 on macOS.</summary>
+    private static void ThrowIfSocketPathTooLong(string path)
+    {
+        var limit = OperatingSystem.IsLinux() || OperatingSystem.IsWindows() ? 107 : 103;
+        var length = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (length > limit)
+        {
+            throw new InvalidOperationException(
+                $"ProcessStrategy cannot create its workers' socket: its path ({path}) is {length} bytes, and a Unix domain socket's path may have at most {limit}. " +
+                $"The temporary folder ({Path.GetTempPath()}) has too long a path; point {(OperatingSystem.IsWindows() ? "TMP" : "TMPDIR")} at a shorter one.");
+        }
+    }
+
+    /// <summary>The host is exiting with this pool never disposed: end every worker's tree and remove the folder, synchronously.</summary>
+    private void OnHostExit()
+    {
+        WorkerHandle[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        foreach (var worker in live)
+        {
+            worker.Kill(WorkerDeathReason.Disposed, "the host exited");
+        }
+
+        _listener.Dispose();
+        _directory.TryDelete(out _);
     }
 
     private void StartLocked()
@@ -373,36 +412,15 @@ internal sealed class WorkerPool : IAsyncDisposable
         var token = RandomNumberGenerator.GetBytes(ProtocolConstants.TokenBytes);
         var pending = new PendingWorker(token);
         _pending[id] = pending;
-        var stderr = new StandardErrorTail();
-        Process? process = null;
+        WorkerProcess? process = null;
         var handedOver = false;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
         try
         {
             var arguments = new WorkerArguments(_socketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
-            process = new Process { StartInfo = _launcher.CreateStartInfo(arguments), EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    if (_logger.IsEnabled(LogLevel.Information))
-                    {
-                        _logger.LogInformation("Worker {WorkerId} stdout: {Line}", id, e.Data);
-                    }
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    stderr.Add(e.Data);
-                    _logger.LogWarning("Worker {WorkerId} stderr: {Line}", id, e.Data);
-                }
-            };
-
-            process.Start();
+            timeout.CancelAfter(_options.WorkerStartTimeout);
+            process = WorkerProcess.Start(_launcher.CreateStartInfo(arguments), id, _logger);
             pending.ProcessId = process.Id;
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
             try
             {
                 await process.StandardInput.WriteLineAsync(Convert.ToHexString(token)).ConfigureAwait(false);
@@ -412,17 +430,16 @@ internal sealed class WorkerPool : IAsyncDisposable
             catch (IOException)
             {
                 // It died at once (a missing assembly, a bad runtime config): its exit code and stderr say why.
-                throw await StartFailureAsync(process, stderr, "before it read its start-up token", _launcher.StartFailureHint).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "before it read its start-up token", _launcher.StartFailureHint, timedOut: false, dying: true).ConfigureAwait(false);
             }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
-            timeout.CancelAfter(_options.WorkerStartTimeout);
-            var exited = process.WaitForExitAsync(timeout.Token);
+            // The process's own exit, not the end of its output, which a process it started may hold open.
+            var exited = process.Exited.WaitAsync(timeout.Token);
             var connected = pending.Connected.Task.WaitAsync(timeout.Token);
             var first = await Task.WhenAny(connected, exited).ConfigureAwait(false);
             if (first != connected || !connected.IsCompletedSuccessfully)
             {
-                throw await StartFailureAsync(process, stderr, "before it connected to the host", _launcher.StartFailureHint).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "before it connected to the host", _launcher.StartFailureHint, TimedOut(timeout), dying: false).ConfigureAwait(false);
             }
 
             var (stream, reader) = await connected.ConfigureAwait(false);
@@ -441,7 +458,7 @@ internal sealed class WorkerPool : IAsyncDisposable
             if (reply is not { } frame)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
-                throw await StartFailureAsync(process, stderr, "during its initialization", hint: null).ConfigureAwait(false);
+                throw await StartFailureAsync(process, "during its initialization", hint: null, TimedOut(timeout), dying: !timeout.IsCancellationRequested).ConfigureAwait(false);
             }
 
             (string Stage, RemoteError Error)? failed;
@@ -465,7 +482,12 @@ internal sealed class WorkerPool : IAsyncDisposable
             }
 
             handedOver = true;
-            return new WorkerHandle(id, process, stream, reader, marker, markerPath, stderr, _logger);
+            return new WorkerHandle(id, process, stream, reader, marker, markerPath, _logger);
+        }
+        catch (OperationCanceledException) when (process is not null && TimedOut(timeout))
+        {
+            // The timeout cut the hand-shake's writes short.
+            throw await StartFailureAsync(process, "during its initialization", hint: null, timedOut: true, dying: false).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not WorkerStartException)
         {
@@ -476,44 +498,45 @@ internal sealed class WorkerPool : IAsyncDisposable
             _pending.TryRemove(id, out _);
             if (!handedOver)
             {
-                try
-                {
-                    process?.Kill();
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-                {
-                    // Never started or already exited.
-                }
-
+                // Whatever it started goes with it.
+                process?.KillTree();
                 process?.Dispose();
                 marker.Dispose();
                 File.Delete(markerPath);
             }
         }
+
+        bool TimedOut(CancellationTokenSource source) => source.IsCancellationRequested && !_disposing.IsCancellationRequested;
     }
 
-    private static async Task<WorkerStartException> StartFailureAsync(Process process, StandardErrorTail stderr, string when, string? hint)
+    /// <summary>Ends a worker that failed to start, with everything it started, and says what happened.</summary>
+    /// <param name="process">The worker's process.</param>
+    /// <param name="when">The stage it failed in, for the message.</param>
+    /// <param name="hint">The likely missing step, or <see langword="null"/>.</param>
+    /// <param name="timedOut">Whether <see cref="ProcessStrategyOptions.WorkerStartTimeout"/> ran out.</param>
+    /// <param name="dying">Whether its pipe or connection broke, so it is likely exiting by itself.</param>
+    private async Task<WorkerStartException> StartFailureAsync(WorkerProcess process, string when, string? hint, bool timedOut, bool dying)
     {
-        try
+        // A worker that is dying by itself is let die, so that its exit code and last words are its own.
+        if (dying && !process.HasExited)
         {
-            process.Kill();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already exited.
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
 
-        try
+        var exitedByItself = process.HasExited;
+        if (!exitedByItself)
         {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // Report what we have.
+            process.KillTree();
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
 
-        var how = process.HasExited ? $"exited with code {process.ExitCode} {when}" : $"did not start in time ({when})";
-        var tail = stderr.ToString();
+        await process.WaitForStandardErrorAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        var how = exitedByItself
+            ? $"exited with code {process.ExitCode} {when}"
+            : timedOut
+                ? $"did not start in time: it was still starting ({when}) after the WorkerStartTimeout of {_options.WorkerStartTimeout}, so it was killed with every process it had started"
+                : $"stopped answering {when} and was killed with every process it had started";
+        var tail = process.StandardErrorTail;
         var message = tail.Length == 0 ? $"The worker {how}." : $"The worker {how}. Its standard error ended with: {tail}";
         return new WorkerStartException(hint is null ? message : $"{message} {hint}");
     }

@@ -83,7 +83,8 @@ internal sealed class WorkerRuntime
         }
         catch (IOException)
         {
-            // The host closed the connection: it is gone or done with this worker.
+            // The host closed the connection: it is gone, or killing this worker.
+            WorkerStartup.ExitBecauseHostIsGone();
         }
 
         return 0;
@@ -130,6 +131,8 @@ internal sealed class WorkerRuntime
         {
             if (reader.Read() is not { } next)
             {
+                // The host closed the connection without a shutdown: it is gone, or killing this worker.
+                WorkerStartup.ExitBecauseHostIsGone();
                 return;
             }
 
@@ -221,7 +224,7 @@ internal sealed class WorkerRuntime
             }
             catch (IOException)
             {
-                Environment.Exit(0);
+                WorkerStartup.ExitBecauseHostIsGone();
             }
             finally
             {
@@ -245,16 +248,16 @@ internal sealed class WorkerRuntime
                     using var p = Process.GetProcessById(parent);
                     if (p.HasExited)
                     {
-                        Environment.Exit(0);
+                        WorkerStartup.ExitBecauseHostIsGone();
                     }
                 }
                 catch (ArgumentException)
                 {
-                    Environment.Exit(0);
+                    WorkerStartup.ExitBecauseHostIsGone();
                 }
                 catch (InvalidOperationException)
                 {
-                    Environment.Exit(0);
+                    WorkerStartup.ExitBecauseHostIsGone();
                 }
             }
         })

@@ -3,7 +3,7 @@ namespace Concurrency.Toolkit;
 /// <summary>Options of <see cref="ThreadPoolStrategy"/>.</summary>
 public sealed class ThreadPoolStrategyOptions : ExecutionStrategyOptions
 {
-    /// <summary>Gets or sets the most items the strategy runs at once, across all of its calls.</summary>
+    /// <summary>Gets or sets the most items the strategy runs at once, across all of its calls: 1 to 1,000,000.</summary>
     /// <value>The default value is <see cref="Environment.ProcessorCount"/>: right for CPU-bound work.</value>
     public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
 
@@ -23,7 +23,7 @@ public sealed class ThreadPoolStrategyOptions : ExecutionStrategyOptions
     public override void Validate()
     {
         base.Validate();
-        RequireAtLeast(MaxDegreeOfParallelism, 1, nameof(MaxDegreeOfParallelism), "it bounds how many items run at once.");
-        RequireAtLeast(DedicatedThreadStackSize, 0, nameof(DedicatedThreadStackSize), "0 takes the runtime's default stack size.");
+        RequireRange(MaxDegreeOfParallelism, 1, OptionRules.MaxDegree, nameof(MaxDegreeOfParallelism), "it bounds how many items run at once.");
+        RequireRange(DedicatedThreadStackSize, 0, int.MaxValue, nameof(DedicatedThreadStackSize), "0 takes the runtime's default stack size.");
     }
 }

@@ -30,6 +30,24 @@ public abstract class BenchmarkSuite
     public virtual Task<int> RunOwnAsync(string[] args)
         => throw new NotSupportedException($"Suite '{Name}' runs through BenchmarkDotNet or --quick, not a runner of its own.");
 
+    /// <summary>
+    /// Gets a value indicating whether <c>--quick</c> runs this suite through <see cref="RunQuickAsync"/>, a table of
+    /// its own (figures the common table has no column for: MB/s, a cold start per process, memory, a peer in another
+    /// language), rather than the common table of its BenchmarkDotNet classes.
+    /// </summary>
+    public virtual bool HasOwnQuickRun => false;
+
+    /// <summary>Runs the suite's own quick table; returns the number of rows that failed.</summary>
+    public virtual Task<int> RunQuickAsync(QuickRunSettings settings)
+        => throw new NotSupportedException($"Suite '{Name}' runs through the common quick table.");
+
+    /// <summary>
+    /// Runs a measurement that needs a fresh process (<c>--child NAME ...</c>: the suite launched this program again);
+    /// returns the process exit code.
+    /// </summary>
+    public virtual Task<int> RunChildAsync(string[] args)
+        => throw new NotSupportedException($"Suite '{Name}' starts no child runs.");
+
     public static IReadOnlyList<BenchmarkSuite> Discover()
         => [.. typeof(BenchmarkSuite).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(BenchmarkSuite)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)

@@ -14,7 +14,7 @@ namespace Concurrency.Toolkit.Benchmarks.Infrastructure;
 /// </summary>
 public static class QuickRunner
 {
-    public static async Task<int> RunAsync(IEnumerable<Type> types, string? filter, int? runsOverride, int? itemsOverride = null)
+    public static async Task<int> RunAsync(IEnumerable<BenchmarkSuite> suites, string? filter, int? runsOverride, int? itemsOverride = null)
     {
         var pattern = filter is null ? null : new Regex("^" + Regex.Escape(filter).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.IgnoreCase);
         var failures = 0;
@@ -22,6 +22,26 @@ public static class QuickRunner
         Console.WriteLine($"Quick side-by-side run: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine("ratio = time / baseline time (as BenchmarkDotNet prints it: below 1 is faster than the baseline); best of the measured runs.");
         Console.WriteLine("CPU ns/item = process CPU time (all threads) per item, the least of the runs: steadier than wall time on a busy machine.");
+        foreach (var suite in suites)
+        {
+            if (suite.HasOwnQuickRun)
+            {
+                failures += await suite.RunQuickAsync(new QuickRunSettings(pattern, runsOverride, itemsOverride));
+            }
+            else
+            {
+                failures += await RunTypesAsync(suite.BenchmarkTypes, pattern, runsOverride, itemsOverride);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Quick run finished in {total.Elapsed.TotalSeconds:F1} s, {failures} failed.");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> RunTypesAsync(IEnumerable<Type> types, Regex? pattern, int? runsOverride, int? itemsOverride)
+    {
+        var failures = 0;
         foreach (var type in types)
         {
             var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance)
@@ -37,9 +57,7 @@ public static class QuickRunner
             failures += await RunClassAsync(type, methods, runsOverride, itemsOverride);
         }
 
-        Console.WriteLine();
-        Console.WriteLine($"Quick run finished in {total.Elapsed.TotalSeconds:F1} s, {failures} failed.");
-        return failures == 0 ? 0 : 1;
+        return failures;
     }
 
     private static async Task<int> RunClassAsync(Type type, List<MethodInfo> methods, int? runsOverride, int? itemsOverride)

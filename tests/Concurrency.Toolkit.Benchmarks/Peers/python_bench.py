@@ -15,6 +15,14 @@ five workloads:
            the GIL) and 'sha256' (hashlib over 1 MiB, releases the GIL)
   io     - 10,000 items each sleeping 10 ms, wall time vs the ideal
            ceil(items / concurrency) * 10 ms
+  payload - what users send: 200,000 records (int, str, 8 floats) -> sum,
+           1 KiB / 64 KiB / 1 MiB bytes -> len (about 200 MB per run),
+           100,000 strings -> len, 200 array('d') of 100,000 -> sum, on
+           multiprocessing.Pool(2) with pickle: every chunksize tried, fork and
+           spawn; warm (after a warm-up map) and cold (the first map in a fresh
+           interpreter, relaunched per measurement); the workers' resident
+           memory afterwards. Not in the default run: the .NET payload suite
+           (--suite payload --quick) invokes it with its own sizes.
 
 Output: one JSON object per line (prefix-free, each has "lang": "python"),
 then a human-readable table. Only the standard library is used.
@@ -22,11 +30,14 @@ then a human-readable table. Only the standard library is used.
     python3 bench.py                 # everything, defaults (~3 minutes on 2 cores)
     python3 bench.py --only tiny cpu # subset
     python3 bench.py --quick         # small sizes, 1 rep (smoke test)
+    python3 bench.py --only payload --payload-scale 0.05  # payloads at 5% size
 
 """
 
 import argparse
+import array
 import concurrent.futures as cf
+import dataclasses
 import hashlib
 import json
 import math
@@ -34,6 +45,7 @@ import multiprocessing as mp
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +111,38 @@ def crash_task(delay):
 
 def raise_task():
     raise ValueError("boom")
+
+
+@dataclasses.dataclass
+class Item:
+    """The payload record; its .NET twin is record Item(int Id, string Name, double[] Values)."""
+    id: int
+    name: str
+    values: list
+
+
+def sum_values(item):
+    total = 0.0
+    for v in item.values:
+        total += v
+    return total
+
+
+def blob_length(blob):
+    return len(blob)
+
+
+def text_length(text):
+    return len(text)
+
+
+def sum_doubles(values):
+    return sum(values)
+
+
+def pid_after(delay):
+    time.sleep(delay)
+    return os.getpid()
 
 
 # --------------------------------------------------------------------------
@@ -571,6 +615,130 @@ def suite_io(args):
 
 
 # --------------------------------------------------------------------------
+# payload
+# --------------------------------------------------------------------------
+
+# Items per run at full size (scale 1); the .NET payload suite uses the same
+# counts, formulas and keys (tests/Concurrency.Toolkit.Benchmarks/Payloads).
+PAYLOAD_FULL = {"records": 200_000, "blobs-1k": 200_000, "blobs-64k": 3_200, "blobs-1m": 200,
+                "strings": 100_000, "doubles": 200}
+PAYLOAD_CHUNKSIZES = {"records": [1, 100, 1000], "blobs-1k": [1, 100, 1000], "blobs-64k": [1, 10],
+                      "blobs-1m": [1, 10], "strings": [1, 100, 1000], "doubles": [1, 10]}
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz" * 5
+
+
+def payload_count(shape, scale):
+    # Python's round() and .NET's Math.Round both round half to even.
+    return max(4, round(PAYLOAD_FULL[shape] * scale))
+
+
+def payload_build(shape, n):
+    """Inputs (distinct objects, so pickle's memo cannot share them), work, payload bytes."""
+    if shape == "records":
+        data = [Item(i, f"record-{i}", [i % 1000 + k * 0.125 for k in range(8)]) for i in range(n)]
+        return data, sum_values, sum(4 + len(x.name) + 8 * len(x.values) for x in data)
+    if shape.startswith("blobs-"):
+        size = {"blobs-1k": 1024, "blobs-64k": 64 * 1024, "blobs-1m": 1024 * 1024}[shape]
+        pattern = bytes(range(256)) * (size // 256 + 2)
+        data = [pattern[i % 256:i % 256 + size] for i in range(n)]  # byte j is (i + j) & 0xFF
+        return data, blob_length, n * size
+    if shape == "strings":
+        data = [f"{i:08d}" + _ALPHABET[i % 26:i % 26 + 90 + i % 21 - 8] for i in range(n)]
+        return data, text_length, sum(len(x) for x in data)
+    if shape == "doubles":
+        # array('d') is the standard library's double[]: pickled as one block of raw bytes.
+        base = array.array("d", [(j % 1000) * 0.5 for j in range(100_000 + 1000)])
+        data = [base[i % 1000:i % 1000 + 100_000] for i in range(n)]  # element j is ((i + j) % 1000) * 0.5
+        return data, sum_doubles, n * 8 * 100_000
+    raise ValueError(f"unknown payload {shape!r}")
+
+
+def read_memory(pid):
+    """VmRSS and VmHWM (the peak) from /proc/PID/status, in bytes; None off Linux."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            fields = dict(line.split(":", 1) for line in fh if ":" in line)
+    except OSError:
+        return None
+    kb = lambda name: int(fields[name].split()[0]) * 1024  # noqa: E731
+    return {"pid": pid, "rss_bytes": kb("VmRSS"), "peak_bytes": kb("VmHWM")}
+
+
+def wait_workers_up(pool, workers=2):
+    # multiprocessing.Pool starts its workers at once; a spawned one is ready after its imports. Two
+    # sleeping items at a time land on two workers once both take work.
+    for _ in range(200):
+        if len(set(pool.map(pid_after, [0.02] * workers, chunksize=1))) == workers:
+            return
+    raise RuntimeError("the pool's workers did not all come up")
+
+
+def suite_payload(args):
+    scale, reps, warmups = args.payload_scale, args.reps, args.payload_warmups
+    best = {}
+    for method in args.payload_methods:
+        ctx = mp.get_context(method)
+        log(f"payload {method}")
+        # The pool first, then the inputs: a forked worker would otherwise count the parent's inputs as resident.
+        with ctx.Pool(2) as pool:
+            wait_workers_up(pool)
+            for shape in args.payload_shapes:
+                n = payload_count(shape, scale)
+                data, fn, nbytes = payload_build(shape, n)
+                expected = [fn(x) for x in data]
+                for cs in args.payload_chunksizes or PAYLOAD_CHUNKSIZES[shape]:
+                    samples = []
+                    for r in range(warmups + reps):
+                        t = now()
+                        res = pool.map(fn, data, chunksize=cs)
+                        el = now() - t
+                        assert res == expected, f"payload {shape}: wrong results"
+                        if r >= warmups:
+                            samples.append(el)
+                    rec = {"workload": "payload", "shape": shape, "method": method, "chunksize": cs, "items": n,
+                           "bytes": nbytes, "best_s": round(min(samples), 6),
+                           "items_per_s": round(n / min(samples)), "mb_per_s": round(nbytes / 1e6 / min(samples), 1),
+                           **summary(samples)}
+                    emit(rec)
+                    if shape not in best or rec["best_s"] < best[shape]["best_s"]:
+                        best[shape] = rec
+                del data, expected
+            emit({"workload": "payload-memory", "method": method,
+                  "after": "every payload above, each chunksize %d+%d maps" % (warmups, reps),
+                  "workers": [m for m in (read_memory(p.pid) for p in pool._pool) if m],
+                  "parent": read_memory(os.getpid())})
+    cold_reps = args.payload_cold_reps if args.payload_cold_reps is not None else reps
+    for shape in args.payload_shapes:
+        how = best[shape]
+        log(f"payload cold {shape} ({how['method']}, chunksize {how['chunksize']})")
+        samples = []
+        for _ in range(cold_reps):
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--payload-cold-child", shape,
+                                  "--payload-method", how["method"], "--payload-chunksize", str(how["chunksize"]),
+                                  "--payload-scale", repr(scale)],
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+            samples.append(json.loads(out.strip().splitlines()[-1])["cold_s"])
+        emit({"workload": "payload-cold", "shape": shape, "method": how["method"], "chunksize": how["chunksize"],
+              "items": how["items"], "bytes": how["bytes"], "best_s": round(min(samples), 6),
+              "items_per_s": round(how["items"] / min(samples)),
+              "mb_per_s": round(how["bytes"] / 1e6 / min(samples), 1), **summary(samples)})
+
+
+def payload_cold_child(args):
+    """The first map in this fresh interpreter, once its pool's workers are up; prints {"cold_s": S}."""
+    shape = args.payload_cold_child
+    data, fn, _ = payload_build(shape, payload_count(shape, args.payload_scale))
+    expected = [fn(x) for x in data]
+    with mp.get_context(args.payload_method).Pool(2) as pool:
+        wait_workers_up(pool)
+        t = now()
+        res = pool.map(fn, data, chunksize=args.payload_chunksize)
+        el = now() - t
+    assert res == expected, f"payload {shape}: wrong results"
+    print(json.dumps({"cold_s": round(el, 6)}), flush=True)
+
+
+# --------------------------------------------------------------------------
 # Table
 # --------------------------------------------------------------------------
 
@@ -604,6 +772,16 @@ def print_table():
         w(f"{'impl':44} {'conc':>9} {'wall':>12} {'ideal':>12} {'x ideal':>8}")
         for r in by("io"):
             w(f"{r['impl']:44} {str(r['concurrency']):>9} {fmt_s(r['median_s'])} {fmt_s(r['ideal_s'])} {r['x_ideal']:8.2f}")
+    if by("payload"):
+        w("\n== payload: multiprocessing.Pool(2), pickle (best of reps after warm-up; MB = 10^6 bytes) ==")
+        w(f"{'payload':10} {'method':6} {'chunksize':>9} {'items':>8} {'items/s':>12} {'MB/s':>9}")
+        for r in by("payload") + by("payload-cold"):
+            label = r["shape"] + (" cold" if r["workload"] == "payload-cold" else "")
+            w(f"{label:15} {r['method']:6} {r['chunksize']:9d} {r['items']:8d} {r['items_per_s']:12,d} {r['mb_per_s']:9.1f}")
+        for r in by("payload-memory"):
+            mib = lambda m: f"{m['rss_bytes'] / 1048576:.1f} MiB (peak {m['peak_bytes'] / 1048576:.1f})"  # noqa: E731
+            w(f"{r['method']} workers after the payloads: " + ", ".join(mib(m) for m in r["workers"])
+              + f"; parent {mib(r['parent'])}")
     if by("crash"):
         w("\n== crash ==")
         for r in by("crash"):
@@ -618,13 +796,15 @@ def print_table():
 # --------------------------------------------------------------------------
 
 
-SUITES = {"start": suite_start, "crash": suite_crash, "tiny": suite_tiny, "cpu": suite_cpu, "io": suite_io}
+SUITES = {"start": suite_start, "crash": suite_crash, "tiny": suite_tiny, "cpu": suite_cpu, "io": suite_io,
+          "payload": suite_payload}
+DEFAULT_SUITES = ["start", "crash", "tiny", "cpu", "io"]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", nargs="+", choices=list(SUITES), default=list(SUITES),
-                    help="suites to run, in this order (default: all)")
+    ap.add_argument("--only", nargs="+", choices=list(SUITES), default=DEFAULT_SUITES,
+                    help="suites to run, in this order (default: all but payload)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per case (median reported)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--methods", nargs="+", default=["fork", "spawn", "forkserver"],
@@ -644,13 +824,30 @@ def main():
     ap.add_argument("--io-proc-workers", type=int, nargs="+", default=[100, 1000],
                     help="worker processes for the process-pool io cases")
     ap.add_argument("--io-async-concurrency", type=int, nargs="+", default=[100, 1000])
+    ap.add_argument("--payload-scale", type=float, default=1.0,
+                    help="payload sizes as a fraction of full size (200,000 records, about 200 MB of blobs per run)")
+    ap.add_argument("--payload-shapes", nargs="+", choices=list(PAYLOAD_FULL), default=list(PAYLOAD_FULL))
+    ap.add_argument("--payload-methods", nargs="+", default=["fork", "spawn"],
+                    help="start methods for the payload pools (each also reports its workers' memory)")
+    ap.add_argument("--payload-chunksizes", type=int, nargs="+",
+                    help="chunksizes to try for every payload (default: 1, 100, 1000 for records, strings and "
+                         "1 KiB blobs; 1, 10 for the large ones)")
+    ap.add_argument("--payload-warmups", type=int, default=1, help="untimed maps before the timed ones")
+    ap.add_argument("--payload-cold-reps", type=int, help="fresh interpreters per cold figure (default: --reps)")
+    ap.add_argument("--payload-cold-child", choices=list(PAYLOAD_FULL), help=argparse.SUPPRESS)
+    ap.add_argument("--payload-method", help=argparse.SUPPRESS)
+    ap.add_argument("--payload-chunksize", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 rep: smoke test only")
     args = ap.parse_args()
+    if args.payload_cold_child:
+        payload_cold_child(args)
+        return
     if args.quick:
         args.reps, args.start_reps = 1, 2
         args.tiny_items, args.tiny_items_slow = 2000, 500
         args.cpu_items, args.primes_n, args.sha_rounds = 4, 2000, 2
         args.io_items, args.io_proc_workers = 200, [10]
+        args.payload_scale = min(args.payload_scale, 0.05)
 
     emit({"workload": "env", "python": platform.python_version(), "implementation": platform.python_implementation(),
           "platform": platform.platform(), "cpus": os.cpu_count(),

@@ -72,7 +72,7 @@ public class ConcurrencyToolkitServiceCollectionExtensionsTests
 
         // What a host runs when it starts (ValidateOnStart), before anything resolves a strategy.
         var startup = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IStartupValidator>().Validate());
-        Assert.Equal("ThreadPoolStrategyOptions.MaxDegreeOfParallelism must be at least 1 (it was 0); it bounds how many items run at once.", startup.Message);
+        Assert.Equal("ThreadPoolStrategyOptions.MaxDegreeOfParallelism must be between 1 and 1,000,000 (it was 0); it bounds how many items run at once.", startup.Message);
 
         // Without a host, the first resolution reports the same failure.
         var resolve = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredKeyedService<IExecutionStrategy>(ExecutionStrategyKind.ThreadPool));

@@ -256,9 +256,19 @@ public class ProcessStrategyFaultTests
 public class ProcessStrategyStartFailureTests
 {
     [Fact]
-    public async Task RunAsync_WorkerExecutableMissing_CrashLoopExceptionSaysWhy()
+    public void Constructor_WorkerExecutablePathToAMissingFile_RefusedNamingThePath()
     {
         var missing = Path.Combine(Path.GetTempPath(), "no-such-worker-" + Guid.NewGuid().ToString("N"));
+        var ex = Assert.Throws<ArgumentException>(() => new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, WorkerExecutablePath = missing }));
+        Assert.Equal(nameof(ProcessStrategyOptions.WorkerExecutablePath), ex.ParamName);
+        Assert.Contains(missing, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkerExecutableNotOnPath_CrashLoopExceptionSaysWhy()
+    {
+        // A bare name is looked up on PATH when a worker starts, so only the start can find it missing.
+        var missing = "no-such-worker-" + Guid.NewGuid().ToString("N");
         await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, WorkerExecutablePath = missing, CrashLoopThreshold = 2 });
         var ex = await Assert.ThrowsAsync<WorkerCrashLoopException>(async () => await s.RunAsync(ProcessWork.AddOne, 1));
         Assert.Contains("could not be started", ex.LastFailure);
