@@ -12,43 +12,33 @@ namespace Concurrency.Toolkit.Processes;
 /// </summary>
 internal sealed class CrashLoopBreaker
 {
-    /// <summary>Polly's bounds on a circuit breaker's durations (its options' validation): 0.5 s to 1 day.</summary>
-    private static readonly TimeSpan MinPollyDuration = TimeSpan.FromMilliseconds(500);
-
-    private static readonly TimeSpan MaxPollyDuration = TimeSpan.FromDays(1);
-
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _state = new();
     private readonly CircuitBreakerManualControl _control = new();
     private readonly Lock _gate = new();
-    private readonly int _threshold;
-    private readonly TimeSpan _breakDuration;
-    private readonly TimeProvider _time;
+    private readonly ProcessStrategyOptions _options;
     private readonly ILogger _logger;
     private int _admitted;
     private int _failures;
-    private string _lastFailure = string.Empty;
-    private Exception? _lastException;
+    private WorkerStartException? _last;
     private DateTimeOffset _openUntil;
 
     public CrashLoopBreaker(ProcessStrategyOptions options, ILogger logger)
     {
-        _threshold = options.CrashLoopThreshold;
-        _breakDuration = options.CrashLoopBreakDuration;
-        _time = options.TimeProvider;
+        _options = options;
         _logger = logger;
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = options.TimeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                // Failures in a row: every start sampled failed, since a success clears the samples (see StartAsync).
-                // Polly breaks on two samples at the fewest; a threshold of one records its failure twice.
+                // Failures in a row: every start sampled failed, as a success clears the samples (see StartAsync). Polly
+                // breaks on two samples at the fewest, so a threshold of one records its failure twice.
                 FailureRatio = 1.0,
-                MinimumThroughput = Math.Max(2, _threshold),
-                SamplingDuration = MaxPollyDuration,
+                MinimumThroughput = Math.Max(2, options.CrashLoopThreshold),
+                SamplingDuration = TimeSpan.FromDays(1),
 
-                // Polly's own duration must lie within its bounds; the generator's, used for every break, need not.
-                BreakDuration = _breakDuration < MinPollyDuration ? MinPollyDuration : _breakDuration > MaxPollyDuration ? MaxPollyDuration : _breakDuration,
-                BreakDurationGenerator = _ => ValueTask.FromResult(_breakDuration),
+                // Polly's options take 0.5 s to 1 day; the generator, which sets every break, takes any duration.
+                BreakDuration = TimeSpan.FromSeconds(Math.Clamp(options.CrashLoopBreakDuration.TotalSeconds, 0.5, 86_400)),
+                BreakDurationGenerator = _ => ValueTask.FromResult(options.CrashLoopBreakDuration),
                 ShouldHandle = new PredicateBuilder().Handle<WorkerStartException>(),
                 StateProvider = _state,
                 ManualControl = _control,
@@ -56,7 +46,7 @@ internal sealed class CrashLoopBreaker
             .Build();
     }
 
-    /// <summary>Gets a value indicating whether a start the breaker let through is still running (it may yet serve whoever waits).</summary>
+    /// <summary>Gets a value indicating whether a start the breaker let through still runs (it may yet serve whoever waits).</summary>
     public bool StartsInFlight => Volatile.Read(ref _admitted) > 0;
 
     /// <summary>Starts worker <paramref name="id"/> through the breaker.</summary>
@@ -64,10 +54,23 @@ internal sealed class CrashLoopBreaker
     /// <exception cref="WorkerCrashLoopException">The breaker refused the start, or this failure opened it.</exception>
     public async Task<WorkerHandle> StartAsync(int id, Func<int, Task<WorkerHandle>> spawn)
     {
-        var attempt = new Attempt(this, id, spawn);
         try
         {
-            var worker = await _pipeline.ExecuteAsync(static (attempt, _) => attempt.RunAsync(), attempt, CancellationToken.None).ConfigureAwait(false);
+            var worker = await _pipeline.ExecuteAsync(
+                static async (state, _) =>
+                {
+                    Interlocked.Increment(ref state.self._admitted);
+                    try
+                    {
+                        return await state.spawn(state.id).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref state.self._admitted);
+                    }
+                },
+                (self: this, spawn, id),
+                CancellationToken.None).ConfigureAwait(false);
             if (Interlocked.Exchange(ref _failures, 0) > 0)
             {
                 // Clears the failures sampled so far: only failures in a row open the breaker.
@@ -78,95 +81,53 @@ internal sealed class CrashLoopBreaker
         }
         catch (BrokenCircuitException refused)
         {
-            if (refused.RetryAfter is { } retryAfter)
-            {
-                // Refused while the one start after a break runs: not before that start's verdict.
-                lock (_gate)
-                {
-                    var until = _time.GetUtcNow() + retryAfter;
-                    _openUntil = until > _openUntil ? until : _openUntil;
-                }
-            }
-
-            throw CrashLoop();
+            // Refused while the one start after a break runs: not before that start's verdict.
+            throw CrashLoop(_options.TimeProvider.GetUtcNow() + (refused.RetryAfter ?? TimeSpan.Zero));
         }
         catch (WorkerStartException ex)
         {
-            var failures = Record(ex);
-            _logger.LogError("Worker {WorkerId} failed to start ({Failures} in a row): {Reason}", id, failures, ex.Message);
-            if (_threshold == 1 && _state.CircuitState == CircuitState.Closed)
+            lock (_gate)
             {
-                await ReplayAsync(ex).ConfigureAwait(false);
+                _last = ex;
+                _failures++;
             }
 
-            if (_state.CircuitState is CircuitState.Open or CircuitState.Isolated)
+            _logger.LogError("Worker {WorkerId} failed to start ({Failures} in a row): {Reason}", id, Volatile.Read(ref _failures), ex.Message);
+            if (_options.CrashLoopThreshold == 1 && _state.CircuitState == CircuitState.Closed)
             {
-                lock (_gate)
+                try
                 {
-                    _openUntil = _time.GetUtcNow() is var now && _breakDuration >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + _breakDuration;
+                    await _pipeline.ExecuteAsync(static (ex, _) => ValueTask.FromException(ex), ex, CancellationToken.None).ConfigureAwait(false);
                 }
-
-                throw CrashLoop();
+                catch (Exception replayed) when (replayed is WorkerStartException or BrokenCircuitException)
+                {
+                    // The failure, recorded once more (or the breaker opened meanwhile).
+                }
             }
 
-            throw;
-        }
-        finally
-        {
-            if (attempt.Admitted)
+            if (_state.CircuitState == CircuitState.Closed)
             {
-                Interlocked.Decrement(ref _admitted);
+                throw;
             }
+
+            var now = _options.TimeProvider.GetUtcNow();
+            var duration = _options.CrashLoopBreakDuration;
+            throw CrashLoop(duration >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + duration);
         }
     }
 
-    private int Record(WorkerStartException ex)
+    private WorkerCrashLoopException CrashLoop(DateTimeOffset openUntil)
     {
         lock (_gate)
         {
-            _lastFailure = ex.Message;
-            _lastException = ex.InnerException ?? ex;
-            return Interlocked.Increment(ref _failures);
-        }
-    }
-
-    /// <summary>Records a failure once more, for a threshold of one (Polly's breaker needs two samples).</summary>
-    private async Task ReplayAsync(WorkerStartException ex)
-    {
-        try
-        {
-            await _pipeline.ExecuteAsync(static (ex, _) => ValueTask.FromException(ex), ex, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception replayed) when (replayed is WorkerStartException or BrokenCircuitException)
-        {
-            // Expected: the failure again, or the breaker already open.
-        }
-    }
-
-    private WorkerCrashLoopException CrashLoop()
-    {
-        lock (_gate)
-        {
-            var failures = Volatile.Read(ref _failures);
+            _openUntil = openUntil > _openUntil ? openUntil : _openUntil;
+            var reason = _last?.Message ?? string.Empty;
             return new WorkerCrashLoopException(
-                $"Worker processes of this ProcessStrategy failed to start {failures} times in a row, so the pool stopped starting them until {_openUntil:u}. Last failure: {_lastFailure}",
-                failures,
-                _lastFailure,
+                $"Worker processes of this ProcessStrategy failed to start {_failures} times in a row, so the pool stopped starting them until {_openUntil:u}. Last failure: {reason}",
+                _failures,
+                reason,
                 _openUntil,
-                _lastException);
-        }
-    }
-
-    /// <summary>One start, and whether the breaker let it run.</summary>
-    private sealed class Attempt(CrashLoopBreaker breaker, int id, Func<int, Task<WorkerHandle>> spawn)
-    {
-        public bool Admitted { get; private set; }
-
-        public ValueTask<WorkerHandle> RunAsync()
-        {
-            Admitted = true;
-            Interlocked.Increment(ref breaker._admitted);
-            return new ValueTask<WorkerHandle>(spawn(id));
+                _last?.InnerException ?? _last);
         }
     }
 }

@@ -39,55 +39,26 @@ internal static class WorkerReports
         {
             var reader = new PayloadReader(frame.Payload);
             var batchId = reader.ReadInt32();
-            var mine = run is not null && run.BatchId == batchId;
+            var target = run is not null && run.BatchId == batchId ? run : null;
             switch (frame.Type)
             {
                 case FrameType.Results:
-                    var first = reader.ReadInt32();
-                    var count = reader.ReadInt32();
-                    if (mine)
-                    {
-                        run!.OnResults(ref reader, first, count);
-                    }
-
+                    target?.OnResults(ref reader, reader.ReadInt32(), reader.ReadInt32());
                     return -1;
                 case FrameType.PackedResults:
-                    var packedFirst = reader.ReadInt32();
-                    var packedCount = reader.ReadInt32();
-                    var typeCode = reader.ReadByte();
-                    if (mine)
-                    {
-                        run!.OnPackedResults(reader.Take(reader.Remaining), packedFirst, packedCount, typeCode);
-                    }
-
+                    var (first, count, typeCode) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadByte());
+                    target?.OnPackedResults(reader.Take(reader.Remaining), first, count, typeCode);
                     return -1;
                 case FrameType.ItemFailed:
-                    var index = reader.ReadInt32();
-                    var kind = (ItemFailureKind)reader.ReadByte();
-                    var error = RemoteError.Read(ref reader);
-                    if (mine)
-                    {
-                        run!.OnItemFailed(index, kind, error);
-                    }
-
+                    target?.OnItemFailed(reader.ReadInt32(), (ItemFailureKind)reader.ReadByte(), RemoteError.Read(ref reader));
                     return -1;
                 case FrameType.BatchFailed:
-                    var from = reader.ReadInt32();
-                    var batchError = RemoteError.Read(ref reader);
-                    if (mine)
-                    {
-                        run!.OnBatchFailed(from, batchError);
-                    }
-
+                    target?.OnBatchFailed(reader.ReadInt32(), RemoteError.Read(ref reader));
                     return -1;
                 case FrameType.BatchDone:
                     var processed = reader.ReadInt32();
                     var workingSet = reader.ReadInt64();
-                    if (mine)
-                    {
-                        run!.OnDone(processed);
-                    }
-
+                    target?.OnDone(processed);
                     return Math.Max(0, workingSet);
                 default:
                     throw new ProtocolViolationException($"Unexpected {frame.Type} frame from a running worker.");
