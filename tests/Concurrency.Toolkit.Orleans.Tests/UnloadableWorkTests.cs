@@ -29,13 +29,15 @@ public sealed class UnloadableWorkTests(ClusterFixture fixture)
         Assert.Equal(before, fixture.Cluster.Silos.Sum(static s => s.ServiceProvider.GetRequiredService<DistributedWorkHost>().ItemsRun));
     }
 
-    /// <summary>A request of one item as the wire carries it: deadline, call identity, method identity, items.</summary>
+    /// <summary>A request of one item as the wire carries it: deadline, call identity, method identity (flags, then metadata), items.</summary>
     private static byte[] Request(string typeName, string methodName)
     {
         var buffer = new PayloadBuffer(256);
         Int64(buffer, TimeSpan.FromSeconds(10).Ticks);
         Int64(buffer, 1);
         Int64(buffer, 1);
+        buffer.GetSpan(1)[0] = 1; // The identity carries metadata (and no registered name).
+        buffer.Advance(1);
         String(buffer, typeName);
         Guid.NewGuid().TryWriteBytes(buffer.GetSpan(16));
         buffer.Advance(16);

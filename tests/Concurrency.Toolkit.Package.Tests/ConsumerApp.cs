@@ -8,6 +8,7 @@ internal static class ConsumerApp
 {
     public const string RunLine = "RUN first#7 in-worker";
     public const string MapLine = "MAP 200 in-order";
+    public const string RawLine = "RAW 6 3";
 
     public static string Project(string version, string packagesDirectory) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
@@ -25,8 +26,11 @@ internal static class ConsumerApp
         """;
 
     // WORKER_MAIN_LINES: the opt-in of apps that cannot hand over to the worker by themselves (see docs/deployment.md).
+    // SOURCE_GENERATED_JSON: what trimmed and Native AOT apps add, a JsonSerializerContext for the work's types, passed
+    // to the workers by a named static method (which the package's generator registers, as it does Work.Describe).
     public const string Program = """
         using System.Diagnostics;
+        using System.Text.Json.Serialization;
         using Concurrency.Toolkit;
 
         #if WORKER_MAIN_LINES
@@ -34,7 +38,15 @@ internal static class ConsumerApp
         #endif
 
         var clock = Stopwatch.StartNew();
-        await using (var procs = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 2, CrashLoopThreshold = 1 }))
+        var options = new ProcessStrategyOptions
+        {
+            WorkerCount = 2,
+            CrashLoopThreshold = 1,
+        #if SOURCE_GENERATED_JSON
+            SerializerFactory = AppSerializer.Create,
+        #endif
+        };
+        await using (var procs = new ProcessStrategy(options))
         {
             var first = await procs.RunAsync(Work.Describe, new Order(7, "first"));
             Console.WriteLine($"FIRST_CALL_MS {clock.Elapsed.TotalMilliseconds:F0}");
@@ -49,10 +61,14 @@ internal static class ConsumerApp
             }
 
             Console.WriteLine($"MAP {got.Count} {(got.SequenceEqual(expected) ? "in-order" : "WRONG: " + string.Join(',', got.Take(5)))}");
+
+            // The raw-bytes paths: an int[] input and a byte[] result need no JSON metadata, in any mode.
+            var bytes = await procs.RunAsync(Work.Sum, new[] { 1, 2, 3 });
+            Console.WriteLine($"RAW {bytes[0]} {bytes.Length}");
         }
 
         // One more worker, started by a host that is warm: how long a worker takes to start and answer.
-        await using (var fresh = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 }))
+        await using (var fresh = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, SerializerFactory = options.SerializerFactory }))
         {
             clock.Restart();
             await fresh.RunAsync(Work.Describe, new Order(0, "again"));
@@ -66,6 +82,18 @@ internal static class ConsumerApp
         public static class Work
         {
             public static string Describe(Order order) => $"{order.Name}#{order.Id}@{Environment.ProcessId}";
+
+            public static byte[] Sum(int[] values) => [(byte)values.Sum(), 0, 0];
         }
+
+        #if SOURCE_GENERATED_JSON
+        [JsonSerializable(typeof(Order))]
+        internal partial class AppJsonContext : JsonSerializerContext;
+
+        public static class AppSerializer
+        {
+            public static WorkSerializer Create() => new JsonWorkSerializer(AppJsonContext.Default.Options);
+        }
+        #endif
         """;
 }

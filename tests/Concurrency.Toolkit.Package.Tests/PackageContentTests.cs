@@ -55,6 +55,9 @@ public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
         var files = package.Entries.Select(e => e.FullName).ToHashSet();
         Assert.Contains("lib/net10.0/Concurrency.Toolkit.dll", files);
         Assert.Contains("lib/net10.0/Concurrency.Toolkit.Worker.dll", files);
+
+        // The source generator that registers an app's work by name, for trimmed and Native AOT apps.
+        Assert.Contains("analyzers/dotnet/cs/Concurrency.Toolkit.Generators.dll", files);
         Assert.Contains("build/Concurrency.Toolkit.targets", files);
         Assert.Contains("buildTransitive/Concurrency.Toolkit.targets", files);
     }

@@ -7,11 +7,12 @@ namespace Concurrency.Toolkit.Package.Tests;
 /// <param name="PublishArguments">The <c>dotnet publish</c> arguments, or <see langword="null"/> for <c>dotnet run</c>.</param>
 /// <param name="SelfContained">Whether the app carries its runtime: it then runs with no <c>dotnet</c> in reach.</param>
 /// <param name="MainLines">Whether the app needs the worker lines in its <c>Main</c>.</param>
-public sealed record PublishMode(string Name, string[]? PublishArguments, bool SelfContained, bool MainLines)
+/// <param name="JsonContext">Whether the app needs source-generated System.Text.Json metadata (trimmed and Native AOT apps).</param>
+public sealed record PublishMode(string Name, string[]? PublishArguments, bool SelfContained, bool MainLines, bool JsonContext = false)
 {
     private static readonly string Rid = RuntimeInformation.RuntimeIdentifier;
 
-    /// <summary>Every mode the harness knows. Trimmed and Native AOT apps do not run ProcessStrategy yet, so they are off by default.</summary>
+    /// <summary>Every mode the harness knows; all run by default.</summary>
     public static IReadOnlyList<PublishMode> All { get; } =
     [
         new("dotnet-run", null, SelfContained: false, MainLines: false),
@@ -19,13 +20,13 @@ public sealed record PublishMode(string Name, string[]? PublishArguments, bool S
         new("self-contained", ["-r", Rid, "--self-contained", "true"], SelfContained: true, MainLines: false),
         new("single-file", ["-r", Rid, "--self-contained", "false", "-p:PublishSingleFile=true"], SelfContained: false, MainLines: false),
         new("single-file-self-contained", ["-r", Rid, "--self-contained", "true", "-p:PublishSingleFile=true"], SelfContained: true, MainLines: false),
-        new("trimmed", ["-r", Rid, "--self-contained", "true", "-p:PublishTrimmed=true"], SelfContained: true, MainLines: true),
-        new("native-aot", ["-r", Rid, "-p:PublishAot=true"], SelfContained: true, MainLines: true),
+        new("trimmed", ["-r", Rid, "--self-contained", "true", "-p:PublishTrimmed=true"], SelfContained: true, MainLines: false, JsonContext: true),
+        new("native-aot", ["-r", Rid, "-p:PublishAot=true"], SelfContained: true, MainLines: false, JsonContext: true),
     ];
 
-    private static readonly string[] Off = ["trimmed", "native-aot"];
+    private static readonly string[] Off = [];
 
-    /// <summary>The modes to run: all but the ones that are off, or those named in <c>CONCURRENCY_TOOLKIT_PUBLISH_MODES</c> (comma-separated, or "all").</summary>
+    /// <summary>The modes to run: all but the ones that are off (none now), or those named in <c>CONCURRENCY_TOOLKIT_PUBLISH_MODES</c> (comma-separated, or "all").</summary>
     public static TheoryData<string> Enabled
     {
         get

@@ -17,7 +17,8 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
     public async Task ProcessStrategy_AppPublishedInMode_RunsAndMapsRecordsInWorkers(string modeName)
     {
         var mode = PublishMode.Get(modeName);
-        var defines = mode.MainLines ? new[] { "-p:DefineConstants=WORKER_MAIN_LINES" } : [];
+        string[] constants = [.. mode.MainLines ? ["WORKER_MAIN_LINES"] : Array.Empty<string>(), .. mode.JsonContext ? ["SOURCE_GENERATED_JSON"] : Array.Empty<string>()];
+        var defines = constants.Length > 0 ? new[] { "-p:DefineConstants=" + string.Join("%3B", constants) } : [];
         if (mode.PublishArguments is null)
         {
             var run = await ProcessRunner.DotnetAsync(feed.AppDirectory, ["run", "-c", "Release", .. defines]);
@@ -29,6 +30,10 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
         var publish = await ProcessRunner.DotnetAsync(feed.AppDirectory, ["publish", "-c", "Release", "-o", outDir, .. mode.PublishArguments, .. defines]);
         Assert.True(publish.ExitCode == 0, $"dotnet publish ({mode}) failed: {publish}");
         output.WriteLine($"{mode}: published in {publish.Elapsed.TotalSeconds:F1} s");
+
+        // The package's generator and the library leave a trimmed or AOT app nothing to warn about: no CTK diagnostics,
+        // no trimming or AOT warnings from the library.
+        Assert.DoesNotMatch(@"warning (CTK|IL)\d+", string.Join('\n', publish.StandardOutput.Split('\n').Where(l => l.Contains("Concurrency.Toolkit", StringComparison.Ordinal) || l.Contains("CTK", StringComparison.Ordinal))));
 
         var app = Path.Combine(outDir, OperatingSystem.IsWindows() ? "App.exe" : "App");
         Check(mode, "./App", await ProcessRunner.RunAsync(app, [], outDir, withoutDotnet: mode.SelfContained, TimeSpan.FromMinutes(3)));
@@ -42,26 +47,34 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
     public static TheoryData<string> Modes => PublishMode.Enabled;
 
     [Theory]
-    [InlineData("-p:PublishTrimmed=true", "CTK0001")]
-    [InlineData("-p:PublishAot=true", "CTK0001")]
-    [InlineData("-p:StartupHookSupport=false", "CTK0002")]
-    public async Task PublishChecks_ModeWhereWorkersCannotStartByThemselves_Warn(string property, string code)
+    [InlineData("-p:StartupHookSupport=false")]
+    [InlineData("-p:PublishTrimmed=true", "-p:StartupHookSupport=false")]
+    public async Task PublishChecks_StartupHooksTurnedOff_WarnWithTheMainLine(params string[] properties)
+    {
+        var check = await ProcessRunner.DotnetAsync(feed.AppDirectory, ["msbuild", "App.csproj", "-nologo", "-t:ConcurrencyToolkitCheckPublishMode", "-p:SelfContained=true", "-p:RuntimeIdentifier=" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, .. properties]);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.Contains("warning CTK0002", check.Output);
+        Assert.Contains("if (ProcessWorker.IsWorkerInvocation(args)) return ProcessWorker.Run(args);", check.Output);
+    }
+
+    [Theory]
+    [InlineData("-p:PublishSingleFile=true")]
+    [InlineData("-p:PublishTrimmed=true")]
+    [InlineData("-p:PublishAot=true")]
+    public async Task PublishChecks_ModesThatStartWorkersByThemselves_DoNotWarn(string property)
     {
         var check = await ProcessRunner.DotnetAsync(feed.AppDirectory, "msbuild", "App.csproj", "-nologo", "-t:ConcurrencyToolkitCheckPublishMode", "-p:SelfContained=true", "-p:RuntimeIdentifier=" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, property);
         Assert.True(check.ExitCode == 0, check.ToString());
-        Assert.Contains($"warning {code}", check.Output);
-        if (code == "CTK0002")
-        {
-            Assert.Contains("if (ProcessWorker.IsWorkerInvocation(args)) return ProcessWorker.Run(args);", check.Output);
-        }
+        Assert.DoesNotContain("CTK", check.Output);
     }
 
     [Fact]
-    public async Task PublishChecks_SelfContainedSingleFile_DoNotWarn()
+    public async Task PackageTargets_TrimmedApp_KeepStartupHooksAndTheWorkerAssembly()
     {
-        var check = await ProcessRunner.DotnetAsync(feed.AppDirectory, "msbuild", "App.csproj", "-nologo", "-t:ConcurrencyToolkitCheckPublishMode", "-p:SelfContained=true", "-p:PublishSingleFile=true", "-p:RuntimeIdentifier=" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier);
+        var check = await ProcessRunner.DotnetAsync(feed.AppDirectory, "msbuild", "App.csproj", "-nologo", "-p:PublishTrimmed=true", "-p:SelfContained=true", "-p:RuntimeIdentifier=" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-getProperty:StartupHookSupport", "-getItem:TrimmerRootAssembly");
         Assert.True(check.ExitCode == 0, check.ToString());
-        Assert.DoesNotContain("CTK", check.Output);
+        Assert.Contains("\"StartupHookSupport\": \"true\"", check.StandardOutput);
+        Assert.Contains("\"Identity\": \"Concurrency.Toolkit.Worker\"", check.StandardOutput);
     }
 
     private void Check(PublishMode mode, string how, ProcessRunner.Result run)
@@ -69,6 +82,7 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
         Assert.True(run.ExitCode == 0, $"{mode} ({how}) failed: {run}");
         Assert.Contains(ConsumerApp.RunLine, run.StandardOutput);
         Assert.Contains(ConsumerApp.MapLine, run.StandardOutput);
+        Assert.Contains(ConsumerApp.RawLine, run.StandardOutput);
         output.WriteLine($"{mode} ({how}): ran in {run.Elapsed.TotalSeconds:F1} s; first call (host start-up, worker start, one item) {Figure(run, "FIRST_CALL_MS")} ms; one more worker started and answered in {Figure(run, "WORKER_START_MS")} ms");
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Concurrency.Toolkit.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -112,7 +113,7 @@ public sealed class ConcurrencyToolkitBuilder
     /// <param name="factory">Builds the strategy once, on first use, from the validated options. The container disposes it.</param>
     /// <returns>This builder, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
-    public ConcurrencyToolkitBuilder AddStrategy<TOptions>(ExecutionStrategyKind kind, Func<IServiceProvider, TOptions, IExecutionStrategy> factory)
+    public ConcurrencyToolkitBuilder AddStrategy<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(ExecutionStrategyKind kind, Func<IServiceProvider, TOptions, IExecutionStrategy> factory)
         where TOptions : ExecutionStrategyOptions
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -123,7 +124,7 @@ public sealed class ConcurrencyToolkitBuilder
     }
 
     /// <summary>Registers a built-in strategy unless its kind is already registered, so that a user's own registration wins.</summary>
-    internal ConcurrencyToolkitBuilder TryAddStrategy<TOptions>(ExecutionStrategyKind kind, Func<IServiceProvider, TOptions, IExecutionStrategy> factory)
+    internal ConcurrencyToolkitBuilder TryAddStrategy<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(ExecutionStrategyKind kind, Func<IServiceProvider, TOptions, IExecutionStrategy> factory)
         where TOptions : ExecutionStrategyOptions
     {
         AddStrategyOptions<TOptions>();
@@ -148,7 +149,7 @@ public sealed class ConcurrencyToolkitBuilder
     }
 
     /// <summary>Adds one configuration of <typeparamref name="TOptions"/>; the strategy-specific <c>Configure…</c> methods call it.</summary>
-    internal ConcurrencyToolkitBuilder Configure<TOptions>(Action<TOptions> configure)
+    internal ConcurrencyToolkitBuilder Configure<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(Action<TOptions> configure)
         where TOptions : ExecutionStrategyOptions
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -158,7 +159,7 @@ public sealed class ConcurrencyToolkitBuilder
     }
 
     /// <summary>Registers validation on start and the container defaults for <typeparamref name="TOptions"/>, once per collection.</summary>
-    internal void AddStrategyOptions<TOptions>()
+    internal void AddStrategyOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>()
         where TOptions : ExecutionStrategyOptions
     {
         var validator = ServiceDescriptor.Singleton<IValidateOptions<TOptions>, StrategyOptionsValidator<TOptions>>();

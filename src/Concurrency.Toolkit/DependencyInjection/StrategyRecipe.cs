@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ internal abstract class StrategyRecipe
 }
 
 /// <inheritdoc/>
-internal sealed class StrategyRecipe<TOptions>(Func<IServiceProvider, TOptions, IExecutionStrategy> factory) : StrategyRecipe
+internal sealed class StrategyRecipe<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(Func<IServiceProvider, TOptions, IExecutionStrategy> factory) : StrategyRecipe
     where TOptions : ExecutionStrategyOptions
 {
     public override ExecutionStrategyOptions Configured(IServiceProvider services) => services.GetRequiredService<IOptions<TOptions>>().Value;

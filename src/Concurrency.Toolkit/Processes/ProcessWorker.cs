@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Concurrency.Toolkit.Processes;
 
 namespace Concurrency.Toolkit;
@@ -44,6 +46,21 @@ public static class ProcessWorker
             ?? throw new ArgumentException($"Not a worker command line: expected '{WorkerArguments.Flag}' followed by the arguments ProcessStrategy passes. Check ProcessWorker.IsWorkerInvocation(args) first.", nameof(args));
         IsRunning = true;
         WorkerStartup.Prepare();
+        RunEntryModuleInitializers();
         return new WorkerRuntime(parsed).Run();
+    }
+
+    /// <summary>
+    /// A worker started as the app's own executable (through the startup hook) never reaches the app's <c>Main</c>, so
+    /// the app's module initializer, where its <see cref="WorkRegistry"/> registrations are, would run only when the
+    /// first work touches the app's code: too late to find work by name. Running it now registers the app's work
+    /// before the first definition arrives. (Native AOT runs every module initializer at start-up by itself.)
+    /// </summary>
+    private static void RunEntryModuleInitializers()
+    {
+        if (RuntimeFeature.IsDynamicCodeSupported && Assembly.GetEntryAssembly() is { } entry)
+        {
+            RuntimeHelpers.RunModuleConstructor(entry.ManifestModule.ModuleHandle);
+        }
     }
 }

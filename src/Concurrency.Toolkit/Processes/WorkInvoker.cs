@@ -9,8 +9,7 @@ namespace Concurrency.Toolkit.Processes;
 /// </summary>
 internal abstract class WorkInvoker
 {
-    public static WorkInvoker Create(ShippedMethod method)
-        => method.CreateRunner<WorkInvoker>(typeof(SyncInvoker<,>), typeof(AsyncInvoker<,>), "a worker");
+    public static WorkInvoker Create(ShippedMethod method) => method.CreateRunner(Factory.Instance, "a worker");
 
     /// <summary>Runs items in order; returns how many ran (fewer when the batch was cancelled).</summary>
     public abstract int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker);
@@ -86,6 +85,15 @@ internal abstract class WorkInvoker
         }
 
         protected abstract TOut Invoke(TIn input, CancellationToken cancellationToken);
+    }
+
+    /// <summary>Builds the invoker in plain generic code: for registered work, compiled ahead of time, with nothing for the trimmer to remove.</summary>
+    private sealed class Factory : IRunnerFactory<WorkInvoker>
+    {
+        public static readonly Factory Instance = new();
+
+        public WorkInvoker Create<TIn, TOut>(Work<TIn, TOut> work)
+            => work.IsAsync ? new AsyncInvoker<TIn, TOut>(work) : new SyncInvoker<TIn, TOut>(work);
     }
 
     private sealed class SyncInvoker<TIn, TOut>(Work<TIn, TOut> work) : TypedInvoker<TIn, TOut>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
 namespace Concurrency.Toolkit.Processes;
@@ -74,6 +75,13 @@ internal sealed class WorkerLauncher
             if (_executable is null)
             {
                 return null;
+            }
+
+            if (_ownExecutable && !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+            {
+                return $"The worker is this Native AOT app's own executable ({_executable}); the module initializer that the Concurrency.Toolkit package's source generator " +
+                    "adds to the app hands it over to the worker before Main. If the app's project does not reference the package itself (only through another project), " +
+                    $"the generator did not run there: reference the package from the app, or begin Main with: {MainLine}";
             }
 
             if (_ownExecutable)
@@ -189,6 +197,7 @@ internal sealed class WorkerLauncher
     /// A single-file app has no worker assembly on disk to start, and a self-contained app has no shared runtime
     /// (and often no <c>dotnet</c>) to start it with; both start themselves.
     /// </summary>
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty location is exactly how a single-file bundle (and a Native AOT app) shows.")]
     private static bool NeedsOwnExecutable()
     {
         if (Environment.ProcessPath is not { } processPath || IsMuxer(processPath))
@@ -196,9 +205,7 @@ internal sealed class WorkerLauncher
             return false;
         }
 
-#pragma warning disable IL3000 // An empty location is exactly how a single-file bundle shows.
         var singleFile = string.IsNullOrEmpty(typeof(WorkerLauncher).Assembly.Location);
-#pragma warning restore IL3000
         return singleFile || IsSelfContained();
     }
 
@@ -261,11 +268,10 @@ internal sealed class WorkerLauncher
         return (FindMuxer(), deps, runtimeConfig, worker);
     }
 
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Only reached outside single-file bundles, where assemblies have locations.")]
     private static string? FindWorkerAssembly()
     {
-#pragma warning disable IL3000 // Only reached outside single-file bundles, where assemblies have locations.
         var libraryDirectory = Path.GetDirectoryName(typeof(WorkerLauncher).Assembly.Location);
-#pragma warning restore IL3000
         foreach (var dir in new[] { AppContext.BaseDirectory, libraryDirectory })
         {
             if (!string.IsNullOrEmpty(dir))

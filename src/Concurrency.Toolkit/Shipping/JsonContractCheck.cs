@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -13,11 +14,21 @@ namespace Concurrency.Toolkit.Shipping;
 /// </summary>
 internal static class JsonContractCheck
 {
+    private const string FieldsJustification = "Runs only where the app has reflection-based serialization on, which trimmed and Native AOT apps turn off by default (see Check).";
+
     private const BindingFlags InstanceFields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
 
     /// <summary>Returns why values of <paramref name="type"/> would not cross intact, or <see langword="null"/> when they would.</summary>
-    public static string? Check(Type type, JsonSerializerOptions options)
-        => Walk(type, TypeName(type), options, []);
+    /// <param name="type">The work's input or result type.</param>
+    /// <param name="options">The options whose contract is walked.</param>
+    /// <param name="checkFields">
+    /// Whether to look for state in fields that no serialized member carries, by reflection over every instance field.
+    /// Only where the app has reflection-based serialization on: in trimmed and Native AOT apps the trimmer removes
+    /// fields nothing reads and AOT keeps no metadata for most of them, so that look would see a partial type and could
+    /// refuse a sound one. There the walk covers what the (source-generated) contract says, and no more.
+    /// </param>
+    public static string? Check(Type type, JsonSerializerOptions options, bool checkFields = true)
+        => Walk(type, TypeName(type), options, checkFields, []);
 
     /// <summary>The message for a value whose runtime type derives from the declared, non-polymorphic type.</summary>
     public static string DerivedValue(Type declared, Type actual)
@@ -25,7 +36,7 @@ internal static class JsonContractCheck
             + $"and the other side would get a '{TypeName(declared)}'. Declare '{TypeName(actual)}' in the work's signature, or configure polymorphism on "
             + $"'{TypeName(declared)}' ([JsonPolymorphic] with [JsonDerivedType(typeof({TypeName(actual)}))]).";
 
-    private static string? Walk(Type type, string path, JsonSerializerOptions options, HashSet<Type> visited)
+    private static string? Walk(Type type, string path, JsonSerializerOptions options, bool checkFields, HashSet<Type> visited)
     {
         if (!visited.Add(type))
         {
@@ -57,26 +68,26 @@ internal static class JsonContractCheck
         switch (info.Kind)
         {
             case JsonTypeInfoKind.Enumerable:
-                return info.ElementType is { } element ? Walk(element, path + "[]", options, visited) : null;
+                return info.ElementType is { } element ? Walk(element, path + "[]", options, checkFields, visited) : null;
             case JsonTypeInfoKind.Dictionary:
-                return (info.KeyType is { } key ? Walk(key, path + ".Keys[]", options, visited) : null)
-                    ?? (info.ElementType is { } value ? Walk(value, path + "[key]", options, visited) : null);
+                return (info.KeyType is { } key ? Walk(key, path + ".Keys[]", options, checkFields, visited) : null)
+                    ?? (info.ElementType is { } value ? Walk(value, path + "[key]", options, checkFields, visited) : null);
             case JsonTypeInfoKind.Object:
-                return WalkObject(info, path, options, visited);
+                return WalkObject(info, path, options, checkFields, visited);
             default:
                 // A value the serializer writes whole (numbers, strings, dates, a custom converter): it decides.
                 return null;
         }
     }
 
-    private static string? WalkObject(JsonTypeInfo info, string path, JsonSerializerOptions options, HashSet<Type> visited)
+    private static string? WalkObject(JsonTypeInfo info, string path, JsonSerializerOptions options, bool checkFields, HashSet<Type> visited)
     {
         var type = info.Type;
         if (info.PolymorphismOptions is { } polymorphism)
         {
             foreach (var derived in polymorphism.DerivedTypes)
             {
-                if (derived.DerivedType != type && Walk(derived.DerivedType, $"{path} (as {TypeName(derived.DerivedType)})", options, visited) is { } problem)
+                if (derived.DerivedType != type && Walk(derived.DerivedType, $"{path} (as {TypeName(derived.DerivedType)})", options, checkFields, visited) is { } problem)
                 {
                     return problem;
                 }
@@ -135,16 +146,18 @@ internal static class JsonContractCheck
                     + "Declare its actual type, or a base type with [JsonPolymorphic] and [JsonDerivedType].";
             }
 
-            if (Walk(property.PropertyType, $"{path}.{name}", options, visited) is { } problem)
+            if (Walk(property.PropertyType, $"{path}.{name}", options, checkFields, visited) is { } problem)
             {
                 return problem;
             }
         }
 
-        return CheckFields(type, path, options, serialized, writable);
+        return !checkFields ? null : CheckFields(type, path, options, serialized, writable);
     }
 
     /// <summary>Every instance field is state; each must be written and read back, directly or through a member that carries it.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = FieldsJustification)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = FieldsJustification)]
     private static string? CheckFields(Type type, string path, JsonSerializerOptions options, Dictionary<MemberInfo, JsonPropertyInfo> serialized, HashSet<string> writable)
     {
         for (var t = type; t is not null && t != typeof(object) && t != typeof(ValueType); t = t.BaseType)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -32,6 +33,11 @@ namespace Concurrency.Toolkit;
 /// </remarks>
 public sealed class JsonWorkSerializer : WorkSerializer
 {
+    /// <summary>The reason shared by the suppressions of reflection-based System.Text.Json's trimming and AOT warnings.</summary>
+    private const string ReflectionOnJustification =
+        "Reached only when the app has reflection-based serialization on (JsonSerializer.IsReflectionEnabledByDefault), which trimmed and Native AOT apps " +
+        "turn off by default; there options without a source-generated resolver are refused, naming the fix.";
+
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
@@ -41,6 +47,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     private readonly bool _plainIntegers;
     private readonly bool _rawShapes;
     private readonly bool _noMetadata;
+    private readonly bool _checkFields;
     private readonly ConcurrentDictionary<Type, string?> _contracts = new();
 
     /// <summary>
@@ -67,7 +74,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         // With the default options an int or a long is plain JSON digits, which the UTF-8 formatter writes
         // and parses without the serializer's per-call set-up: tiny items are dominated by that set-up.
-        _plainIntegers = isDefault || ReferenceEquals(options, JsonSerializerOptions.Default);
+        _plainIntegers = isDefault || (reflectionEnabled && IsDefault(options));
 
         // A converter of the user's could change how a number crosses; then every value takes the JSON path.
         PacksPrimitives = isDefault || options.Converters.Count == 0;
@@ -78,7 +85,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
         }
         else if (reflectionEnabled)
         {
-            options = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { RefuseDerivedValues } } };
+            options = new JsonSerializerOptions(options) { TypeInfoResolver = ReflectionResolver() };
         }
         else
         {
@@ -89,6 +96,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         options.MakeReadOnly();
         _options = options;
+        _checkFields = reflectionEnabled;
     }
 
     /// <summary>Gets whether batches of fixed-size primitives may cross as one binary block (see the remarks).</summary>
@@ -206,6 +214,14 @@ public sealed class JsonWorkSerializer : WorkSerializer
         return info;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionOnJustification)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReflectionOnJustification)]
+    private static bool IsDefault(JsonSerializerOptions options) => ReferenceEquals(options, JsonSerializerOptions.Default);
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionOnJustification)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReflectionOnJustification)]
+    private static DefaultJsonTypeInfoResolver ReflectionResolver() => new() { Modifiers = { RefuseDerivedValues } };
+
     private static JsonSerializerOptions DefaultOptions() => new()
     {
         IncludeFields = true,
@@ -255,7 +271,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
             return NoMetadata(type);
         }
 
-        return JsonContractCheck.Check(type, _options) is { } problem
+        return JsonContractCheck.Check(type, _options, _checkFields) is { } problem
             ? $"Values of type '{type.FullName}' would not cross a process boundary intact: {problem}"
             : null;
     }

@@ -12,17 +12,32 @@ namespace Concurrency.Toolkit.Shipping;
 /// has an instance target is refused with <see cref="WorkNotShippableException"/> before anything is sent.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Work registered in <see cref="WorkRegistry"/> also carries its registered name, and the receiving side finds it
+/// by that name first, with no reflection. In a Native AOT app there are no metadata tokens: only registered work
+/// crosses there, and other work is refused with the fix.
+/// </para>
+/// <para>
 /// A non-capturing lambda compiles to an instance method of a compiler-generated singleton class that has no
 /// instance fields; the other side takes that singleton from its static field. A lambda that captures compiles
 /// to a "display class" whose instance fields are the captured variables: those are what the message names.
+/// </para>
 /// </remarks>
 internal sealed class ShippedMethod
 {
     private const BindingFlags AllDeclared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
 
+    private const byte HasMetadataFlag = 1;
+    private const byte HasNameFlag = 2;
+
+    /// <summary>The reason shared by the suppressions of the metadata path's trimming and AOT warnings.</summary>
+    private const string MetadataPathJustification =
+        "Reached only where metadata tokens exist (never in Native AOT, where unregistered work is refused before it is sent). The type and method are ones the " +
+        "sending process referenced in code, in this same app, so the trimmer kept them; work registered in WorkRegistry takes the reflection-free path.";
+
     private static readonly ConcurrentDictionary<(MethodInfo Method, Type? Target, Type Delegate), ShippedMethod> Cache = new();
 
-    private ShippedMethod(string typeName, Guid moduleVersionId, int methodToken, string methodName, string[] methodTypeArguments, bool singletonTarget, string delegateTypeName)
+    private ShippedMethod(string typeName, Guid moduleVersionId, int methodToken, string methodName, string[] methodTypeArguments, bool singletonTarget, string delegateTypeName, string? registeredName)
     {
         TypeName = typeName;
         ModuleVersionId = moduleVersionId;
@@ -31,10 +46,21 @@ internal sealed class ShippedMethod
         MethodTypeArguments = methodTypeArguments;
         SingletonTarget = singletonTarget;
         DelegateTypeName = delegateTypeName;
-        Key = $"{typeName}|{methodToken}|{string.Join(',', methodTypeArguments)}|{delegateTypeName}";
+        RegisteredName = registeredName;
+        HasMetadata = typeName.Length > 0;
+        Key = registeredName is not null ? $"name|{registeredName}" : $"{typeName}|{methodToken}|{string.Join(',', methodTypeArguments)}|{delegateTypeName}";
     }
 
-    /// <summary>Gets the assembly-qualified name of the type that declares the method.</summary>
+    /// <summary>Gets a value indicating whether this process has metadata tokens (every runtime but Native AOT).</summary>
+    internal static bool MetadataAvailable { get; } = ProbeMetadata();
+
+    /// <summary>Gets the name the work is registered under in <see cref="WorkRegistry"/>, or <see langword="null"/>.</summary>
+    public string? RegisteredName { get; }
+
+    /// <summary>Gets a value indicating whether the identity carries the method's metadata (type, token), which Native AOT does not have.</summary>
+    public bool HasMetadata { get; }
+
+    /// <summary>Gets the assembly-qualified name of the type that declares the method; empty without metadata.</summary>
     public string TypeName { get; }
 
     public Guid ModuleVersionId { get; }
@@ -56,7 +82,7 @@ internal sealed class ShippedMethod
     public string Key { get; }
 
     /// <summary>Gets a readable name such as <c>MyApp.Primes.CountBelow</c>.</summary>
-    public string DisplayName => $"{TypeName.Split(',')[0]}.{MethodName}";
+    public string DisplayName => HasMetadata ? $"{TypeName.Split(',')[0]}.{MethodName}" : RegisteredName!;
 
     /// <summary>Checks that <paramref name="work"/> can be shipped and returns its identity (cached per method and target type).</summary>
     /// <exception cref="WorkNotShippableException">The delegate captures variables, has an instance target, or cannot be found by name.</exception>
@@ -64,6 +90,20 @@ internal sealed class ShippedMethod
     {
         ArgumentNullException.ThrowIfNull(work, paramName);
         return TryGet(work, out var refusal) ?? throw refusal!.ToException(paramName);
+    }
+
+    /// <summary>As <see cref="For"/>, uncached, as a process with or without metadata tokens would; for tests of the Native AOT path.</summary>
+    internal static ShippedMethod ForTest(Delegate work, bool metadataAvailable)
+        => TryCreate(work, metadataAvailable, out var refusal) ?? throw refusal!.ToException(nameof(work));
+
+    /// <summary>
+    /// Tells, with the rule of <see cref="For"/> but without looking at registrations or metadata tokens, whether the
+    /// delegate captures nothing and has no instance target; for <see cref="WorkRegistry"/>, which checks what it is given.
+    /// </summary>
+    internal static bool CanShipByMetadata(Delegate work, [NotNullWhen(false)] out string? reason)
+    {
+        reason = Check(work, out _)?.What;
+        return reason is null;
     }
 
     /// <summary>
@@ -83,10 +123,22 @@ internal sealed class ShippedMethod
     /// <summary>Reads an identity written by <see cref="Write"/>.</summary>
     public static ShippedMethod Read(ref PayloadReader reader)
     {
+        var flags = reader.ReadByte();
+        if (flags is 0 or > (HasMetadataFlag | HasNameFlag))
+        {
+            throw new InvalidDataException($"Malformed method identity: flags {flags}.");
+        }
+
+        var hasName = (flags & HasNameFlag) != 0;
+        if ((flags & HasMetadataFlag) == 0)
+        {
+            return new ShippedMethod(string.Empty, Guid.Empty, 0, string.Empty, [], false, string.Empty, reader.ReadRequiredString());
+        }
+
         var typeName = reader.ReadRequiredString();
         var mvid = new Guid(reader.Take(16));
         var token = reader.ReadInt32();
-        var name = reader.ReadRequiredString();
+        var methodName = reader.ReadRequiredString();
         var count = reader.ReadInt32();
         if (count is < 0 or > 64)
         {
@@ -101,11 +153,19 @@ internal sealed class ShippedMethod
 
         var singleton = reader.ReadByte() != 0;
         var delegateType = reader.ReadRequiredString();
-        return new ShippedMethod(typeName, mvid, token, name, args, singleton, delegateType);
+        var registered = hasName ? reader.ReadRequiredString() : null;
+        return new ShippedMethod(typeName, mvid, token, methodName, args, singleton, delegateType, registered);
     }
 
     public void Write(IBufferWriter<byte> writer)
     {
+        writer.WriteByte((byte)((HasMetadata ? HasMetadataFlag : 0) | (RegisteredName is null ? 0 : HasNameFlag)));
+        if (!HasMetadata)
+        {
+            writer.WriteString(RegisteredName!);
+            return;
+        }
+
         writer.WriteString(TypeName);
         ModuleVersionId.TryWriteBytes(writer.GetSpan(16));
         writer.Advance(16);
@@ -119,15 +179,46 @@ internal sealed class ShippedMethod
 
         writer.WriteByte(SingletonTarget ? (byte)1 : (byte)0);
         writer.WriteString(DelegateTypeName);
+        if (RegisteredName is not null)
+        {
+            writer.WriteString(RegisteredName);
+        }
     }
 
     /// <summary>
     /// Creates the receiving side's typed runner for this method, so that its per-item path has no reflection: the
-    /// recreated delegate becomes a <see cref="Work{TIn, TOut}"/> of the same shape as the sender's, and
-    /// <paramref name="syncRunner"/> (for synchronous work) or <paramref name="asyncRunner"/> is closed over
-    /// <c>(TIn, TOut)</c> and given that work in its constructor.
+    /// work (registered, or recreated from metadata) becomes a <see cref="Work{TIn, TOut}"/> of the same shape as the
+    /// sender's, and <paramref name="factory"/> builds the runner for it. Registered work needs no reflection at all.
     /// </summary>
     /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate is no shape of work.</exception>
+    public TRunner CreateRunner<TRunner>(IRunnerFactory<TRunner> factory, string receiver)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (RegisteredName is { } name && WorkRegistry.Find(name) is { } registered)
+        {
+            return registered.CreateRunner(factory, receiver);
+        }
+
+        var work = CreateDelegate();
+        var type = work.GetType();
+        if (!WorkShapes.TryClassify(type, out _, out var input, out var result))
+        {
+            throw new InvalidOperationException($"Work '{DisplayName}' has delegate type '{type}', which {receiver} cannot run.");
+        }
+
+        return CreateTypedRunner(factory, work, input, result);
+    }
+
+    /// <summary>
+    /// Creates the receiving side's typed runner by instantiating <paramref name="syncRunner"/> (for synchronous work) or
+    /// <paramref name="asyncRunner"/> over <c>(TIn, TOut)</c> with the work in its constructor: by reflection, so not in
+    /// Native AOT; <see cref="CreateRunner{TRunner}(IRunnerFactory{TRunner}, string)"/> is the form that works everywhere.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate is no shape of work.</exception>
+    [UnconditionalSuppressMessage("Trimming", "IL2055", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = MetadataPathJustification)]
     public TRunner CreateRunner<TRunner>(Type syncRunner, Type asyncRunner, string receiver)
     {
         var work = CreateDelegate();
@@ -144,10 +235,27 @@ internal sealed class ShippedMethod
         return (TRunner)Activator.CreateInstance(runner.MakeGenericType(input, result), typed)!;
     }
 
-    /// <summary>Finds the method in this process and creates the delegate; the receiving side's half.</summary>
-    /// <exception cref="InvalidOperationException">A type or the method cannot be found, or the assembly is a different build.</exception>
+    /// <summary>Finds the method in this process and creates the delegate; the receiving side's half. Registered work is found by name.</summary>
+    /// <exception cref="InvalidOperationException">Nothing is registered under the name and there is no metadata, a type or the method cannot be found, or the assembly is a different build.</exception>
+    [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = MetadataPathJustification)]
     public Delegate CreateDelegate()
     {
+        if (RegisteredName is { } name && WorkRegistry.Find(name) is { } registered)
+        {
+            return registered.Delegate;
+        }
+
+        if (!HasMetadata || !MetadataAvailable)
+        {
+            throw new InvalidOperationException(
+                $"Cannot ship '{DisplayName}': nothing is registered under that name in this process{(HasMetadata ? ", and this process has no metadata tokens to find the method by (it is compiled with Native AOT)" : string.Empty)}. " +
+                "A registration must run in every process, the host and each of its workers: in a module initializer, as the Concurrency.Toolkit package's source generator " +
+                "emits them, or a static constructor, never in code that only the host runs.");
+        }
+
         Type type;
         try
         {
@@ -190,13 +298,19 @@ internal sealed class ShippedMethod
     private static ShippedMethod? TryGet(Delegate work, out Refusal? refusal)
     {
         refusal = null;
+        if (!work.HasSingleTarget)
+        {
+            return TryCreate(work, MetadataAvailable, out refusal);
+        }
+
         var key = (work.Method, work.Target?.GetType(), work.GetType());
-        if (work.HasSingleTarget && Cache.TryGetValue(key, out var cached))
+        if (Cache.TryGetValue(key, out var cached))
         {
             return cached;
         }
 
-        var created = TryCreate(work, out refusal);
+        // Registrations run at start-up (module initializers), before anything is shipped, so the answer can be cached.
+        var created = TryCreate(work, MetadataAvailable, out refusal);
         if (created is not null)
         {
             Cache.TryAdd(key, created);
@@ -205,14 +319,45 @@ internal sealed class ShippedMethod
         return created;
     }
 
-    private static ShippedMethod? TryCreate(Delegate work, out Refusal? refusal)
+    private static ShippedMethod? TryCreate(Delegate work, bool metadataAvailable, out Refusal? refusal)
     {
-        refusal = null;
+        var registered = work.HasSingleTarget ? WorkRegistry.Find(work) : null;
+        if (!metadataAvailable)
+        {
+            // Native AOT: a lambda's captures cannot be seen here, and there is no token to find any method by; only
+            // registered work crosses, by its name.
+            refusal = !work.HasSingleTarget ? Check(work, out _) : registered is null ? NotRegistered(work) : null;
+            return refusal is null ? new ShippedMethod(string.Empty, Guid.Empty, 0, string.Empty, [], false, string.Empty, registered!.Name) : null;
+        }
+
+        refusal = Check(work, out var singleton);
+        if (refusal is not null)
+        {
+            return null;
+        }
+
+        var method = work.Method;
+        var declaring = method.DeclaringType!;
+        if (declaring.AssemblyQualifiedName is not { } typeName)
+        {
+            refusal = new("is declared in a type without an assembly-qualified name", $"Work '{Describe(method)}' is declared in a type without an assembly-qualified name.", []);
+            return null;
+        }
+
+        var typeArgs = method.IsGenericMethod ? method.GetGenericArguments().Select(t => t.AssemblyQualifiedName!).ToArray() : [];
+        var delegateTypeName = work.GetType().AssemblyQualifiedName!;
+        return new ShippedMethod(typeName, declaring.Module.ModuleVersionId, method.MetadataToken, method.Name, typeArgs, singleton, delegateTypeName, registered?.Name);
+    }
+
+    /// <summary>The capture check: why the delegate cannot cross, or <see langword="null"/> when it can.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "A lambda's captured variables are fields its code uses, so the trimmer keeps them.")]
+    private static Refusal? Check(Delegate work, out bool singleton)
+    {
+        singleton = false;
         if (work.HasSingleTarget is false)
         {
             var count = work.GetInvocationList().Length;
-            refusal = new($"is a multicast delegate of {count} methods", $"Work for another process must be a single method; '{work.GetType()}' is a multicast delegate of {count} methods. Ship one static method that calls the others.", []);
-            return null;
+            return new($"is a multicast delegate of {count} methods", $"Work for another process must be a single method; '{work.GetType()}' is a multicast delegate of {count} methods. Ship one static method that calls the others.", []);
         }
 
         var method = work.Method;
@@ -220,19 +365,16 @@ internal sealed class ShippedMethod
         var declaring = method.DeclaringType;
         if (declaring is null)
         {
-            refusal = new("is a dynamic method", $"Work '{name}' is a dynamic method (compiled expression or emitted code) that another process cannot find by name. Use a static method or a non-capturing lambda.", []);
-            return null;
+            return new("is a dynamic method", $"Work '{name}' is a dynamic method (compiled expression or emitted code) that another process cannot find by name. Use a static method or a non-capturing lambda.", []);
         }
 
         var target = work.Target;
-        var singleton = false;
         if (target is not null)
         {
             var targetType = target.GetType();
             if (method.IsStatic)
             {
-                refusal = new($"is a static method bound to a first argument of type {targetType.Name}", $"Work '{name}' is a static method bound to a first argument of type '{targetType}' (an extension method called on an instance): that instance would have to cross too. Pass it through the input instead.", ["first argument"]);
-                return null;
+                return new($"is a static method bound to a first argument of type {targetType.Name}", $"Work '{name}' is a static method bound to a first argument of type '{targetType}' (an extension method called on an instance): that instance would have to cross too. Pass it through the input instead.", ["first argument"]);
             }
 
             var isCompilerGenerated = targetType.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
@@ -245,41 +387,74 @@ internal sealed class ShippedMethod
             {
                 var captured = new List<string>();
                 CollectCaptured(targetType, captured, 0);
-                refusal = new(
+                return new(
                     $"captures variables ({string.Join(", ", captured)})",
                     $"Work '{name}' is a lambda that captures {string.Join(", ", captured.Select(c => $"'{c}'"))}: captured variables cannot cross to another process. " +
                     "Pass them through the input instead (for example map over tuples: inputs.Select(x => (x, factor)) with work static ((int X, int Factor) p) => p.X * p.Factor), " +
                     "or make the lambda static to have the compiler check it captures nothing.",
                     captured);
-                return null;
             }
             else
             {
-                refusal = new(
+                return new(
                     $"is an instance method of {targetType.Name}",
                     $"Work '{name}' is an instance method of '{targetType}': the instance would have to cross to another process. Make the method static and pass what it needs through the input.",
                     ["this"]);
-                return null;
             }
         }
 
         if (declaring.ContainsGenericParameters || method.ContainsGenericParameters)
         {
-            refusal = new("has open generic parameters", $"Work '{name}' has open generic parameters.", []);
-            return null;
+            return new("has open generic parameters", $"Work '{name}' has open generic parameters.", []);
         }
 
-        if (declaring.AssemblyQualifiedName is not { } typeName)
-        {
-            refusal = new("is declared in a type without an assembly-qualified name", $"Work '{name}' is declared in a type without an assembly-qualified name.", []);
-            return null;
-        }
-
-        var typeArgs = method.IsGenericMethod ? method.GetGenericArguments().Select(t => t.AssemblyQualifiedName!).ToArray() : [];
-        var delegateTypeName = work.GetType().AssemblyQualifiedName!;
-        return new ShippedMethod(typeName, declaring.Module.ModuleVersionId, method.MetadataToken, method.Name, typeArgs, singleton, delegateTypeName);
+        return null;
     }
 
+    private static Refusal NotRegistered(Delegate work)
+    {
+        string name;
+        try
+        {
+            name = Describe(work.Method);
+        }
+        catch (NotSupportedException)
+        {
+            name = work.GetType().Name;
+        }
+
+        return new(
+            "is not registered, and this app is compiled with Native AOT",
+            $"Work '{name}' cannot cross to a worker process: this app is compiled with Native AOT, where work crosses by a registered name, and this work is not registered. " +
+            "Pass a named static method that the app's code can reach (public or internal), as a method group: the Concurrency.Toolkit package's source generator registers those in a module initializer. " +
+            "A lambda has no name to register: move its body into a static method. Or register the work yourself, in a module initializer, with WorkRegistry.Register.",
+            []);
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = MetadataPathJustification)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = MetadataPathJustification)]
+    private static TRunner CreateTypedRunner<TRunner>(IRunnerFactory<TRunner> factory, Delegate work, Type input, Type result)
+        => (TRunner)typeof(ShippedMethod).GetMethod(nameof(CreateTyped), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(typeof(TRunner), input, result)
+            .Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, [factory, work], culture: null)!;
+
+    private static TRunner CreateTyped<TRunner, TIn, TOut>(IRunnerFactory<TRunner> factory, Delegate work)
+        => factory.Create(Work<TIn, TOut>.FromDelegate(work));
+
+    private static bool ProbeMetadata()
+    {
+        try
+        {
+            return ((Func<Delegate, string, ShippedMethod>)For).Method.MetadataToken != 0;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "A lambda's captured variables are fields its code uses, so the trimmer keeps them.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "A lambda's captured variables are fields its code uses, so the trimmer keeps them.")]
     private static void CollectCaptured(Type displayClass, List<string> captured, int depth)
     {
         foreach (var field in displayClass.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
