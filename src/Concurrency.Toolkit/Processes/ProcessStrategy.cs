@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Concurrency.Toolkit.Internal;
-using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using Concurrency.Toolkit.Internal;
-using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Processes.Worker;
 using Concurrency.Toolkit.Shipping;
 
 namespace Concurrency.Toolkit.Tests.Processes;

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// One <c>RunAsync</c> call of the process strategy, from the moment it queues for a worker until it has its

@@ -5,7 +5,7 @@ using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>The untyped face of a <see cref="CallQueue{TIn, TOut}"/>, for disposal's sweep.</summary>
 internal interface ICallQueue

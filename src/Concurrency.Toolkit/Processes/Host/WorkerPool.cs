@@ -7,7 +7,7 @@ using Concurrency.Toolkit.Shipping;
 using Concurrency.Toolkit.Telemetry;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// Starts, lends, supervises and replaces worker processes. Workers connect back to a Unix domain socket in a

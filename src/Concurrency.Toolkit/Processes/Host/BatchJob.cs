@@ -2,7 +2,7 @@ using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// A map's batch as a <see cref="DispatchJob{TIn, TOut}"/>: its inputs serialized once into one buffer (or, for primitives the

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
 /// The worker side: connect to the host's private socket, authenticate, initialize, then run batches one at a

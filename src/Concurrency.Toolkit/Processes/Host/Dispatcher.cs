@@ -2,7 +2,7 @@ using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Telemetry;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// The host's one way to run items in workers: lease a worker, define the work there, send a frame of the job's

@@ -4,7 +4,7 @@ using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// The host's side of one live worker: its process, its authenticated connection, its progress marker, and a

@@ -1,7 +1,7 @@
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// Items of one shipped method that the <see cref="Dispatcher"/> runs to one outcome each: what fills its frames

@@ -1,7 +1,7 @@
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// The <c>RunAsync</c> calls a frame runner took from its queue, as a <see cref="DispatchJob{TIn, TOut}"/>: each slot is a call

@@ -1,7 +1,7 @@
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>How a frame's run on one worker ended, as its dispatcher sees it.</summary>
 internal enum RunEndKind
