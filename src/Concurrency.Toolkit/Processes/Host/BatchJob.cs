@@ -11,7 +11,6 @@ namespace Concurrency.Toolkit.Processes.Host;
 internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
 {
     private readonly WorkBatch<TIn, TOut> _batch;
-    private readonly bool[] _done;
     private readonly FrameBuffer? _inputs;
     private readonly int[]? _offsets;
     private readonly int[]? _lengths;
@@ -21,10 +20,9 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
     /// fast path); an input that does not serialize settles its item with that failure.
     /// </summary>
     public BatchJob(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method, WorkSerializer serializer, bool packed, int maxMessageBytes)
-        : base(workId, method, serializer)
+        : base(workId, method, serializer, batch.Count, callersSettle: false)
     {
         _batch = batch;
-        _done = new bool[batch.Count];
         if (packed)
         {
             PackedSize = PrimitiveCodec<TIn>.Size;
@@ -51,8 +49,6 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
             _lengths[i] = _inputs.Length - start;
         }
     }
-
-    public override int Count => _batch.Count;
 
     public override int PackedSize { get; }
 
@@ -95,17 +91,10 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
         return frame.Complete();
     }
 
-    public override bool IsReported(int slot) => _done[slot];
+    public override Exception CancelledError(CancellationToken token) => new OperationCanceledException(token);
 
-    public override bool IsSettled(int slot) => _done[slot];
-
-    public override bool Report(int slot, TOut result, Exception? error)
+    protected override void Deliver(int slot, TOut result, Exception? error)
     {
-        if (_done[slot])
-        {
-            return false;
-        }
-
         if (error is null)
         {
             _batch.SetResult(slot, result);
@@ -114,40 +103,15 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
         {
             _batch.SetError(slot, error);
         }
-
-        _done[slot] = true;
-        return true;
     }
 
-    public override bool ReportPacked(ReadOnlySpan<int> slots, ReadOnlySpan<byte> values)
+    /// <summary>The hot path of tiny items: one loop, no call per item.</summary>
+    protected override void DeliverPacked(ReadOnlySpan<int> slots, ReadOnlySpan<byte> values)
     {
-        foreach (var slot in slots)
-        {
-            if (_done[slot])
-            {
-                return false;
-            }
-        }
-
         var size = PrimitiveCodec<TOut>.Size;
         for (var k = 0; k < slots.Length; k++)
         {
-            var slot = slots[k];
-            _batch.SetResult(slot, PrimitiveCodec<TOut>.Read(values.Slice(k * size, size)));
-            _done[slot] = true;
-        }
-
-        return true;
-    }
-
-    public override void Fail(int slot, Exception error)
-    {
-        if (!_done[slot])
-        {
-            _batch.SetError(slot, error);
-            _done[slot] = true;
+            _batch.SetResult(slots[k], PrimitiveCodec<TOut>.Read(values.Slice(k * size, size)));
         }
     }
-
-    public override Exception CancelledError(CancellationToken token) => new OperationCanceledException(token);
 }

@@ -9,10 +9,8 @@ namespace Concurrency.Toolkit.Processes.Host;
 /// caller cancels is settled at once; the frame it travels in is told (<see cref="FrameRun{TIn, TOut}.OnSlotCancelled"/>).
 /// </summary>
 internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, ShippedMethod method, List<QueuedCall<TIn, TOut>> calls, bool packed)
-    : DispatchJob<TIn, TOut>(workId, method, strategy.Serializer)
+    : DispatchJob<TIn, TOut>(workId, method, strategy.Serializer, calls.Count, callersSettle: true)
 {
-    public override int Count => calls.Count;
-
     public override int PackedSize { get; } = packed ? PrimitiveCodec<TIn>.Size : 0;
 
     public override int InputBytes(int slot) => calls[slot].Payload.Length;
@@ -35,25 +33,6 @@ internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, S
         return frame.Complete();
     }
 
-    public override bool IsReported(int slot) => calls[slot].Reported;
-
-    public override bool IsSettled(int slot) => calls[slot].IsCompleted;
-
-    public override bool Report(int slot, TOut result, Exception? error)
-    {
-        var call = calls[slot];
-        if (call.Reported)
-        {
-            return false;
-        }
-
-        call.Reported = true;
-        _ = error is null ? call.TrySetResult(result) : call.TrySetException(error);
-        return true;
-    }
-
-    public override void Fail(int slot, Exception error) => calls[slot].TrySetException(error);
-
     /// <summary>The calls' own cancellations settle them one by one; the job's token is disposal's abort.</summary>
     public override Exception CancelledError(CancellationToken token) => ProcessStrategy.AbortedException();
 
@@ -67,4 +46,9 @@ internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, S
             call.Run = run;
         }
     }
+
+    protected override void Deliver(int slot, TOut result, Exception? error)
+        => _ = error is null ? calls[slot].TrySetResult(result) : calls[slot].TrySetException(error);
+
+    protected override bool IsSettledByCaller(int slot) => calls[slot].IsCompleted;
 }

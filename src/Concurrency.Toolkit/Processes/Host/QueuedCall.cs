@@ -49,9 +49,6 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
     /// <summary>Gets or sets the call's position in <see cref="Run"/>.</summary>
     public int Position { get; set; }
 
-    /// <summary>Gets or sets a value indicating whether a worker gave the call its outcome (set under the lock of its frame's run).</summary>
-    public bool Reported { get; set; }
-
     public ValueTask<TOut> Task => new(this, _core.Version);
 
     /// <summary>Starts listening to the caller's cancellation; a token already cancelled completes the call at once.</summary>
