@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Concurrency.Toolkit.Internal;
-using Concurrency.Toolkit.Processes;
-using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 
@@ -30,16 +29,11 @@ namespace Concurrency.Toolkit;
 /// </example>
 public sealed class ProcessStrategy : ExecutionStrategyBase
 {
-    /// <summary>
-    /// The bytes of a batch frame before its items: header, batch id, work id, item count, and for a packed batch the
-    /// primitive's type code. Sizes are checked against the larger of the two, so either kind of frame fits.
-    /// </summary>
-    internal const int BatchHeaderBytes = ProtocolConstants.HeaderSize + 13;
-
     private const int MaxBatch = 16384;
 
     private readonly ProcessStrategyOptions _options;
     private readonly WorkerPool _pool;
+    private readonly Dispatcher _dispatcher;
     private readonly WorkSerializer _serializer;
     private readonly bool _packsPrimitives;
     private readonly ConcurrentDictionary<string, int> _workIds = new();
@@ -65,6 +59,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         _serializer = options.SerializerFactory?.Invoke() ?? new JsonWorkSerializer();
         _packsPrimitives = _serializer is JsonWorkSerializer { PacksPrimitives: true };
         _pool = new WorkerPool(options, Logger, Telemetry);
+        _dispatcher = new Dispatcher(_pool, options, Telemetry, Logger);
         if (options.PrespawnWorkers)
         {
             _pool.Prespawn();
@@ -85,7 +80,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     internal ProcessStrategyOptions Options => _options;
 
-    internal WorkerPool Pool => _pool;
+    internal Dispatcher Dispatcher => _dispatcher;
 
     internal WorkSerializer Serializer => _serializer;
 
@@ -124,7 +119,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         var workId = WorkIdFor(method);
         if (Resilience is null)
         {
-            await RunItemsAsync(batch, method, workId, cancellationToken).ConfigureAwait(false);
+            await _dispatcher.RunAsync(Job(batch, workId, method), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -143,14 +138,14 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             try
             {
                 lease.Worker = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-                var result = await Resilience.ExecuteAsync(
+                var result = await ThroughResilience(
                     static async (state, ct) =>
                     {
                         var single = new WorkBatch<TIn, TOut>(state.batch.Work, 0, 0, 1);
                         single.Add(state.batch.Inputs[state.i]);
                         var worker = state.lease.Worker;
                         state.lease.Worker = null;
-                        await state.self.RunItemsAsync(single, state.method, state.workId, ct, worker).ConfigureAwait(false);
+                        await state.self._dispatcher.RunAsync(state.self.Job(single, state.workId, state.method), ct, worker).ConfigureAwait(false);
                         if (single.GetError(0) is { } error)
                         {
                             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
@@ -194,10 +189,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         ValueTask<TOut> pending;
         try
         {
-            var payload = SerializeInput(input);
-            pending = Resilience is null
-                ? queue.Submit(payload, cancellationToken)
-                : Resilience.ExecuteAsync(static (state, ct) => state.queue.Submit(state.payload, ct), (queue, payload), cancellationToken);
+            var payload = queue.Encode(input);
+            pending = ThroughResilience(static (state, ct) => state.queue.Submit(state.payload, ct), (queue, payload), cancellationToken);
         }
         catch (Exception ex)
         {
@@ -269,43 +262,6 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <summary>Whether inputs of type <typeparamref name="TIn"/> cross as raw bytes (the default serializer's fast path).</summary>
     internal bool PacksInputs<TIn>() => _packsPrimitives && PrimitiveCodec<TIn>.IsPackable;
 
-    private byte[] SerializeInput<TIn>(TIn input)
-    {
-        if (PacksInputs<TIn>())
-        {
-            // The same binary form a map's packed batch uses, so a value crosses alike whichever call sends it.
-            var packed = new byte[PrimitiveCodec<TIn>.Size];
-            PrimitiveCodec<TIn>.Write(packed, input);
-            return packed;
-        }
-
-        var buffer = t_scratch ??= new FrameBuffer(256);
-        buffer.Reset();
-        try
-        {
-            _serializer.Serialize(buffer, input);
-        }
-        catch (Exception ex) when (ex is not WorkSerializationException)
-        {
-            throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex);
-        }
-
-        if (buffer.Length > _options.MaxMessageBytes - BatchHeaderBytes - 4)
-        {
-            t_scratch = null;
-            throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' is {buffer.Length} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({_options.MaxMessageBytes}) allows.", typeof(TIn).FullName, null);
-        }
-
-        var payload = buffer.Written.ToArray();
-        if (buffer.Length > 64 * 1024)
-        {
-            // A large input's buffer is not kept for the thread's lifetime.
-            t_scratch = null;
-        }
-
-        return payload;
-    }
-
     private static ProcessStrategyOptions Validated(ProcessStrategyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -313,309 +269,15 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         return options;
     }
 
-    /// <summary>
-    /// Runs every item of <paramref name="batch"/> on workers: as few frames as the size cap allows, each to one
-    /// worker; when a worker dies, the item it was running fails and the rest go to another worker.
-    /// </summary>
-    private async ValueTask RunItemsAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, ShippedMethod method, int workId, CancellationToken cancellationToken, WorkerHandle? leased = null)
-    {
-        var done = new bool[batch.Count];
-        var inputs = SerializeInputs(batch, done);
-        var pending = new List<int>(batch.Count);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (!done[i])
-            {
-                pending.Add(i);
-            }
-        }
+    private BatchJob<TIn, TOut> Job<TIn, TOut>(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method)
+        => new(batch, workId, method, _serializer, PacksInputs<TIn>(), _options.MaxMessageBytes);
 
-        try
-        {
-            var fruitlessDeaths = 0;
-            while (pending.Count > 0)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
-                    return;
-                }
-
-                WorkerHandle worker;
-                if (leased is not null && leased.IsAlive)
-                {
-                    worker = leased;
-                    leased = null;
-                }
-                else
-                {
-                    if (leased is not null)
-                    {
-                        _pool.Return(leased);
-                        leased = null;
-                    }
-
-                    try
-                    {
-                        worker = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        Fail(batch, done, pending, ex is OperationCanceledException ? new OperationCanceledException(cancellationToken) : ex);
-                        return;
-                    }
-                }
-
-                var (take, consumed) = TakeForFrame(pending, inputs, worker, done);
-                if (take.Length == 0)
-                {
-                    _pool.Return(worker);
-                    pending = [.. pending.Skip(consumed).Where(i => !done[i])];
-                    continue;
-                }
-
-                worker.ItemsAssigned += take.Length;
-                var run = new ActiveRun<TIn, TOut>(worker.NextBatchId(), batch, take, done, _serializer);
-                var frame = BuildFrame(run.BatchId, workId, take, inputs, batch);
-                try
-                {
-                    await worker.EnsureDefinedAsync(workId, method, cancellationToken).ConfigureAwait(false);
-                    await worker.StartRunAsync(run, frame, cancellationToken).ConfigureAwait(false);
-                    await run.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    run.Detach();
-                    _ = SuperviseCancelledAsync(worker, run);
-                    Fail(batch, done, pending, new OperationCanceledException(cancellationToken));
-                    return;
-                }
-                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
-                {
-                    // The worker died while the frame was being sent: its death reaches the run.
-                    await run.Finished.ConfigureAwait(false);
-                }
-
-                worker.EndRun(run);
-                var unreported = new List<int>();
-                var progressed = run.CollectUnreported(unreported);
-
-                if (run.Finished.Result == RunEndKind.Done)
-                {
-                    _pool.Return(worker);
-                }
-                else if (run.Death is { } death)
-                {
-                    if (death.HasRunningItem && death.RunningBatchId == run.BatchId && death.RunningIndex < take.Length && !run.IsReported(death.RunningIndex))
-                    {
-                        var i = take[death.RunningIndex];
-                        batch.SetError(i, DeathException(worker, death));
-                        done[i] = true;
-                        unreported.Remove(i);
-                        progressed = true;
-                    }
-
-                    if (!progressed && ++fruitlessDeaths >= 3)
-                    {
-                        // Workers die on this batch before finishing any item, without saying which: stop feeding them.
-                        Fail(batch, done, unreported, DeathException(worker, death));
-                        unreported.Clear();
-                    }
-                }
-
-                pending = [.. unreported.Where(i => !done[i]), .. pending.Skip(consumed).Where(i => !done[i])];
-            }
-        }
-        finally
-        {
-            if (leased is not null)
-            {
-                // Nothing was left to send to the worker leased for this run.
-                _pool.Return(leased);
-            }
-        }
-    }
-
-    internal Exception DeathException(WorkerHandle worker, WorkerDeath death)
-    {
-        if (death.Reason == WorkerDeathReason.TimedOut)
-        {
-            var timeout = _options.ItemTimeout ?? TimeSpan.Zero;
-            return new WorkTimeoutException($"The item ran longer than the item timeout of {timeout}; worker {worker.Id} (process {worker.ProcessId}) was killed and replaced.", timeout, worker.Id, worker.ProcessId);
-        }
-
-        var tail = death.StandardErrorTail;
-        var message = $"Worker {worker.Id} (process {worker.ProcessId}) died while running this item: {death.Describe()}." +
-            (tail.Length > 0 ? $" Its standard error ended with:{Environment.NewLine}{tail}" : " It wrote nothing to standard error.");
-        return new WorkerCrashedException(message, worker.Id, worker.ProcessId, death.ExitCode, death.Signal, tail);
-    }
-
-    private async Task SuperviseCancelledAsync(WorkerHandle worker, ActiveRun run)
-    {
-        worker.SendCancel(run.BatchId);
-        var grace = Task.Delay(_options.CancellationGracePeriod, TimeProvider);
-        if (await Task.WhenAny(run.Finished, grace).ConfigureAwait(false) == run.Finished)
-        {
-            if (run.Finished.Result == RunEndKind.Done)
-            {
-                worker.EndRun(run);
-                _pool.Return(worker);
-            }
-
-            return;
-        }
-
-        if (worker.Kill(WorkerDeathReason.Cancelled, "a cancelled item did not stop within the grace period"))
-        {
-            Telemetry.WorkerKilled();
-            if (Logger.IsEnabled(LogLevel.Information))
-            {
-                Logger.LogInformation("Worker {WorkerId} (process {ProcessId}) killed: a cancelled item did not stop within {Grace}.", worker.Id, worker.ProcessId, _options.CancellationGracePeriod);
-            }
-        }
-    }
-
-    private static void Fail<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool[] done, List<int> indices, Exception exception)
-    {
-        foreach (var i in indices)
-        {
-            if (!done[i])
-            {
-                batch.SetError(i, exception);
-                done[i] = true;
-            }
-        }
-    }
-
-    private SerializedInputs SerializeInputs<TIn, TOut>(WorkBatch<TIn, TOut> batch, bool[] done)
-    {
-        if (_packsPrimitives && PrimitiveCodec<TIn>.IsPackable)
-        {
-            // The default serializer's binary fast path: the inputs are copied into the frame as they are.
-            return new SerializedInputs(null, null, null, PrimitiveCodec<TIn>.Size);
-        }
-
-        var buffer = new FrameBuffer(Math.Max(256, batch.Count * 8));
-        var offsets = new int[batch.Count];
-        var lengths = new int[batch.Count];
-        var limit = _options.MaxMessageBytes - BatchHeaderBytes - 4;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var start = buffer.Length;
-            try
-            {
-                _serializer.Serialize(buffer, batch.Inputs[i]);
-            }
-            catch (Exception ex)
-            {
-                buffer.Truncate(start);
-                batch.SetError(i, ex as WorkSerializationException ?? new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex));
-                done[i] = true;
-                continue;
-            }
-
-            offsets[i] = start;
-            lengths[i] = buffer.Length - start;
-            if (lengths[i] > limit)
-            {
-                batch.SetError(i, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' is {lengths[i]} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({_options.MaxMessageBytes}) allows.", typeof(TIn).FullName, null));
-                done[i] = true;
-                buffer.Truncate(start);
-            }
-        }
-
-        return new SerializedInputs(buffer, offsets, lengths, 0);
-    }
-
-    private (int[] Take, int Consumed) TakeForFrame(List<int> pending, SerializedInputs inputs, WorkerHandle worker, bool[] done)
-    {
-        var allowance = _options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
-        var size = BatchHeaderBytes;
-        var take = new int[Math.Min(pending.Count, allowance)];
-        var taken = 0;
-        var consumed = 0;
-        for (; consumed < pending.Count; consumed++)
-        {
-            var i = pending[consumed];
-            if (done[i])
-            {
-                continue;
-            }
-
-            var itemSize = inputs.PackedSize > 0 ? inputs.PackedSize : 4 + inputs.Lengths![i];
-            if (taken >= take.Length || (taken > 0 && size + itemSize > _options.MaxMessageBytes))
-            {
-                break;
-            }
-
-            take[taken++] = i;
-            size += itemSize;
-        }
-
-        if (taken < take.Length)
-        {
-            Array.Resize(ref take, taken);
-        }
-
-        return (take, consumed);
-    }
-
-    private static ReadOnlyMemory<byte> BuildFrame<TIn, TOut>(int batchId, int workId, int[] take, SerializedInputs inputs, WorkBatch<TIn, TOut> batch)
-    {
-        if (inputs.PackedSize > 0)
-        {
-            var packed = new FrameBuffer(BatchHeaderBytes + (take.Length * inputs.PackedSize));
-            packed.Begin(FrameType.PackedBatch);
-            packed.WriteInt32(batchId);
-            packed.WriteInt32(workId);
-            packed.WriteInt32(take.Length);
-            packed.WriteByte(PrimitiveCodec<TIn>.TypeCode);
-            var span = packed.GetSpan(take.Length * inputs.PackedSize);
-            if (take.Length > 0 && take[^1] - take[0] == take.Length - 1)
-            {
-                // Consecutive items (the usual case): one block copy.
-                PrimitiveCodec<TIn>.WriteAll(span, batch.Inputs.AsSpan(take[0], take.Length));
-            }
-            else
-            {
-                for (var k = 0; k < take.Length; k++)
-                {
-                    PrimitiveCodec<TIn>.Write(span[(k * inputs.PackedSize)..], batch.Inputs[take[k]]);
-                }
-            }
-
-            packed.Advance(take.Length * inputs.PackedSize);
-            return packed.Complete();
-        }
-
-        var size = BatchHeaderBytes;
-        foreach (var i in take)
-        {
-            size += 4 + inputs.Lengths![i];
-        }
-
-        var frame = new FrameBuffer(size);
-        frame.Begin(FrameType.Batch);
-        frame.WriteInt32(batchId);
-        frame.WriteInt32(workId);
-        frame.WriteInt32(take.Length);
-        var data = inputs.Buffer!.Written;
-        foreach (var i in take)
-        {
-            frame.WriteBytes(data.Slice(inputs.Offsets![i], inputs.Lengths![i]));
-        }
-
-        return frame.Complete();
-    }
-
-    [ThreadStatic]
-    private static FrameBuffer? t_scratch;
+    /// <summary>The one place an item meets <see cref="ExecutionStrategyOptions.Resilience"/>, for map items and calls alike: around each attempt.</summary>
+    private ValueTask<TOut> ThroughResilience<TState, TOut>(Func<TState, CancellationToken, ValueTask<TOut>> attempt, TState state, CancellationToken cancellationToken)
+        => Resilience is null ? attempt(state, cancellationToken) : Resilience.ExecuteAsync(attempt, state, cancellationToken);
 
     private sealed class LeaseHolder
     {
         public WorkerHandle? Worker { get; set; }
     }
-
-    /// <summary>The serialized inputs of a batch, or only <see cref="PackedSize"/> when they cross as one block of primitives.</summary>
-    private sealed record SerializedInputs(FrameBuffer? Buffer, int[]? Offsets, int[]? Lengths, int PackedSize);
 }

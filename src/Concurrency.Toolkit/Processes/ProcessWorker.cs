@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Processes.Worker;
 
 namespace Concurrency.Toolkit;
 

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using Concurrency.Toolkit.Internal;
-using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Processes.Worker;
 using Concurrency.Toolkit.Shipping;
 
 namespace Concurrency.Toolkit.Tests.Processes;
@@ -34,18 +35,18 @@ public class PackedFrameTests
     [Fact]
     public void OnPackedResults_WellFormed_ResultsLandInTheBatch()
     {
-        var (batch, run) = Run(3);
+        var (batch, job, run) = Run(3);
         var values = new byte[12];
         PrimitiveCodec<int>.WriteAll(values, [10, 20, 30]);
         run.OnPackedResults(values, 0, 3, PrimitiveCodec<int>.TypeCode);
         Assert.Equal([10, 20, 30], batch.Results);
-        Assert.True(run.IsReported(2));
+        Assert.True(job.IsReported(2));
     }
 
     [Fact]
     public void OnPackedResults_WrongType_ProtocolViolation()
     {
-        var (_, run) = Run(1);
+        var (_, _, run) = Run(1);
         Assert.Throws<ProtocolViolationException>(() => run.OnPackedResults(new byte[8], 0, 1, PrimitiveCodec<long>.TypeCode));
     }
 
@@ -56,19 +57,19 @@ public class PackedFrameTests
     [InlineData(1, int.MaxValue, 4)]
     public void OnPackedResults_Malformed_ProtocolViolation(int first, int count, int bytes)
     {
-        var (_, run) = Run(1);
+        var (_, _, run) = Run(1);
         Assert.Throws<ProtocolViolationException>(() => run.OnPackedResults(new byte[bytes], first, count, PrimitiveCodec<int>.TypeCode));
     }
 
     [Fact]
     public void OnPackedResults_SecondOutcome_ProtocolViolation()
     {
-        var (_, run) = Run(1);
+        var (_, _, run) = Run(1);
         run.OnPackedResults(new byte[4], 0, 1, PrimitiveCodec<int>.TypeCode);
         Assert.Throws<ProtocolViolationException>(() => run.OnPackedResults(new byte[4], 0, 1, PrimitiveCodec<int>.TypeCode));
     }
 
-    private static (WorkBatch<int, int> Batch, ActiveRun<int, int> Run) Run(int count)
+    private static (WorkBatch<int, int> Batch, BatchJob<int, int> Job, FrameRun<int, int> Run) Run(int count)
     {
         var batch = new WorkBatch<int, int>(Work<int, int>.From(ProcessWork.AddOne), 0, 0, count);
         for (var i = 0; i < count; i++)
@@ -76,7 +77,9 @@ public class PackedFrameTests
             batch.Add(i);
         }
 
-        return (batch, new ActiveRun<int, int>(1, batch, [.. Enumerable.Range(0, count)], new bool[count], new JsonWorkSerializer()));
+        // The run only decodes here: it needs neither a dispatcher nor a live worker.
+        var job = new BatchJob<int, int>(batch, 1, ShippedMethod.For(ProcessWork.AddOne), new JsonWorkSerializer(), packed: true, 64 * 1024);
+        return (batch, job, new FrameRun<int, int>(job, null!, null!, 1, [.. Enumerable.Range(0, count)]));
     }
 
     private static byte[] PackedBatch(int count, byte typeCode, int valueBytes)

@@ -1,4 +1,5 @@
-using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Host;
+using Concurrency.Toolkit.Processes.Protocol;
 
 namespace Concurrency.Toolkit.Tests.Processes;
 

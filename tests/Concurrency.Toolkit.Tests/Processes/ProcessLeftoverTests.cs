@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using Concurrency.Toolkit.Processes;
+using Concurrency.Toolkit.Processes.Host;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Concurrency.Toolkit.Tests.Processes;

@@ -1,32 +1,42 @@
+using static Concurrency.Toolkit.Tests.Processes.ProcessTestHelpers;
+
 namespace Concurrency.Toolkit.Tests.Processes;
 
 /// <summary>
 /// A worker streams results back as items finish: results of fast items that share a frame with a long item reach
-/// the caller while the long item still runs, instead of waiting for it.
+/// the host while the long item still runs, instead of waiting for it. Coalesced <c>RunAsync</c> calls show it, since
+/// each call completes as soon as its own result arrives (a map hands out a batch's outcomes when the batch ends).
 /// </summary>
 public class ProcessResultFlushTests
 {
     [Fact]
-    public async Task MapUnorderedAsync_FastItemsBeforeALongOne_ArriveWhileItRuns()
+    public async Task RunAsync_FastCallsInAFrameWithALongOne_CompleteWhileItRuns()
     {
         const int fast = 999;
-        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
-
-        // Fast items sleep 0 ms and the last one 10 minutes, so with one worker it runs in a batch after fast ones.
-        var inputs = Enumerable.Repeat(0, fast).Append(600_000);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var seen = new HashSet<long>();
-        await foreach (var o in s.MapUnorderedAsync(inputs, ProcessWork.Sleep, cancellationToken: deadline.Token))
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, CancellationGracePeriod = TimeSpan.Zero });
+        var gate = TempFile();
+        try
         {
-            Assert.True(o.IsSuccess, o.Exception?.ToString());
-            seen.Add(o.Index);
-            if (seen.Count == fast)
-            {
-                // Leaving the loop cancels the long item; its worker is stopped.
-                break;
-            }
-        }
+            // Fast calls first, so that frames of this method have grown past a thousand calls.
+            await Task.WhenAll(Enumerable.Range(0, 20_000).Select(_ => s.RunAsync(ProcessWork.Sleep, 0).AsTask()));
 
-        Assert.Equal(Enumerable.Range(0, fast).Select(i => (long)i), seen.Order());
+            // While another method holds the one worker, the fast calls and then the long one (ten minutes) queue, so
+            // that one frame carries them all, the long one last.
+            var blocker = s.RunAsync(ProcessWork.WaitForFile, gate).AsTask();
+            var calls = Enumerable.Range(0, fast).Select(_ => s.RunAsync(ProcessWork.Sleep, 0).AsTask()).ToArray();
+            using var stop = new CancellationTokenSource();
+            var longCall = s.RunAsync(ProcessWork.Sleep, 600_000, stop.Token).AsTask();
+            await File.WriteAllTextAsync(gate, "go");
+            await blocker;
+
+            Assert.All(await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(60)), r => Assert.Equal(0, r));
+            Assert.False(longCall.IsCompleted);
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => longCall);
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>Why a worker process ended.</summary>
 internal enum WorkerDeathReason

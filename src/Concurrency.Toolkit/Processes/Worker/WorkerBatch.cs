@@ -2,7 +2,7 @@ using System.Buffers;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>A batch as the worker received it: the frame's bytes and where each serialized input starts.</summary>
 internal sealed class WorkerBatch : IDisposable

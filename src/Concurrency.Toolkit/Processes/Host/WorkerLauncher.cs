@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using Concurrency.Toolkit.Processes.Protocol;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// Decides how to start a worker so that the host app's <c>Main</c> never changes, whichever way the app was

@@ -7,7 +7,7 @@ using Concurrency.Toolkit.Shipping;
 using Concurrency.Toolkit.Telemetry;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// Starts, lends, supervises and replaces worker processes. Workers connect back to a Unix domain socket in a
@@ -32,15 +32,12 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly Queue<TaskCompletionSource<WorkerHandle>> _waiters = new();
     private readonly HashSet<WorkerHandle> _live = [];
     private readonly List<Task> _starts = [];
+    private readonly CrashLoopBreaker _breaker;
     private readonly ITimer? _watchdog;
     private readonly byte[] _welcome;
     private readonly EventHandler _onHostExit;
     private int _slots;
     private int _nextWorkerId;
-    private int _consecutiveStartFailures;
-    private DateTimeOffset _breakerOpenUntil = DateTimeOffset.MinValue;
-    private string _lastStartFailure = string.Empty;
-    private Exception? _lastStartException;
     private bool _disposed;
 
     public WorkerPool(ProcessStrategyOptions options, ILogger logger, StrategyTelemetry telemetry)
@@ -49,6 +46,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         _logger = logger;
         _telemetry = telemetry;
         _time = options.TimeProvider;
+        _breaker = new CrashLoopBreaker(options, logger);
         _launcher = new WorkerLauncher(options.WorkerExecutablePath, options.InheritEnvironment, options.WorkerEnvironment);
         _directory = WorkerDirectory.Create();
         _socketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
@@ -75,11 +73,9 @@ internal sealed class WorkerPool : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit += _onHostExit;
         _ = Task.Run(() => WorkerDirectory.SweepStale(Path.GetTempPath(), _logger));
 
-        var welcome = new FrameBuffer(1024);
-        welcome.Begin(FrameType.Welcome);
-        WriteOptional(welcome, options.SerializerFactory is null ? null : ShippedMethod.For(options.SerializerFactory, nameof(options.SerializerFactory)));
-        WriteOptional(welcome, options.WorkerInitializer is null ? null : ShippedMethod.For(options.WorkerInitializer, nameof(options.WorkerInitializer)));
-        _welcome = welcome.Complete().ToArray();
+        _welcome = Handshake.Welcome(
+            options.SerializerFactory is null ? null : ShippedMethod.For(options.SerializerFactory, nameof(options.SerializerFactory)),
+            options.WorkerInitializer is null ? null : ShippedMethod.For(options.WorkerInitializer, nameof(options.WorkerInitializer)));
 
         if (options.ItemTimeout is { } timeout && timeout != Timeout.InfiniteTimeSpan)
         {
@@ -126,7 +122,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            ThrowIfBreakerOpenLocked();
             while (_idle.TryPop(out var idle))
             {
                 if (idle.IsAlive)
@@ -269,28 +264,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         _directory.TryDelete(out _);
     }
 
-    private static void WriteOptional(FrameBuffer frame, ShippedMethod? method)
-    {
-        frame.WriteByte(method is null ? (byte)0 : (byte)1);
-        method?.Write(frame);
-    }
-
-    private void ThrowIfBreakerOpenLocked()
-    {
-        if (_consecutiveStartFailures >= _options.CrashLoopThreshold && _time.GetUtcNow() < _breakerOpenUntil)
-        {
-            throw CrashLoopExceptionLocked();
-        }
-    }
-
-    private WorkerCrashLoopException CrashLoopExceptionLocked()
-        => new(
-            $"Worker processes of this ProcessStrategy failed to start {_consecutiveStartFailures} times in a row, so the pool stopped starting them until {_breakerOpenUntil:u}. Last failure: {_lastStartFailure}",
-            _consecutiveStartFailures,
-            _lastStartFailure,
-            _breakerOpenUntil,
-            _lastStartException);
-
     private void StartLocked()
     {
         var id = ++_nextWorkerId;
@@ -304,11 +277,11 @@ internal sealed class WorkerPool : IAsyncDisposable
         WorkerHandle worker;
         try
         {
-            worker = await SpawnAsync(id).ConfigureAwait(false);
+            worker = await _breaker.StartAsync(id, SpawnAsync).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            OnStartFailed(id, ex);
+            OnStartFailed(ex);
             return;
         }
 
@@ -316,7 +289,6 @@ internal sealed class WorkerPool : IAsyncDisposable
         _telemetry.WorkersLiveChanged(1);
         lock (_gate)
         {
-            _consecutiveStartFailures = 0;
             if (_disposed)
             {
                 _ = worker.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2));
@@ -330,9 +302,8 @@ internal sealed class WorkerPool : IAsyncDisposable
         HandOut(worker);
     }
 
-    private void OnStartFailed(int id, Exception ex)
+    private void OnStartFailed(Exception ex)
     {
-        var reason = ex is WorkerStartException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
         lock (_gate)
         {
             _slots--;
@@ -341,17 +312,15 @@ internal sealed class WorkerPool : IAsyncDisposable
                 return;
             }
 
-            _consecutiveStartFailures++;
-            _lastStartFailure = reason;
-            _lastStartException = ex.InnerException ?? ex;
-            _logger.LogError("Worker {WorkerId} failed to start ({Failures} in a row): {Reason}", id, _consecutiveStartFailures, reason);
-            if (_consecutiveStartFailures >= _options.CrashLoopThreshold)
+            if (ex is WorkerCrashLoopException)
             {
-                _breakerOpenUntil = _time.GetUtcNow() + _options.CrashLoopBreakDuration;
-                var error = CrashLoopExceptionLocked();
-                while (_waiters.TryDequeue(out var waiter))
+                // Whoever waits fails fast, unless a start the breaker let through may still serve them.
+                if (!_breaker.StartsInFlight)
                 {
-                    waiter.TrySetException(error);
+                    while (_waiters.TryDequeue(out var waiter))
+                    {
+                        waiter.TrySetException(ex);
+                    }
                 }
 
                 return;
@@ -492,22 +461,24 @@ internal sealed class WorkerPool : IAsyncDisposable
                 throw await StartFailureAsync(process, "during its initialization", hint: null, TimedOut(timeout), dying: !timeout.IsCancellationRequested).ConfigureAwait(false);
             }
 
+            (string Stage, RemoteError Error)? failed;
             using (frame)
             {
-                if (frame.Type == FrameType.InitFailed)
+                try
                 {
-                    var payload = new PayloadReader(frame.Payload);
-                    var stage = payload.ReadString();
-                    var error = RemoteError.Read(ref payload);
-                    await stream.DisposeAsync().ConfigureAwait(false);
-                    throw new WorkerStartException($"The worker's {stage} threw {error.Type}: {error.Message}", error.ToException());
+                    failed = Handshake.ReadAnswer(frame);
                 }
+                catch (ProtocolViolationException ex)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    throw new WorkerStartException(ex.Message, ex);
+                }
+            }
 
-                if (frame.Type != FrameType.Ready)
-                {
-                    await stream.DisposeAsync().ConfigureAwait(false);
-                    throw new WorkerStartException($"The worker answered the handshake with a {frame.Type} frame instead of Ready.");
-                }
+            if (failed is var (stage, error))
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw new WorkerStartException($"The worker's {stage} threw {error.Type}: {error.Message}", error.ToException());
             }
 
             handedOver = true;
@@ -604,16 +575,7 @@ internal sealed class WorkerPool : IAsyncDisposable
 
             using (frame)
             {
-                if (frame.Type != FrameType.Hello)
-                {
-                    throw new ProtocolViolationException($"Expected a hello, got {frame.Type}.");
-                }
-
-                var payload = new PayloadReader(frame.Payload);
-                var version = payload.ReadInt32();
-                var workerId = payload.ReadInt32();
-                var processId = payload.ReadInt32();
-                var token = payload.ReadBytes();
+                var (version, workerId, processId, token) = Handshake.ReadHello(frame);
                 if (version != ProtocolConstants.Version)
                 {
                     throw new ProtocolViolationException($"Worker protocol version {version}, expected {ProtocolConstants.Version}: the worker assembly and the library are from different builds.");

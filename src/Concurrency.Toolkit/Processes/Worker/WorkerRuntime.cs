@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
 /// The worker side: connect to the host's private socket, authenticate, initialize, then run batches one at a
@@ -60,11 +60,7 @@ internal sealed class WorkerRuntime
         _marker = ProgressMarker.Open(_args.MarkerPath);
 
         var hello = new FrameBuffer(256);
-        hello.Begin(FrameType.Hello);
-        hello.WriteInt32(ProtocolConstants.Version);
-        hello.WriteInt32(_args.WorkerId);
-        hello.WriteInt32(Environment.ProcessId);
-        hello.WriteBytes(token);
+        Handshake.WriteHello(hello, _args.WorkerId, Environment.ProcessId, token);
         CryptographicOperations.ZeroMemory(token);
         _output.Send(hello);
 
@@ -96,23 +92,11 @@ internal sealed class WorkerRuntime
 
     private bool Initialize(FrameReader reader)
     {
-        using var welcome = reader.Read() ?? throw new IOException("The host closed the connection during the handshake.");
-        if (welcome.Type != FrameType.Welcome)
-        {
-            throw new ProtocolViolationException($"Expected a welcome frame, got {welcome.Type}.");
-        }
-
         ShippedMethod? serializerFactory;
         ShippedMethod? initializer;
-        try
+        using (var welcome = reader.Read() ?? throw new IOException("The host closed the connection during the handshake."))
         {
-            var payload = new PayloadReader(welcome.Payload);
-            serializerFactory = payload.ReadByte() != 0 ? ShippedMethod.Read(ref payload) : null;
-            initializer = payload.ReadByte() != 0 ? ShippedMethod.Read(ref payload) : null;
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new ProtocolViolationException(ex.Message, ex);
+            (serializerFactory, initializer) = Handshake.ReadWelcome(welcome);
         }
 
         var stage = "serializer factory";
@@ -129,16 +113,14 @@ internal sealed class WorkerRuntime
         catch (Exception ex)
         {
             var failed = new FrameBuffer();
-            failed.Begin(FrameType.InitFailed);
-            failed.WriteString(stage);
+            Handshake.BeginInitFailed(failed, stage);
             _output.WriteError(failed, RemoteError.From(ex));
             _output.Send(failed);
             return false;
         }
 
         var ready = new FrameBuffer(64);
-        ready.Begin(FrameType.Ready);
-        ready.WriteInt32(Environment.ProcessId);
+        Handshake.WriteReady(ready, Environment.ProcessId);
         _output.Send(ready);
         return true;
     }
@@ -170,8 +152,7 @@ internal sealed class WorkerRuntime
                         Enqueue(WorkerBatch.ParsePacked(frame.Payload));
                         break;
                     case FrameType.Cancel:
-                        var id = new PayloadReader(frame.Payload).ReadInt32();
-                        if (_running.TryGetValue(id, out var batch))
+                        if (_running.TryGetValue(HostMessages.ReadCancel(frame.Payload), out var batch))
                         {
                             try
                             {
@@ -206,9 +187,7 @@ internal sealed class WorkerRuntime
 
     private void Define(ReadOnlySpan<byte> payload)
     {
-        var reader = new PayloadReader(payload);
-        var id = reader.ReadInt32();
-        var method = ShippedMethod.Read(ref reader);
+        var (id, method) = HostMessages.ReadDefineWork(payload);
         try
         {
             _work[id] = (WorkInvoker.Create(method), null);

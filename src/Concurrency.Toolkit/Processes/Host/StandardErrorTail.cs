@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>The last lines a worker wrote to standard error, kept for crash reports.</summary>
 internal sealed class StandardErrorTail(int capacity = 20)

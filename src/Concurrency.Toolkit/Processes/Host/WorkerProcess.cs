@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// One worker's operating-system process, and every process it starts: its exit as the operating system reports it,
@@ -12,7 +12,7 @@ namespace Concurrency.Toolkit.Processes;
 /// redirected output: a child of the worker inherits the worker's standard output and error and can hold them open
 /// for as long as it lives, and <see cref="Process.WaitForExitAsync(CancellationToken)"/> waits for those too.</para>
 /// <para>The tree: on Unix the worker makes itself the leader of a process group as it starts (see
-/// <see cref="WorkerStartup"/>), so everything it starts is in that group unless it leaves it on purpose
+/// <see cref="Worker.WorkerStartup"/>), so everything it starts is in that group unless it leaves it on purpose
 /// (<c>setsid</c>, <c>setpgid</c>); a kill stops the group, kills what descends from the worker by parentage, then
 /// kills the group, and when the worker exits by itself, what is left of its group is killed too. On Windows the
 /// worker is put in a job object of its own that kills its processes when the job ends or its last handle closes,

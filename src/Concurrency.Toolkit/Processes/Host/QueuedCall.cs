@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// One <c>RunAsync</c> call of the process strategy, from the moment it queues for a worker until it has its
@@ -16,7 +16,7 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
 
     private ManualResetValueTaskSourceCore<TOut> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
-    private CoalescedRun<TIn, TOut>? _run;
+    private FrameRun<TIn, TOut>? _run;
     private int _state;
     private int _completed;
 
@@ -40,7 +40,7 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
     /// Gets or sets the frame the call travels in now, for a cancellation that arrives while it runs. Published after
     /// <see cref="Position"/>, so a reader that sees the frame sees the position in it.
     /// </summary>
-    public CoalescedRun<TIn, TOut>? Run
+    public FrameRun<TIn, TOut>? Run
     {
         get => Volatile.Read(ref _run);
         set => Volatile.Write(ref _run, value);
@@ -48,12 +48,6 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
 
     /// <summary>Gets or sets the call's position in <see cref="Run"/>.</summary>
     public int Position { get; set; }
-
-    /// <summary>Gets or sets how many times a worker died with this call in its frame without saying which item it ran.</summary>
-    public int FruitlessDeaths { get; set; }
-
-    /// <summary>Gets or sets how many times the call went back to the queue of its frame runner without an outcome.</summary>
-    public int Resends { get; set; }
 
     public ValueTask<TOut> Task => new(this, _core.Version);
 
@@ -113,7 +107,7 @@ internal sealed class QueuedCall<TIn, TOut> : IValueTaskSource<TOut>
 
         if (!queued && Run is { } run)
         {
-            run.OnCallCancelled(Position);
+            run.OnSlotCancelled(Position);
         }
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// A pool's private folder in the temporary folder (<c>ctk-*</c>, mode 0700 on Unix): the workers' socket and their

@@ -4,7 +4,7 @@ using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>
 /// The host's side of one live worker: its process, its authenticated connection, its progress marker, and a
@@ -27,7 +27,7 @@ internal sealed class WorkerHandle
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TaskCompletionSource<WorkerDeath> _death = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<int> _definedWork = [];
-    private volatile ActiveRun? _current;
+    private volatile IWorkerRun? _current;
     private int _killReason;
     private string? _killDetail;
     private int _nextBatchId;
@@ -60,7 +60,7 @@ internal sealed class WorkerHandle
 
     public Task<WorkerDeath> Death => _death.Task;
 
-    public ActiveRun? Current => _current;
+    public IWorkerRun? Current => _current;
 
     public ProgressMarker Marker => _marker;
 
@@ -91,24 +91,11 @@ internal sealed class WorkerHandle
 
     public int NextBatchId() => ++_nextBatchId;
 
-    /// <summary>Sends the definition of a work id unless this worker already has it.</summary>
-    public async ValueTask EnsureDefinedAsync(int workId, ShippedMethod method, CancellationToken cancellationToken)
-    {
-        if (_definedWork.Contains(workId))
-        {
-            return;
-        }
-
-        var frame = new FrameBuffer(512);
-        frame.Begin(FrameType.DefineWork);
-        frame.WriteInt32(workId);
-        method.Write(frame);
-        await SendAsync(frame.Complete(), cancellationToken).ConfigureAwait(false);
-        _definedWork.Add(workId);
-    }
-
-    /// <summary>Makes <paramref name="run"/> the target of this worker's reports and sends its frame.</summary>
-    public async ValueTask StartRunAsync(ActiveRun run, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes <paramref name="run"/> the target of this worker's reports and sends its frame, after the definition of
+    /// <paramref name="workId"/> unless this worker has it. A worker that dies meanwhile reports its death to the run.
+    /// </summary>
+    public async ValueTask StartRunAsync(IWorkerRun run, int workId, ShippedMethod method, ReadOnlyMemory<byte> frame)
     {
         _current = run;
         if (_death.Task.IsCompleted)
@@ -119,7 +106,13 @@ internal sealed class WorkerHandle
 
         try
         {
-            await SendAsync(frame, cancellationToken).ConfigureAwait(false);
+            if (!_definedWork.Contains(workId))
+            {
+                await SendAsync(HostMessages.DefineWork(workId, method), CancellationToken.None).ConfigureAwait(false);
+                _definedWork.Add(workId);
+            }
+
+            await SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -127,23 +120,15 @@ internal sealed class WorkerHandle
         }
     }
 
-    public void EndRun(ActiveRun run) => Interlocked.CompareExchange(ref _current, null, run);
+    public void EndRun(IWorkerRun run) => Interlocked.CompareExchange(ref _current, null, run);
 
-    public void SendCancel(int batchId)
-    {
-        var frame = new FrameBuffer(16);
-        frame.Begin(FrameType.Cancel);
-        frame.WriteInt32(batchId);
-        _ = SendQuietlyAsync(frame.Complete());
-    }
+    public void SendCancel(int batchId) => _ = SendQuietlyAsync(HostMessages.Cancel(batchId));
 
     /// <summary>Asks the worker to exit, and kills it if it has not within <paramref name="grace"/>.</summary>
     public async Task StopAsync(WorkerDeathReason reason, TimeSpan grace)
     {
         Interlocked.CompareExchange(ref _killReason, (int)reason, 0);
-        var frame = new FrameBuffer(8);
-        frame.Begin(FrameType.Shutdown);
-        await SendQuietlyAsync(frame.Complete()).ConfigureAwait(false);
+        await SendQuietlyAsync(HostMessages.Shutdown()).ConfigureAwait(false);
         if (await Task.WhenAny(_death.Task, Task.Delay(grace)).ConfigureAwait(false) != _death.Task)
         {
             Kill(reason, null);
@@ -199,7 +184,10 @@ internal sealed class WorkerHandle
             {
                 using (frame)
                 {
-                    Dispatch(frame);
+                    if (WorkerReports.Route(frame, _current) is var workingSet and >= 0)
+                    {
+                        WorkingSet = workingSet;
+                    }
                 }
             }
         }
@@ -223,66 +211,6 @@ internal sealed class WorkerHandle
         }
 
         await OnEndedAsync().ConfigureAwait(false);
-    }
-
-    private void Dispatch(in Frame frame)
-    {
-        var reader = new PayloadReader(frame.Payload);
-        var batchId = reader.ReadInt32();
-        var run = _current;
-        var mine = run is not null && run.BatchId == batchId;
-        switch (frame.Type)
-        {
-            case FrameType.Results:
-                var first = reader.ReadInt32();
-                var count = reader.ReadInt32();
-                if (mine)
-                {
-                    run!.OnResults(ref reader, first, count);
-                }
-
-                break;
-            case FrameType.PackedResults:
-                var packedFirst = reader.ReadInt32();
-                var packedCount = reader.ReadInt32();
-                var typeCode = reader.ReadByte();
-                if (mine)
-                {
-                    run!.OnPackedResults(reader.Take(reader.Remaining), packedFirst, packedCount, typeCode);
-                }
-
-                break;
-            case FrameType.ItemFailed:
-                var index = reader.ReadInt32();
-                var kind = (ItemFailureKind)reader.ReadByte();
-                var error = RemoteError.Read(ref reader);
-                if (mine)
-                {
-                    run!.OnItemFailed(index, kind, error);
-                }
-
-                break;
-            case FrameType.BatchFailed:
-                var from = reader.ReadInt32();
-                var batchError = RemoteError.Read(ref reader);
-                if (mine)
-                {
-                    run!.OnBatchFailed(from, batchError);
-                }
-
-                break;
-            case FrameType.BatchDone:
-                var processed = reader.ReadInt32();
-                WorkingSet = reader.ReadInt64();
-                if (mine)
-                {
-                    run!.OnDone(processed);
-                }
-
-                break;
-            default:
-                throw new ProtocolViolationException($"Unexpected {frame.Type} frame from a running worker.");
-        }
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Host;
 
 /// <summary>A worker could not be started; the message says why (feeds the crash-loop breaker).</summary>
 internal sealed class WorkerStartException : Exception

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
 /// The worker's half of the result stream: results of consecutive items accumulate in one frame that is sent when

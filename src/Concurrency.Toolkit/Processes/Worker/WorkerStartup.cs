@@ -1,10 +1,10 @@
 using System.Globalization;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
 /// What a worker does first, before it reads its token, and last, when its host is gone: it leads a process group
-/// of its own, so that its host can end everything the work starts (see <see cref="WorkerProcess"/>), and it
+/// of its own, so that its host can end everything the work starts (see <see cref="Host.WorkerProcess"/>), and it
 /// closes the descriptors it inherited from its host by accident.
 /// </summary>
 internal static class WorkerStartup

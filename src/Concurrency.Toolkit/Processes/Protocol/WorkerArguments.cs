@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Protocol;
 
 /// <summary>
 /// The command line a host gives a worker. The authentication token is not on it (command lines are visible to

@@ -1,7 +1,7 @@
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
-namespace Concurrency.Toolkit.Processes;
+namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
 /// The worker's typed loop over a batch, built once per shipped method so that the per-item path has no

@@ -1,0 +1,117 @@
+using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Processes.Protocol;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit.Processes.Host;
+
+/// <summary>
+/// A map's batch as a <see cref="DispatchJob{TIn, TOut}"/>: its inputs serialized once into one buffer (or, for primitives the
+/// default serializer packs, copied into frames as they are), its outcomes written into the batch.
+/// </summary>
+internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
+{
+    private readonly WorkBatch<TIn, TOut> _batch;
+    private readonly FrameBuffer? _inputs;
+    private readonly int[]? _offsets;
+    private readonly int[]? _lengths;
+
+    /// <summary>
+    /// Serializes the batch's inputs, unless <c>packed</c> says they cross as raw primitives (the default serializer's
+    /// fast path); an input that does not serialize settles its item with that failure.
+    /// </summary>
+    public BatchJob(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method, WorkSerializer serializer, bool packed, int maxMessageBytes)
+        : base(workId, method, serializer, batch.Count, callersSettle: false)
+    {
+        _batch = batch;
+        if (packed)
+        {
+            PackedSize = PrimitiveCodec<TIn>.Size;
+            return;
+        }
+
+        _inputs = new FrameBuffer(Math.Max(256, batch.Count * 8));
+        _offsets = new int[batch.Count];
+        _lengths = new int[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var start = _inputs.Length;
+            try
+            {
+                AppendInput(serializer, _inputs, batch.Inputs[i], maxMessageBytes);
+            }
+            catch (WorkSerializationException ex)
+            {
+                Fail(i, ex);
+                continue;
+            }
+
+            _offsets[i] = start;
+            _lengths[i] = _inputs.Length - start;
+        }
+    }
+
+    public override int PackedSize { get; }
+
+    public override int InputBytes(int slot) => _lengths![slot];
+
+    public override ReadOnlyMemory<byte> BuildFrame(int batchId, int[] slots)
+    {
+        if (PackedSize > 0)
+        {
+            var packed = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, PrimitiveCodec<TIn>.TypeCode, slots.Length * PackedSize);
+            if (slots.Length > 0 && slots[^1] - slots[0] == slots.Length - 1)
+            {
+                // Consecutive items (the usual case): one block copy.
+                packed.AddPacked<TIn>(_batch.Inputs.AsSpan(slots[0], slots.Length));
+            }
+            else
+            {
+                foreach (var slot in slots)
+                {
+                    packed.AddPacked(_batch.Inputs[slot]);
+                }
+            }
+
+            return packed.Complete();
+        }
+
+        var bytes = 0;
+        foreach (var slot in slots)
+        {
+            bytes += _lengths![slot];
+        }
+
+        var frame = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, packedTypeCode: 0, bytes);
+        var data = _inputs!.Written;
+        foreach (var slot in slots)
+        {
+            frame.Add(data.Slice(_offsets![slot], _lengths![slot]));
+        }
+
+        return frame.Complete();
+    }
+
+    public override Exception CancelledError(CancellationToken token) => new OperationCanceledException(token);
+
+    protected override void Deliver(int slot, TOut result, Exception? error)
+    {
+        if (error is null)
+        {
+            _batch.SetResult(slot, result);
+        }
+        else
+        {
+            _batch.SetError(slot, error);
+        }
+    }
+
+    /// <summary>The hot path of tiny items: one loop, no call per item.</summary>
+    protected override void DeliverPacked(ReadOnlySpan<int> slots, ReadOnlySpan<byte> values)
+    {
+        var size = PrimitiveCodec<TOut>.Size;
+        for (var k = 0; k < slots.Length; k++)
+        {
+            _batch.SetResult(slots[k], PrimitiveCodec<TOut>.Read(values.Slice(k * size, size)));
+        }
+    }
+}
