@@ -13,8 +13,8 @@ namespace Concurrency.Toolkit;
 /// batched, one grain call per batch.
 /// </summary>
 /// <remarks>
-/// <para>The silos run only what they allow (<see cref="DistributedWorkerOptions"/>, registered with
-/// <c>siloBuilder.AddConcurrencyToolkitWorkers</c>); other work fails with <see cref="WorkNotAllowedException"/> and
+/// <para>The silos run only what they allow (<c>DistributedWorkerOptions</c>, registered with
+/// <c>siloBuilder.AddConcurrencyToolkitWorkers</c> from the Concurrency.Toolkit.Orleans.Server package); other work fails with <see cref="WorkNotAllowedException"/> and
 /// nothing runs. Work that throws fails with <see cref="RemoteWorkException"/> and is never sent again. A call that
 /// fails as a call (its silo lost, found within about a second; its deadline
 /// <see cref="OrleansStrategyOptions.CallTimeout"/> passed; the cluster refused it) has its items sent again to a live
