@@ -22,6 +22,27 @@ internal abstract class ItemRunner
         ShippedError.Write(output, error, MaxErrorBytes);
     }
 
+    /// <summary>An item whose input or result the silo could not (de)serialize: the caller rebuilds a <see cref="WorkSerializationException"/>, as with processes.</summary>
+    private protected static void WriteSerializationError(PayloadBuffer output, byte side, string message, Exception ex)
+    {
+        output.WriteByte(DistributedWire.ItemNotSerializable);
+        output.WriteByte(side);
+        ShippedError.Write(output, new WorkSerializationException(message, null, ex), MaxErrorBytes);
+    }
+
+    /// <summary>Reads an exception's message, or says why it could not be read: a serializer's exception is not trusted to have one.</summary>
+    private protected static string MessageOf(Exception exception)
+    {
+        try
+        {
+            return exception.Message;
+        }
+        catch (Exception ex)
+        {
+            return $"(the exception's message could not be read: its Message getter threw {ex.GetType().FullName})";
+        }
+    }
+
     private protected static void WriteNotRun(PayloadBuffer output, int from, int count)
     {
         for (var i = from; i < count; i++)
@@ -40,7 +61,7 @@ internal abstract class ItemRunner
         }
         catch (Exception ex)
         {
-            WriteError(output, new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {ex.Message}", typeof(TIn).FullName, ex));
+            WriteSerializationError(output, DistributedWire.InputSide, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {MessageOf(ex)}", ex);
             input = default!;
             return false;
         }
@@ -58,7 +79,7 @@ internal abstract class ItemRunner
         catch (Exception ex)
         {
             output.Truncate(start);
-            WriteError(output, new WorkSerializationException($"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {ex.Message}", typeof(TOut).FullName, ex));
+            WriteSerializationError(output, DistributedWire.ResultSide, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {MessageOf(ex)}", ex);
             return;
         }
 

@@ -7,8 +7,8 @@ namespace Concurrency.Toolkit.Orleans;
 /// cancellation message does not reach it), the call's identity (caller and call number, 8 bytes each, which probes
 /// look for), the shipped method, then the serialized inputs. Reply: a verdict on the
 /// method (ran, not allowed, cannot load) and, when it ran, the silo's identity (8 bytes, which the caller's probes
-/// learn routes from) and one outcome per item: a result, a remote error, or
-/// "not run" for the items a cancelled batch never reached.
+/// learn routes from) and one outcome per item: a result, a remote error, a serialization failure on the silo (input
+/// or result, then the error), or "not run" for the items a cancelled batch never reached.
 /// </summary>
 internal static class DistributedWire
 {
@@ -19,6 +19,10 @@ internal static class DistributedWire
     public const byte ItemResult = 0;
     public const byte ItemError = 1;
     public const byte ItemNotRun = 2;
+    public const byte ItemNotSerializable = 3;
+
+    public const byte InputSide = 0;
+    public const byte ResultSide = 1;
 
     public static byte[] Refusal(byte verdict, string message)
     {

@@ -339,6 +339,12 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                             ? new OperationCanceledException(cancellationToken)
                             : error);
                         break;
+                    case DistributedWire.ItemNotSerializable:
+                        var side = reader.ReadByte();
+                        var failure = ShippedError.Read(ref reader);
+                        var typeName = side == DistributedWire.InputSide ? typeof(TIn).FullName : typeof(TOut).FullName;
+                        batch.SetError(i, new WorkSerializationException(failure.RemoteMessage, typeName, failure));
+                        break;
                     default:
                         if (cancellationToken.IsCancellationRequested)
                         {

@@ -14,7 +14,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo(static (_, silo) => silo
-            .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(ContractWork)).Allow(typeof(ClusterWork)).Allow(typeof(CancellationProbe)).Allow(typeof(FaultWork)))
+            .AddConcurrencyToolkitWorkers(static o => o.Allow(typeof(ContractWork)).Allow(typeof(PeerWork)).Allow(typeof(ClusterWork)).Allow(typeof(CancellationProbe)).Allow(typeof(FaultWork)))
             .AddIncomingGrainCallFilter<RunningSilo>());
         return builder.Build();
     }

@@ -557,7 +557,11 @@ internal sealed partial class MapRun<TIn, TOut>
         // per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
         // look-ahead, so the rest keeps items coming, and it gives back what it holds before it waits, so that an idle
         // consumer holds nothing back from the dispatcher.
-        if (!_reuseBatches)
+        if (_reuseBatches)
+        {
+            runner.Batch.Clear();
+        }
+        else
         {
             runner.Batch = null!;
         }

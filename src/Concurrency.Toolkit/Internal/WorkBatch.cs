@@ -120,10 +120,12 @@ public sealed class WorkBatch<TIn, TOut>
     }
 
     /// <summary>
-    /// Empties the batch for reuse by the map engine, once its consumer has read every outcome and the strategy that ran
-    /// it keeps no reference to it (<see cref="ExecutionStrategyBase.ReleasesBatches"/>).
+    /// Lets go of the inputs, results and exceptions once the consumer has read every outcome and the strategy that ran
+    /// the batch keeps no reference to it (<see cref="ExecutionStrategyBase.ReleasesBatches"/>): a batch waiting to be
+    /// reused must not keep what the caller was already handed (CPython issue 16284 is the same bug in
+    /// <c>concurrent.futures</c>). One clear per batch, not per item, keeps the tiny-item path free of it.
     /// </summary>
-    internal void Reset(long sequence, long firstIndex)
+    internal void Clear()
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
         {
@@ -135,6 +137,12 @@ public sealed class WorkBatch<TIn, TOut>
             Array.Clear(Results, 0, Count);
         }
 
+        _errors = null;
+    }
+
+    /// <summary>Empties a batch that was <see cref="Clear">cleared</see> when consumed, for reuse by the map engine.</summary>
+    internal void Reset(long sequence, long firstIndex)
+    {
         Sequence = sequence;
         FirstIndex = firstIndex;
         Count = 0;

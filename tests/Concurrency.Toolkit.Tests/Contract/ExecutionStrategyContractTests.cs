@@ -62,6 +62,14 @@ public abstract partial class ExecutionStrategyContractTests
         return CreateStrategy(options);
     }
 
+    /// <summary>
+    /// Lends a strategy of degree <paramref name="maxDegree"/> and default options to a test that leaves it as it found
+    /// it: the test does not dispose it, ends no worker, leaves no item running and does not count its threads or
+    /// workers. The test disposes the lease, not the strategy: a strategy that is costly to start (worker processes)
+    /// is shared by such tests, one per degree, and disposed at the end of the test class.
+    /// </summary>
+    protected virtual StrategyLease LeaseStrategy(int maxDegree) => new(CreateStrategy(maxDegree), owned: true);
+
     /// <summary>Asserts that <paramref name="exception"/> is the failure <see cref="ContractWork"/> raised for item <paramref name="value"/>.</summary>
     /// <remarks>A strategy that reports remote failures in a wrapper (RemoteWorkException) overrides this.</remarks>
     protected virtual void AssertWorkFailure(Exception exception, int value)
@@ -1234,5 +1242,13 @@ public abstract partial class ExecutionStrategyContractTests
         var started = Stopwatch.GetTimestamp();
         await strategy.DisposeAsync().AsTask().WaitAsync(Prompt * 2);
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Prompt);
+    }
+
+    /// <summary>A strategy lent to one test (<see cref="LeaseStrategy"/>); disposing the lease disposes the strategy only when the test owns it.</summary>
+    protected sealed class StrategyLease(IExecutionStrategy strategy, bool owned) : IAsyncDisposable
+    {
+        public IExecutionStrategy Strategy { get; } = strategy;
+
+        public ValueTask DisposeAsync() => owned ? Strategy.DisposeAsync() : ValueTask.CompletedTask;
     }
 }
