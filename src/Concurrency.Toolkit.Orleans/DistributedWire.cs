@@ -1,5 +1,4 @@
 using System.Buffers;
-using Concurrency.Toolkit.Shipping;
 
 namespace Concurrency.Toolkit.Orleans;
 

@@ -3,7 +3,7 @@ namespace Concurrency.Toolkit;
 /// <summary>
 /// Marks a method, a lambda, or every method of a type as allowed to run on the silos for
 /// <see cref="OrleansStrategy"/>. The mark counts only on silos that honour it
-/// (<see cref="DistributedWorkerOptions.AllowMarkedWork"/>, on by default): the silo's own code decides what runs.
+/// (<c>DistributedWorkerOptions.AllowMarkedWork</c> in Concurrency.Toolkit.Orleans.Server, on by default): the silo's own code decides what runs.
 /// </summary>
 /// <example>
 /// <code>

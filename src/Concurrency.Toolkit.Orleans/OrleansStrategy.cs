@@ -1,8 +1,5 @@
-using System.Runtime.ExceptionServices;
-using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Orleans;
 using Concurrency.Toolkit.Orleans.Grains;
-using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
@@ -16,8 +13,8 @@ namespace Concurrency.Toolkit;
 /// batched, one grain call per batch.
 /// </summary>
 /// <remarks>
-/// <para>The silos run only what they allow (<see cref="DistributedWorkerOptions"/>, registered with
-/// <c>siloBuilder.AddConcurrencyToolkitWorkers</c>); other work fails with <see cref="WorkNotAllowedException"/> and
+/// <para>The silos run only what they allow (<c>DistributedWorkerOptions</c>, registered with
+/// <c>siloBuilder.AddConcurrencyToolkitWorkers</c> from the Concurrency.Toolkit.Orleans.Server package); other work fails with <see cref="WorkNotAllowedException"/> and
 /// nothing runs. Work that throws fails with <see cref="RemoteWorkException"/> and is never sent again. A call that
 /// fails as a call (its silo lost, found within about a second; its deadline
 /// <see cref="OrleansStrategyOptions.CallTimeout"/> passed; the cluster refused it) has its items sent again to a live
@@ -74,66 +71,33 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     public TimeSpan CallTimeout => _options.CallTimeout;
 
     /// <inheritdoc/>
-    private protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
+    protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
 
     /// <inheritdoc/>
-    private protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
+    protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
 
     /// <inheritdoc/>
-    private protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
+    protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
 
     /// <inheritdoc/>
-    private protected override void ValidateWork<TIn, TOut>(Work<TIn, TOut> work) => ShippedMethod.For(work.Delegate);
+    protected override void ValidateWork<TIn, TOut>(Work<TIn, TOut> work) => ShippedMethod.For(work.Delegate);
 
     /// <inheritdoc/>
-    private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
-    {
-        var method = ShippedMethod.For(batch.Work.Delegate);
-        if (Resilience is null)
-        {
-            await SendAsync(batch, method, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        // The pipeline wraps each item, so a retry after a lost silo runs just that item again, on whichever silo takes
-        // the call. It wraps the sending again after a lost silo too: the pipeline sees an item's ClusterCallException
-        // only once LostSiloRetries are used up, and its timeout bounds them all.
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                batch.FailRemaining(new OperationCanceledException(cancellationToken));
-                return;
-            }
-
-            try
-            {
-                var result = await Resilience.ExecuteAsync(
-                    static async (state, ct) =>
-                    {
-                        var single = new WorkBatch<TIn, TOut>(state.batch.Work, 0, 0, 1);
-                        single.Add(state.batch.Inputs[state.i]);
-                        await state.self.SendAsync(single, state.method, ct).ConfigureAwait(false);
-                        if (single.GetError(0) is { } error)
-                        {
-                            ExceptionDispatchInfo.Throw(error);
-                        }
-
-                        return single.Results[0];
-                    },
-                    (self: this, batch, i, method),
-                    cancellationToken).ConfigureAwait(false);
-                batch.SetResult(i, result);
-            }
-            catch (Exception ex)
-            {
-                batch.SetError(i, ex);
-            }
-        }
-    }
+    /// <remarks>
+    /// With a <see cref="ExecutionStrategyOptions.Resilience"/> pipeline, each item goes in a grain call of its own inside
+    /// it, so a retry after a lost silo runs just that item again, on whichever silo takes the call. The pipeline wraps
+    /// the sending again after a lost silo too: it sees an item's <see cref="ClusterCallException"/> only once
+    /// <see cref="OrleansStrategyOptions.LostSiloRetries"/> are used up, and its timeout bounds them all.
+    /// </remarks>
+    protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+        => ExecuteEachWithResilienceAsync(
+            batch,
+            static (items, state, ct) => state.self.SendAsync(items, state.method, ct),
+            (self: this, method: ShippedMethod.For(batch.Work.Delegate)),
+            cancellationToken);
 
     /// <inheritdoc/>
-    private protected override ValueTask ReleaseResourcesAsync()
+    protected override ValueTask ReleaseResourcesAsync()
     {
         _report.Dispose();
         return ValueTask.CompletedTask;
@@ -370,16 +334,16 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                         batch.SetResult(i, result);
                         break;
                     case DistributedWire.ItemError:
-                        var error = RemoteError.Read(ref reader);
-                        batch.SetError(i, error.Type == typeof(OperationCanceledException).FullName || error.Type == typeof(TaskCanceledException).FullName
-                            ? (cancellationToken.IsCancellationRequested ? new OperationCanceledException(cancellationToken) : error.ToException())
-                            : error.ToException());
+                        var error = ShippedError.Read(ref reader);
+                        batch.SetError(i, cancellationToken.IsCancellationRequested && (error.RemoteType == typeof(OperationCanceledException).FullName || error.RemoteType == typeof(TaskCanceledException).FullName)
+                            ? new OperationCanceledException(cancellationToken)
+                            : error);
                         break;
                     case DistributedWire.ItemNotSerializable:
                         var side = reader.ReadByte();
-                        var failure = RemoteError.Read(ref reader);
+                        var failure = ShippedError.Read(ref reader);
                         var typeName = side == DistributedWire.InputSide ? typeof(TIn).FullName : typeof(TOut).FullName;
-                        batch.SetError(i, new WorkSerializationException(failure.Message, typeName, failure.ToException()));
+                        batch.SetError(i, new WorkSerializationException(failure.RemoteMessage, typeName, failure));
                         break;
                     default:
                         if (cancellationToken.IsCancellationRequested)

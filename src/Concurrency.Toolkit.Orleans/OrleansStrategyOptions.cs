@@ -1,6 +1,6 @@
 namespace Concurrency.Toolkit;
 
-/// <summary>Options of <see cref="OrleansStrategy"/>, the caller's side; the silos' side is <see cref="DistributedWorkerOptions"/>.</summary>
+/// <summary>Options of <see cref="OrleansStrategy"/>, the caller's side; the silos' side is <c>DistributedWorkerOptions</c> (package Concurrency.Toolkit.Orleans.Server).</summary>
 public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
 {
     /// <summary>
@@ -29,7 +29,7 @@ public sealed class OrleansStrategyOptions : ExecutionStrategyOptions
 
     /// <summary>
     /// Gets or sets the serializer for inputs and results; the silos must use the same one
-    /// (<see cref="DistributedWorkerOptions.Serializer"/>). Default: <see cref="JsonWorkSerializer"/>.
+    /// (<c>DistributedWorkerOptions.Serializer</c>). Default: <see cref="JsonWorkSerializer"/>.
     /// </summary>
     public WorkSerializer? Serializer { get; set; }
 

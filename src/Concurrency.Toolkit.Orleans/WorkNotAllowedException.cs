@@ -2,7 +2,7 @@ namespace Concurrency.Toolkit;
 
 /// <summary>
 /// The silos refused to run the work: its method is not on their allow-list. Nothing ran. The message names the
-/// method and how to allow it on the silos (<see cref="DistributedWorkerOptions.Allow(Type)"/> or
+/// method and how to allow it on the silos (<c>DistributedWorkerOptions.Allow(Type)</c> or
 /// <see cref="DistributedWorkAttribute"/>).
 /// </summary>
 public sealed class WorkNotAllowedException : ExecutionStrategyException

@@ -11,7 +11,7 @@ namespace Concurrency.Toolkit.Package.Tests;
 [Collection(UsesPackageFeed.Name)]
 public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
 {
-    public static TheoryData<string> PackageIds => [PackageFeed.CorePackageId, PackageFeed.OrleansPackageId];
+    public static TheoryData<string> PackageIds => [.. PackageFeed.PackageIds];
 
     [Fact]
     public void Pack_Solution_ReportsNoWarnings()
@@ -46,6 +46,47 @@ public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
         var repository = Nuspec(package).Descendants().Single(e => e.Name.LocalName == "repository");
         Assert.Equal(RepositoryUrl(), (string?)repository.Attribute("url"));
         Assert.NotEmpty(Metadata(package, "description"));
+    }
+
+    [Fact]
+    public void Pack_Solution_ProducesEveryPackageWithItsSymbols()
+    {
+        var packed = Directory.GetFiles(feed.FeedDirectory).Select(static f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
+        var expected = PackageFeed.PackageIds.SelectMany(id => new[] { $"{id}.{feed.Version}.nupkg", $"{id}.{feed.Version}.snupkg" }).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, packed);
+    }
+
+    [Theory]
+    [InlineData(PackageFeed.OrleansPackageId, "Concurrency.Toolkit.Orleans.dll")]
+    [InlineData(PackageFeed.OrleansServerPackageId, "Concurrency.Toolkit.Orleans.Server.dll")]
+    public void OrleansPackages_Lib_CarryTheirOwnAssemblyOnly(string id, string assembly)
+    {
+        using var package = ZipFile.OpenRead(feed.PackagePath(id));
+        var libraries = package.Entries.Select(e => e.FullName).Where(f => f.StartsWith("lib/", StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"lib/net10.0/{assembly}", $"lib/net10.0/{Path.ChangeExtension(assembly, ".xml")}"], libraries.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task OrleansClientPackage_ClientOnlyApp_PullsNoOrleansServerPackage()
+    {
+        // A client (UseOrleansClient and OrleansStrategy) needs the Orleans core and client packages, never the silo's
+        // runtime: the grain that runs the work is in the server package, which only silos reference.
+        using (var package = ZipFile.OpenRead(feed.PackagePath(PackageFeed.OrleansPackageId)))
+        {
+            var dependencies = Dependencies(package).Keys.ToList();
+            Assert.DoesNotContain(PackageFeed.OrleansServerPackageId, dependencies);
+            Assert.DoesNotContain("Microsoft.Orleans.Server", dependencies);
+            Assert.DoesNotContain("Microsoft.Orleans.Runtime", dependencies);
+        }
+
+        var (restore, directory) = await feed.RestoreAppAsync("ClientOnlyApp", PackageFeed.OrleansPackageId);
+        Assert.True(restore.ExitCode == 0, "The client-only app did not restore from the feed: " + restore);
+        var pulled = Libraries(Path.Combine(directory, "obj", "project.assets.json"));
+        Assert.Contains(PackageFeed.CorePackageId, pulled);
+        Assert.Contains("Microsoft.Orleans.Core", pulled);
+        Assert.DoesNotContain(PackageFeed.OrleansServerPackageId, pulled);
+        Assert.DoesNotContain("Microsoft.Orleans.Server", pulled);
+        Assert.DoesNotContain("Microsoft.Orleans.Runtime", pulled);
     }
 
     [Fact]
@@ -91,14 +132,23 @@ public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
     {
         using var package = ZipFile.OpenRead(feed.PackagePath(id));
         var tested = TestedVersions();
-        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
-            .ToDictionary(e => (string)e.Attribute("id")!, e => (string)e.Attribute("version")!);
+        var dependencies = Dependencies(package);
         Assert.NotEmpty(dependencies);
         foreach (var (dependency, range) in dependencies)
         {
             if (dependency == PackageFeed.CorePackageId)
             {
-                // The Orleans package is built with, and tested against, exactly this core version.
+                // Built with this core version and on its public API only: any core up to the next version that may
+                // break that API (the next minor while the major is 0).
+                Assert.Equal($"[{feed.Version},{NextBreakingVersion(feed.Version)})", range.Replace(" ", string.Empty, StringComparison.Ordinal));
+                continue;
+            }
+
+            if (dependency == PackageFeed.OrleansPackageId)
+            {
+                // The silo package shares the client package's grain interface and wire format (its internals): exactly
+                // the version released with it.
+                Assert.Equal(PackageFeed.OrleansServerPackageId, id);
                 Assert.Equal($"[{feed.Version}]", range);
                 continue;
             }
@@ -111,6 +161,26 @@ public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
                 Assert.Matches(@"^\[[^,]+,[^,]+\)$", range);
             }
         }
+    }
+
+    private static Dictionary<string, string> Dependencies(ZipArchive package) =>
+        Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => (string)e.Attribute("id")!, e => (string)e.Attribute("version")!);
+
+    private static string NextBreakingVersion(string version)
+    {
+        var release = Version.Parse(version.Split('-')[0]);
+        return release.Major == 0 ? $"0.{release.Minor + 1}.0" : $"{release.Major + 1}.0.0";
+    }
+
+    /// <summary>The ids of the packages a restored project pulls, directly or not (the "libraries" of its assets file).</summary>
+    private static HashSet<string> Libraries(string assetsFile)
+    {
+        using var assets = System.Text.Json.JsonDocument.Parse(File.ReadAllText(assetsFile));
+        return assets.RootElement.GetProperty("libraries").EnumerateObject()
+            .Where(l => l.Value.GetProperty("type").GetString() == "package")
+            .Select(l => l.Name[..l.Name.IndexOf('/', StringComparison.Ordinal)])
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
     private Dictionary<string, string> TestedVersions() =>

@@ -12,6 +12,10 @@ public sealed class PackageFeed : IAsyncLifetime
 {
     public const string CorePackageId = "Concurrency.Toolkit";
     public const string OrleansPackageId = "Concurrency.Toolkit.Orleans";
+    public const string OrleansServerPackageId = "Concurrency.Toolkit.Orleans.Server";
+
+    /// <summary>Every package the repository packs.</summary>
+    public static readonly string[] PackageIds = [CorePackageId, OrleansPackageId, OrleansServerPackageId];
 
     public string Root { get; } = FindRepositoryRoot();
 
@@ -31,6 +35,8 @@ public sealed class PackageFeed : IAsyncLifetime
     public ProcessRunner.Result Pack { get; private set; } = null!;
 
     public ProcessRunner.Result Restore { get; private set; } = null!;
+
+    private string _nuGetConfig = string.Empty;
 
     public string PackagePath(string id) => Path.Combine(FeedDirectory, $"{id}.{Version}.nupkg");
 
@@ -53,7 +59,8 @@ public sealed class PackageFeed : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(Work.FullName, "Directory.Build.props"), "<Project />");
         await File.WriteAllTextAsync(Path.Combine(Work.FullName, "Directory.Build.targets"), "<Project />");
         await File.WriteAllTextAsync(Path.Combine(Work.FullName, "Directory.Packages.props"), "<Project />");
-        await File.WriteAllTextAsync(Path.Combine(AppDirectory, "nuget.config"), await NuGetConfigAsync());
+        _nuGetConfig = await NuGetConfigAsync();
+        await File.WriteAllTextAsync(Path.Combine(AppDirectory, "nuget.config"), _nuGetConfig);
         await File.WriteAllTextAsync(Path.Combine(AppDirectory, "App.csproj"), ConsumerApp.Project(Version, PackagesDirectory));
         await File.WriteAllTextAsync(Path.Combine(AppDirectory, "Program.cs"), ConsumerApp.Program);
         Restore = await ProcessRunner.DotnetAsync(AppDirectory, "restore", "-p:RuntimeIdentifiers=" + RuntimeInformation.RuntimeIdentifier);
@@ -61,6 +68,31 @@ public sealed class PackageFeed : IAsyncLifetime
         {
             throw new InvalidOperationException("The fresh app did not restore from the feed: " + Restore);
         }
+    }
+
+    /// <summary>
+    /// Restores a fresh app that references <paramref name="packageIds"/> from the feed (at this version), into the same
+    /// private packages folder, and returns its folder; its <c>obj/project.assets.json</c> lists every package it pulls.
+    /// </summary>
+    public async Task<(ProcessRunner.Result Restore, string Directory)> RestoreAppAsync(string name, params string[] packageIds)
+    {
+        var directory = Path.Combine(Work.FullName, name);
+        Directory.CreateDirectory(directory);
+        var references = string.Join("\n", packageIds.Select(id => $"""    <PackageReference Include="{id}" Version="{Version}" />"""));
+        await File.WriteAllTextAsync(Path.Combine(directory, "nuget.config"), _nuGetConfig);
+        await File.WriteAllTextAsync(Path.Combine(directory, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <RestorePackagesPath>{PackagesDirectory}</RestorePackagesPath>
+              </PropertyGroup>
+              <ItemGroup>
+            {references}
+              </ItemGroup>
+            </Project>
+            """);
+        return (await ProcessRunner.DotnetAsync(directory, "restore"), directory);
     }
 
     public Task DisposeAsync()

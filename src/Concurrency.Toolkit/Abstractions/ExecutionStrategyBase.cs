@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -10,11 +9,42 @@ namespace Concurrency.Toolkit;
 
 /// <summary>
 /// The semantics every strategy keeps (ordering, lazy input with a bounded look-ahead, one outcome per input,
-/// one degree budget for all calls, prompt cancellation, disposal), written once. A strategy supplies only how a
-/// batch of items runs on one of its lanes.
+/// one degree budget for all calls, prompt cancellation, disposal, telemetry, the resilience pipeline), written once.
+/// A strategy supplies only how a batch of items runs on one of its lanes: <see cref="ExecuteBatchAsync{TIn, TOut}"/>.
 /// </summary>
-/// <remarks>Only the toolkit's own strategies derive from this class; use <see cref="IExecutionStrategy"/> in your code.</remarks>
-public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
+/// <remarks>
+/// <para>
+/// Derive from it to write a strategy of your own: the toolkit's strategies do, and so does the Orleans package. The
+/// base holds the strategy's degree (<see cref="MaxDegreeOfParallelism"/> lanes, shared by all of its calls), reads
+/// input lazily, forms batches (small synchronous items are batched to a target duration, asynchronous ones go one to
+/// a batch), records telemetry per batch, maps cancellation and disposal onto the lanes, and fails any item a lane
+/// leaves without an outcome. The optional hooks tune batching (<see cref="MaxBatchSizeFor{TIn, TOut}"/>,
+/// <see cref="TargetBatchDuration"/>, <see cref="DefaultLookAhead"/>), refuse work up front
+/// (<see cref="ValidateWork{TIn, TOut}"/>), release and abort what the strategy owns
+/// (<see cref="ReleaseResourcesAsync"/>, <see cref="AbortRunningAsync"/>), and serve single calls another way
+/// (<see cref="RunOneAsync{TIn, TOut}"/>).
+/// </para>
+/// <para>
+/// An in-process lane runs its items with <see cref="RunSyncItems{TIn, TOut}"/>, <see cref="RunAsyncItems{TIn, TOut}"/>
+/// or, one item at a time, <see cref="InvokeAsync{TIn, TOut}"/>, which apply <see cref="ExecutionStrategyOptions.Resilience"/>
+/// around each item. A lane that ships items elsewhere sends the batch as a whole and, when a pipeline is set, hands
+/// the batch to <see cref="ExecuteEachWithResilienceAsync{TIn, TOut, TState}"/>, which sends each item inside it.
+/// </para>
+/// </remarks>
+/// <example>
+/// A strategy that runs each batch on a <see cref="TaskScheduler"/>:
+/// <code>
+/// public sealed class SchedulerStrategy(TaskScheduler scheduler, ExecutionStrategyOptions options, int degree)
+///     : ExecutionStrategyBase(ExecutionStrategyKind.ThreadPool, options, degree)
+/// {
+///     protected override ValueTask ExecuteBatchAsync&lt;TIn, TOut&gt;(WorkBatch&lt;TIn, TOut&gt; batch, CancellationToken cancellationToken)
+///         => new(Task.Factory.StartNew(
+///             () => RunAsyncItems(batch, cancellationToken).AsTask(),
+///             CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap());
+/// }
+/// </code>
+/// </example>
+public abstract partial class ExecutionStrategyBase : IExecutionStrategy, IDisposable
 {
     private readonly LaneGate _lanes;
     /// <summary>How long disposal waits, after cancelling the items that outlived <see cref="DisposeTimeout"/>, for those that observe the token.</summary>
@@ -26,9 +56,17 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposeState;
 
-    private protected ExecutionStrategyBase(ExecutionStrategyKind kind, ExecutionStrategyOptions options, int maxDegreeOfParallelism)
+    /// <summary>Initializes the shared part of a strategy.</summary>
+    /// <param name="kind">The model of concurrency the strategy implements; its key in dependency injection.</param>
+    /// <param name="options">The shared options (name, resilience pipeline, look-ahead, dispose timeout, logging, time);
+    /// validate them, and the strategy's own, before calling this.</param>
+    /// <param name="maxDegreeOfParallelism">The most items the strategy runs at once, across all of its calls: its lanes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxDegreeOfParallelism"/> is less than 1.</exception>
+    protected ExecutionStrategyBase(ExecutionStrategyKind kind, ExecutionStrategyOptions options, int maxDegreeOfParallelism)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, 1);
         Kind = kind;
         Name = options.Name ?? kind.ToString();
         MaxDegreeOfParallelism = maxDegreeOfParallelism;
@@ -51,34 +89,53 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <inheritdoc/>
     public int MaxDegreeOfParallelism { get; }
 
-    private protected ResiliencePipeline? Resilience { get; }
+    /// <summary>Gets the pipeline applied around each item (<see cref="ExecutionStrategyOptions.Resilience"/>), or <see langword="null"/>.</summary>
+    protected ResiliencePipeline? Resilience { get; }
 
-    private protected TimeProvider TimeProvider { get; }
+    /// <summary>Gets the clock for the strategy's timeouts and delays (<see cref="ExecutionStrategyOptions.TimeProvider"/>).</summary>
+    protected TimeProvider TimeProvider { get; }
 
-    private protected ILogger Logger { get; }
+    /// <summary>Gets the strategy's logger, from <see cref="ExecutionStrategyOptions.LoggerFactory"/>, named after its type.</summary>
+    protected ILogger Logger { get; }
 
-    private protected int? MaxLookAhead { get; }
+    /// <summary>Gets <see cref="ExecutionStrategyOptions.MaxLookAhead"/>: the look-ahead of calls that set none.</summary>
+    protected int? MaxLookAhead { get; }
 
-    private protected TimeSpan DisposeTimeout { get; }
+    /// <summary>Gets how long disposal waits for running items before it cancels them (<see cref="ExecutionStrategyOptions.DisposeTimeout"/>).</summary>
+    protected TimeSpan DisposeTimeout { get; }
 
     internal StrategyTelemetry Telemetry { get; }
 
-    /// <summary>Gets a token cancelled when disposal gives up waiting and aborts running items.</summary>
-    private protected CancellationToken AbortToken => _abort.Token;
+    /// <summary>
+    /// Gets a token cancelled when disposal gives up waiting (<see cref="DisposeTimeout"/>) and aborts running items. The
+    /// tokens a lane receives are already linked to it; this one is for what the strategy runs outside a lane.
+    /// </summary>
+    protected CancellationToken AbortToken => _abort.Token;
 
-    /// <summary>Gets a token cancelled as soon as disposal starts: no new item may start.</summary>
-    private protected CancellationToken StoppingToken => _stopping.Token;
+    /// <summary>Gets a token cancelled as soon as disposal starts: no new item may start, running ones may finish.</summary>
+    protected CancellationToken StoppingToken => _stopping.Token;
 
-    internal bool IsDisposed => Volatile.Read(ref _disposeState) != 0;
+    /// <summary>Gets a value indicating whether disposal has started.</summary>
+    protected internal bool IsDisposed => Volatile.Read(ref _disposeState) != 0;
 
-    /// <summary>Gets the look-ahead a call uses when neither it nor the options set one.</summary>
-    private protected virtual int DefaultLookAhead(int degree) => Math.Max(1024, degree * 4);
+    /// <summary>Gets the look-ahead a call uses when neither it (<see cref="MapOptions.MaxLookAhead"/>) nor the options set one.</summary>
+    /// <param name="degree">The call's degree of parallelism.</param>
+    /// <returns>How many inputs the call may take ahead of its consumer. Default: 1,024, or 4 per lane if more.</returns>
+    protected virtual int DefaultLookAhead(int degree) => Math.Max(1024, degree * 4);
 
-    /// <summary>Gets how long one batch should run: long enough to amortise per-batch cost, short enough to spread work.</summary>
-    private protected virtual TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(0.2);
+    /// <summary>
+    /// Gets how long one batch of synchronous items should run: long enough to amortise the cost of entering a lane,
+    /// short enough to spread the work over the lanes. Batches grow towards it from one item, by measured item time.
+    /// Default: 0.2 ms, for lanes that cost a thread hop; a lane that costs a round trip wants more (10 ms).
+    /// </summary>
+    protected virtual TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(0.2);
 
     /// <summary>Gets the largest batch this strategy forms for <paramref name="work"/>; 1 turns batching off.</summary>
-    private protected virtual int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
+    /// <typeparam name="TIn">The input type.</typeparam>
+    /// <typeparam name="TOut">The result type.</typeparam>
+    /// <param name="work">The work of the call.</param>
+    /// <returns>Default: 1 for asynchronous work (each item holds its lane while it awaits), 4,096 for synchronous work.</returns>
+    protected virtual int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : 4096;
 
     /// <summary>
     /// Gets a value indicating whether the strategy lets go of a batch once the task from <see cref="ExecuteBatchAsync"/>
@@ -101,22 +158,48 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <summary>Gets <see cref="StartsAsyncItemsInline"/> for the map engine.</summary>
     internal bool AsyncItemsStartInline => StartsAsyncItemsInline;
 
-    /// <summary>Checks, before anything runs, that this strategy can run <paramref name="work"/> at all (the process strategy refuses capturing delegates here).</summary>
-    private protected virtual void ValidateWork<TIn, TOut>(Work<TIn, TOut> work)
+    /// <summary>
+    /// Checks, when a call is made and before any input is read, that this strategy can run <paramref name="work"/> at
+    /// all, and throws a clear exception if not (the process strategy refuses delegates that capture variables here).
+    /// </summary>
+    /// <typeparam name="TIn">The input type.</typeparam>
+    /// <typeparam name="TOut">The result type.</typeparam>
+    /// <param name="work">The work of the call.</param>
+    protected virtual void ValidateWork<TIn, TOut>(Work<TIn, TOut> work)
     {
     }
 
     /// <summary>
-    /// Runs the items of <paramref name="batch"/> in order on one lane and records one outcome per item. An
-    /// exception thrown from here fails every item that has no outcome yet.
+    /// Runs the items of <paramref name="batch"/> in order on one lane and records one outcome per item
+    /// (<see cref="WorkBatch{TIn, TOut}.SetResult"/>, <see cref="WorkBatch{TIn, TOut}.SetError"/>) before the returned task
+    /// completes. The caller holds a lane for the batch until then.
     /// </summary>
-    private protected abstract ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken);
+    /// <remarks>
+    /// An exception thrown from here fails every item that has no outcome yet. The token is cancelled when the call ends
+    /// early (the caller cancelled, an ordered map failed, the consumer stopped) or disposal aborts running items: stop
+    /// starting items then, and fail the rest with <see cref="WorkBatch{TIn, TOut}.FailRemaining"/>. Never run an item on
+    /// the calling thread before the first await when it may block: the caller is the map's dispatcher.
+    /// </remarks>
+    /// <typeparam name="TIn">The input type.</typeparam>
+    /// <typeparam name="TOut">The result type.</typeparam>
+    /// <param name="batch">The items to run, and where their outcomes go.</param>
+    /// <param name="cancellationToken">Cancelled when the items should stop.</param>
+    /// <returns>A task that completes when every item has its outcome.</returns>
+    protected abstract ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken);
 
-    /// <summary>Releases the strategy's own resources (threads, workers) once running items have finished or were aborted.</summary>
-    private protected virtual ValueTask ReleaseResourcesAsync() => ValueTask.CompletedTask;
+    /// <summary>
+    /// Releases the strategy's own resources (threads, processes, connections) at the end of disposal, once running
+    /// items have finished or were aborted. Called once.
+    /// </summary>
+    /// <returns>A task that completes when the resources are released.</returns>
+    protected virtual ValueTask ReleaseResourcesAsync() => ValueTask.CompletedTask;
 
-    /// <summary>Called when disposal timed out waiting for items: stop them hard (the process strategy kills its workers).</summary>
-    private protected virtual ValueTask AbortRunningAsync() => ValueTask.CompletedTask;
+    /// <summary>
+    /// Called when disposal timed out waiting for running items, after their tokens were cancelled: stop them hard if
+    /// the strategy can (the process strategy kills its workers). Items that still hold a lane afterwards are logged.
+    /// </summary>
+    /// <returns>A task that completes when the items were told to stop.</returns>
+    protected virtual ValueTask AbortRunningAsync() => ValueTask.CompletedTask;
 
     /// <inheritdoc/>
     public async ValueTask<TOut> RunAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
@@ -126,11 +209,19 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     }
 
     /// <summary>
-    /// Runs the one item of a <c>RunAsync</c> call: by default as a batch of one on a lane of its own. A strategy
-    /// whose lanes are expensive to enter (the process strategy: one round trip to a worker) overrides it to serve
-    /// concurrent calls together, keeping the same contract.
+    /// Runs the one item of a <c>RunAsync</c> call: by default as a batch of one on a lane of its own, with telemetry,
+    /// the disposal rules and <see cref="ValidateWork{TIn, TOut}"/>. A strategy whose lanes are expensive to enter (the
+    /// process strategy: one round trip to a worker) overrides it to serve concurrent calls together; the override keeps
+    /// the same contract (<see cref="ObjectDisposedException"/> after disposal, the work validated, the pipeline around
+    /// the item, prompt cancellation).
     /// </summary>
-    private protected virtual ValueTask<TOut> RunOneAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    /// <typeparam name="TIn">The input type.</typeparam>
+    /// <typeparam name="TOut">The result type.</typeparam>
+    /// <param name="work">The work, not <see langword="null"/>.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="cancellationToken">The call's token.</param>
+    /// <returns>The item's result.</returns>
+    protected virtual ValueTask<TOut> RunOneAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
         => RunCoreAsync(work, input, cancellationToken);
 
     /// <inheritdoc/>
@@ -219,7 +310,9 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
     /// <inheritdoc/>
     public override string ToString() => $"{Kind} '{Name}' (degree {MaxDegreeOfParallelism})";
 
-    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once disposal has started.</summary>
+    /// <exception cref="ObjectDisposedException">The strategy is disposed or being disposed.</exception>
+    protected internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     /// <summary>
     /// Logs the failure of callbacks that others (the input, the work) registered on a call's tokens and that threw when
@@ -311,114 +404,6 @@ public abstract class ExecutionStrategyBase : IExecutionStrategy, IDisposable
                 {
                     Telemetry.ItemFailed(error);
                 }
-            }
-        }
-    }
-
-    /// <summary>Runs one item in this process, applying <see cref="Resilience"/> when set. For in-process lanes.</summary>
-    private protected TOut InvokeSync<TIn, TOut>(Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
-    {
-        if (Resilience is null)
-        {
-            return work(input);
-        }
-
-        return Resilience.Execute(static (state, _) => state.work(state.input), (work, input), cancellationToken);
-    }
-
-    /// <summary>
-    /// Runs one item in this process, applying <see cref="Resilience"/> when set. For in-process lanes, and for the map
-    /// engine when <see cref="StartsAsyncItemsInline"/> is set.
-    /// </summary>
-    internal ValueTask<TOut> InvokeAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
-    {
-        if (Resilience is null)
-        {
-            return work.InvokeAsync(input, cancellationToken);
-        }
-
-        return Resilience.ExecuteAsync(static (state, ct) => state.work.InvokeAsync(state.input, ct), (work, input), cancellationToken);
-    }
-
-    /// <summary>Runs every item of <paramref name="batch"/> in order on the calling thread; the in-process lanes' loop for synchronous work.</summary>
-    private protected void RunSyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
-    {
-        var work = batch.Work.Sync!;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                batch.FailRemaining(new OperationCanceledException(cancellationToken));
-                return;
-            }
-
-            try
-            {
-                batch.SetResult(i, InvokeSync(work, batch.Inputs[i], cancellationToken));
-            }
-            catch (Exception ex)
-            {
-                batch.SetError(i, ex);
-            }
-        }
-    }
-
-    /// <summary>Runs every item of <paramref name="batch"/> in order; the in-process lanes' loop for asynchronous work.</summary>
-    /// <remarks>
-    /// Asynchronous work comes one item to a batch (it is not batched by default), so that case is kept lean: an item that
-    /// completes synchronously costs no state machine, and one that suspends is awaited by the batch's reusable awaiter.
-    /// </remarks>
-    private protected ValueTask RunAsyncItems<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
-    {
-        if (batch.Count != 1)
-        {
-            return RunAsyncItemsLoopAsync(batch, cancellationToken);
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            batch.FailRemaining(new OperationCanceledException(cancellationToken));
-            return ValueTask.CompletedTask;
-        }
-
-        ValueTask<TOut> pending;
-        try
-        {
-            pending = InvokeAsync(batch.Work, batch.Inputs[0], cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            batch.SetError(0, ex);
-            return ValueTask.CompletedTask;
-        }
-
-        if (pending.IsCompletedSuccessfully)
-        {
-            batch.SetResult(0, pending.Result);
-            return ValueTask.CompletedTask;
-        }
-
-        return batch.AwaitFirstAsync(pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsyncItemsLoopAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                batch.FailRemaining(new OperationCanceledException(cancellationToken));
-                return;
-            }
-
-            try
-            {
-                batch.SetResult(i, await InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false));
-            }
-            catch (Exception ex)
-            {
-                batch.SetError(i, ex);
             }
         }
     }

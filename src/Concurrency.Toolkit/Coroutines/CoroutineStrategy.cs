@@ -47,9 +47,11 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
     /// <summary>Gets the managed thread id of the event loop, or <see langword="null"/> when the strategy is not single-threaded.</summary>
     public int? EventLoopThreadId => _loop?.ManagedThreadId;
 
-    private protected override int DefaultLookAhead(int degree) => Math.Max(64, degree * 2);
+    /// <inheritdoc/>
+    protected override int DefaultLookAhead(int degree) => Math.Max(64, degree * 2);
 
-    private protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => 1;
+    /// <inheritdoc/>
+    protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => 1;
 
     /// <inheritdoc/>
     private protected override bool ReleasesBatches => true;
@@ -57,7 +59,8 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
     /// <inheritdoc/>
     private protected override bool StartsAsyncItemsInline => _loop is null;
 
-    private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         if (_loop is not null)
         {
@@ -103,7 +106,8 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
         }
     }
 
-    private protected override ValueTask ReleaseResourcesAsync()
+    /// <inheritdoc/>
+    protected override ValueTask ReleaseResourcesAsync()
     {
         _loop?.Dispose();
         return ValueTask.CompletedTask;

@@ -148,8 +148,16 @@ public sealed class ConcurrencyToolkitBuilder
         return this;
     }
 
-    /// <summary>Adds one configuration of <typeparamref name="TOptions"/>; the strategy-specific <c>Configure…</c> methods call it.</summary>
-    internal ConcurrencyToolkitBuilder Configure<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(Action<TOptions> configure)
+    /// <summary>
+    /// Configures the options of type <typeparamref name="TOptions"/>, those of a strategy registered with
+    /// <see cref="AddStrategy{TOptions}"/> (the strategy-specific <c>Configure…</c> methods call it). Each call adds a
+    /// configuration; all of them apply, in order, and the options are validated when the host starts.
+    /// </summary>
+    /// <typeparam name="TOptions">The strategy's options type.</typeparam>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public ConcurrencyToolkitBuilder Configure<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(Action<TOptions> configure)
         where TOptions : ExecutionStrategyOptions
     {
         ArgumentNullException.ThrowIfNull(configure);

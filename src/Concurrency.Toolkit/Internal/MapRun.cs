@@ -244,7 +244,7 @@ internal sealed partial class MapRun<TIn, TOut>
             runner.Next = null;
         }
 
-        if (runner.Batch is { } batch && batch.Inputs.Length == capacity)
+        if (runner.Batch is { } batch && batch.Capacity == capacity)
         {
             batch.Reset(sequence, index);
         }

@@ -1,71 +1,118 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit;
 
 /// <summary>
-/// Consecutive inputs of one call handed to one lane (a thread, a worker process, a coroutine) together, so
-/// that per-item overhead stays small. The lane fills in one result or one exception per input.
+/// Consecutive inputs of one call handed to one lane of a strategy (a thread, a worker process, a grain call)
+/// together, so that per-item overhead stays small. The lane records one outcome per input: a result
+/// (<see cref="SetResult"/>) or an exception (<see cref="SetError"/>).
 /// </summary>
-internal sealed class WorkBatch<TIn, TOut>
+/// <remarks>
+/// <para>
+/// A strategy receives batches in <see cref="ExecutionStrategyBase.ExecuteBatchAsync{TIn, TOut}"/> and runs their items
+/// in order. It records every outcome before the task it returned from there completes, and keeps no reference to the
+/// batch afterwards: the map engine reads the outcomes then, and may reuse the batch for later inputs. An item left
+/// without an outcome fails with an <see cref="ExecutionStrategyException"/> that names the strategy.
+/// </para>
+/// <para>Batches are made by the map engine only; a lane writes outcomes from one thread at a time.</para>
+/// </remarks>
+/// <typeparam name="TIn">The input type.</typeparam>
+/// <typeparam name="TOut">The result type.</typeparam>
+public sealed class WorkBatch<TIn, TOut>
 {
+    private readonly TIn[] _inputs;
     private Exception?[]? _errors;
     private SingleItemAwaiter? _single;
 
-    public WorkBatch(Work<TIn, TOut> work, long sequence, long firstIndex, int capacity)
+    internal WorkBatch(Work<TIn, TOut> work, long sequence, long firstIndex, int capacity)
     {
         Work = work;
         Sequence = sequence;
         FirstIndex = firstIndex;
-        Inputs = new TIn[capacity];
+        _inputs = new TIn[capacity];
         Results = new TOut[capacity];
     }
 
+    /// <summary>Gets the work every item of the batch runs.</summary>
     public Work<TIn, TOut> Work { get; }
 
-    /// <summary>Gets the batch's position among the batches of its call, for ordered output.</summary>
-    public long Sequence { get; private set; }
+    /// <summary>Gets the batch's inputs, in the order of the call's input sequence.</summary>
+    public ReadOnlySpan<TIn> Inputs => new(_inputs, 0, Count);
 
-    /// <summary>Gets the index of the first input in the call's input sequence.</summary>
-    public long FirstIndex { get; private set; }
-
-    public TIn[] Inputs { get; }
-
-    public TOut[] Results { get; }
-
+    /// <summary>Gets how many items the batch holds.</summary>
     public int Count { get; private set; }
 
-    public bool HasErrors => _errors is not null;
-
-    public void Add(TIn input) => Inputs[Count++] = input;
-
-    /// <summary>Gets how many items, from the first, have an outcome. A lane runs its items in order.</summary>
+    /// <summary>Gets how many items, from the first, have an outcome: a lane runs its items in order.</summary>
     public int Completed { get; private set; }
 
-    public void SetResult(int i, TOut result)
+    /// <summary>Gets the batch's position among the batches of its call, for ordered output.</summary>
+    internal long Sequence { get; private set; }
+
+    /// <summary>Gets the index of the first input in the call's input sequence.</summary>
+    internal long FirstIndex { get; private set; }
+
+    /// <summary>Gets how many inputs the batch can hold, for the map engine's reuse.</summary>
+    internal int Capacity => _inputs.Length;
+
+    internal TOut[] Results { get; }
+
+    internal bool HasErrors => _errors is not null;
+
+    internal void Add(TIn input) => _inputs[Count++] = input;
+
+    /// <summary>Records the result of item <paramref name="index"/>, replacing an outcome recorded before.</summary>
+    /// <param name="index">The item's position in the batch, from 0 to <see cref="Count"/> - 1.</param>
+    /// <param name="result">The result.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not the position of an item of this batch.</exception>
+    public void SetResult(int index, TOut result)
     {
-        Results[i] = result;
-        if (i >= Completed)
+        if ((uint)index >= (uint)Count)
         {
-            Completed = i + 1;
+            ThrowIndexOutOfRange(index);
+        }
+
+        Results[index] = result;
+        if (_errors is { } errors)
+        {
+            errors[index] = null;
+        }
+
+        if (index >= Completed)
+        {
+            Completed = index + 1;
         }
     }
 
-    public void SetError(int i, Exception exception)
+    /// <summary>Records that item <paramref name="index"/> failed, replacing an outcome recorded before.</summary>
+    /// <param name="index">The item's position in the batch, from 0 to <see cref="Count"/> - 1.</param>
+    /// <param name="exception">The item's failure, as the caller will see it.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="exception"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not the position of an item of this batch.</exception>
+    public void SetError(int index, Exception exception)
     {
+        ArgumentNullException.ThrowIfNull(exception);
+        if ((uint)index >= (uint)Count)
+        {
+            ThrowIndexOutOfRange(index);
+        }
+
         _errors ??= new Exception?[Count];
-        _errors[i] = exception;
-        if (i >= Completed)
+        _errors[index] = exception;
+        if (index >= Completed)
         {
-            Completed = i + 1;
+            Completed = index + 1;
         }
     }
 
-    public Exception? GetError(int i) => _errors?[i];
+    internal Exception? GetError(int i) => _errors?[i];
 
-    /// <summary>Fails every item that has no outcome yet; used when a lane fails as a whole.</summary>
+    /// <summary>Fails every item from <see cref="Completed"/> on: what a lane does when it fails as a whole.</summary>
+    /// <param name="exception">The failure of each of those items.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="exception"/> is <see langword="null"/>.</exception>
     public void FailRemaining(Exception exception)
     {
+        ArgumentNullException.ThrowIfNull(exception);
         for (var i = Completed; i < Count; i++)
         {
             SetError(i, exception);
@@ -82,7 +129,7 @@ internal sealed class WorkBatch<TIn, TOut>
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
         {
-            Array.Clear(Inputs, 0, Count);
+            Array.Clear(_inputs, 0, Count);
         }
 
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
@@ -110,7 +157,7 @@ internal sealed class WorkBatch<TIn, TOut>
     /// </summary>
     internal ValueTask AwaitFirstAsync(ValueTask<TOut> pending) => (_single ??= new SingleItemAwaiter(this)).Await(pending);
 
-    public int ErrorCount()
+    internal int ErrorCount()
     {
         if (_errors is null)
         {
@@ -128,6 +175,10 @@ internal sealed class WorkBatch<TIn, TOut>
 
         return n;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowIndexOutOfRange(int index)
+        => throw new ArgumentOutOfRangeException(nameof(index), index, $"The batch has {Count} items: an outcome is recorded for an index from 0 to {Count - 1}.");
 
     private sealed class SingleItemAwaiter : IValueTaskSource
     {

@@ -97,23 +97,23 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     internal long CallsSent => Interlocked.Read(ref _callsSent);
 
     /// <inheritdoc/>
-    private protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
+    protected override TimeSpan TargetBatchDuration => TimeSpan.FromMilliseconds(10);
 
     /// <inheritdoc/>
-    private protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
+    protected override int DefaultLookAhead(int degree) => Math.Max(1024, degree * 2 * MaxBatch);
 
     /// <inheritdoc/>
-    private protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
+    protected override int MaxBatchSizeFor<TIn, TOut>(Work<TIn, TOut> work) => work.IsAsync ? 1 : MaxBatch;
 
     /// <inheritdoc/>
-    private protected override void ValidateWork<TIn, TOut>(Work<TIn, TOut> work)
+    protected override void ValidateWork<TIn, TOut>(Work<TIn, TOut> work)
     {
         ShippedMethod.For(work.Delegate);
         EnsureTypesCross<TIn, TOut>();
     }
 
     /// <inheritdoc/>
-    private protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         var method = ShippedMethod.For(batch.Work.Delegate);
         var workId = WorkIdFor(method);
@@ -178,7 +178,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// that comes free takes everything queued (up to a frame's worth) in one frame. The resilience pipeline wraps
     /// each call, so a retry queues just that call again.
     /// </remarks>
-    private protected override ValueTask<TOut> RunOneAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
+    protected override ValueTask<TOut> RunOneAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         var method = ShippedMethod.For(work.Delegate);
@@ -205,14 +205,14 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     }
 
     /// <inheritdoc/>
-    private protected override ValueTask AbortRunningAsync()
+    protected override ValueTask AbortRunningAsync()
     {
         _pool.KillAll(WorkerDeathReason.Disposed);
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>
-    private protected override ValueTask ReleaseResourcesAsync() => _pool.DisposeAsync();
+    protected override ValueTask ReleaseResourcesAsync() => _pool.DisposeAsync();
 
     internal ObjectDisposedException DisposedException() => new(ToString(), "The strategy was disposed before this item could start.");
 

@@ -77,9 +77,10 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
     /// <summary>
     /// Returns this error, or a smaller copy whose <see cref="EncodedSize"/> is at most <paramref name="maxBytes"/>:
     /// first every message and stack trace is shortened to the same length (the longest that fits), then, if even
-    /// short texts do not fit, the last inner exceptions are dropped. Each cut is noted in a message.
+    /// short texts do not fit, the last inner exceptions are dropped. Each cut is noted in a message, which names the
+    /// cap as <paramref name="limit"/>.
     /// </summary>
-    public RemoteError FitTo(int maxBytes)
+    public RemoteError FitTo(int maxBytes, string limit = "MaxMessageBytes")
     {
         if (EncodedSize() <= maxBytes)
         {
@@ -87,14 +88,14 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
         }
 
         var longest = LongestText();
-        if (Shortened(MinKeptChars, maxBytes).EncodedSize() <= maxBytes)
+        if (Shortened(MinKeptChars, maxBytes, limit).EncodedSize() <= maxBytes)
         {
             // The longest per-text length that fits, by bisection: the size grows with it.
             int fits = MinKeptChars, tooLong = longest;
             while (tooLong - fits > 1)
             {
                 var mid = fits + ((tooLong - fits) / 2);
-                if (Shortened(mid, maxBytes).EncodedSize() <= maxBytes)
+                if (Shortened(mid, maxBytes, limit).EncodedSize() <= maxBytes)
                 {
                     fits = mid;
                 }
@@ -104,7 +105,7 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
                 }
             }
 
-            return Shortened(fits, maxBytes);
+            return Shortened(fits, maxBytes, limit);
         }
 
         // Too many exceptions to keep even short texts of all: keep the first ones, in order, as many as fit.
@@ -113,7 +114,7 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
         while (tooMany - keep > 1)
         {
             var mid = keep + ((tooMany - keep) / 2);
-            if (Pruned(mid, maxBytes).EncodedSize() <= maxBytes)
+            if (Pruned(mid, maxBytes, limit).EncodedSize() <= maxBytes)
             {
                 keep = mid;
             }
@@ -123,8 +124,8 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
             }
         }
 
-        var pruned = Pruned(keep, maxBytes);
-        return pruned.EncodedSize() <= maxBytes ? pruned : Last(maxBytes);
+        var pruned = Pruned(keep, maxBytes, limit);
+        return pruned.EncodedSize() <= maxBytes ? pruned : Last(maxBytes, limit);
     }
 
     /// <summary>Builds the caller-side exception with every inner exception that crossed.</summary>
@@ -226,7 +227,7 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
         return new RemoteError(type, message, stack, inner);
     }
 
-    private static string Cut(string text, int maxChars, int maxBytes)
+    private static string Cut(string text, int maxChars, int maxBytes, string limit)
     {
         if (text.Length <= maxChars)
         {
@@ -235,7 +236,7 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
 
         // Never split a surrogate pair: half of one would arrive as a replacement character.
         var keep = char.IsHighSurrogate(text[maxChars - 1]) ? maxChars - 1 : maxChars;
-        return string.Create(CultureInfo.InvariantCulture, $"{text.AsSpan(0, keep)} … [cut to fit MaxMessageBytes ({maxBytes:N0} bytes): {keep:N0} of {text.Length:N0} characters kept]");
+        return string.Create(CultureInfo.InvariantCulture, $"{text.AsSpan(0, keep)} … [cut to fit {limit} ({maxBytes:N0} bytes): {keep:N0} of {text.Length:N0} characters kept]");
     }
 
     private int LongestText()
@@ -260,17 +261,17 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
         return count;
     }
 
-    private RemoteError Shortened(int maxChars, int maxBytes)
-        => new(Cut(Type, 1024, maxBytes), Cut(Message, maxChars, maxBytes), StackTrace is null ? null : Cut(StackTrace, maxChars, maxBytes), [.. Inner.Select(i => i.Shortened(maxChars, maxBytes))]);
+    private RemoteError Shortened(int maxChars, int maxBytes, string limit)
+        => new(Cut(Type, 1024, maxBytes, limit), Cut(Message, maxChars, maxBytes, limit), StackTrace is null ? null : Cut(StackTrace, maxChars, maxBytes, limit), [.. Inner.Select(i => i.Shortened(maxChars, maxBytes, limit))]);
 
     /// <summary>Keeps the first <paramref name="keep"/> exceptions in depth-first order, each text short, noting where some were dropped.</summary>
-    private RemoteError Pruned(int keep, int maxBytes)
+    private RemoteError Pruned(int keep, int maxBytes, string limit)
     {
         var budget = keep - 1;
-        return Pruned(ref budget, maxBytes);
+        return Pruned(ref budget, maxBytes, limit);
     }
 
-    private RemoteError Pruned(ref int budget, int maxBytes)
+    private RemoteError Pruned(ref int budget, int maxBytes, string limit)
     {
         var kept = new List<RemoteError>();
         foreach (var inner in Inner)
@@ -281,19 +282,19 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
             }
 
             budget--;
-            kept.Add(inner.Pruned(ref budget, maxBytes));
+            kept.Add(inner.Pruned(ref budget, maxBytes, limit));
         }
 
-        var message = Cut(Message, MinKeptChars, maxBytes);
+        var message = Cut(Message, MinKeptChars, maxBytes, limit);
         if (kept.Count < Inner.Count)
         {
-            message += string.Create(CultureInfo.InvariantCulture, $" [{Inner.Count - kept.Count} of {Inner.Count} inner exceptions cut to fit MaxMessageBytes ({maxBytes:N0} bytes)]");
+            message += string.Create(CultureInfo.InvariantCulture, $" [{Inner.Count - kept.Count} of {Inner.Count} inner exceptions cut to fit {limit} ({maxBytes:N0} bytes)]");
         }
 
-        return new RemoteError(Cut(Type, 1024, maxBytes), message, StackTrace is null ? null : Cut(StackTrace, MinKeptChars, maxBytes), kept);
+        return new RemoteError(Cut(Type, 1024, maxBytes, limit), message, StackTrace is null ? null : Cut(StackTrace, MinKeptChars, maxBytes, limit), kept);
     }
 
     /// <summary>The last resort: the type and the start of the message, nothing else.</summary>
-    private RemoteError Last(int maxBytes)
-        => new(Cut(Type, 256, maxBytes), Cut(Message, Math.Max(16, (maxBytes / 4) - 512), maxBytes) + " [stack trace and inner exceptions cut to fit MaxMessageBytes]", null, []);
+    private RemoteError Last(int maxBytes, string limit)
+        => new(Cut(Type, 256, maxBytes, limit), Cut(Message, Math.Max(16, (maxBytes / 4) - 512), maxBytes, limit) + $" [stack trace and inner exceptions cut to fit {limit}]", null, []);
 }

@@ -4,7 +4,9 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
-namespace Concurrency.Toolkit.Shipping;
+using Concurrency.Toolkit.Shipping;
+
+namespace Concurrency.Toolkit;
 
 /// <summary>
 /// The identity of a static method or a non-capturing lambda, by which another process that loads the same
@@ -12,6 +14,15 @@ namespace Concurrency.Toolkit.Shipping;
 /// has an instance target is refused with <see cref="WorkNotShippableException"/> before anything is sent.
 /// </summary>
 /// <remarks>
+/// <para>
+/// This is the shipping component that <see cref="ProcessStrategy"/> and the Orleans package share, public for
+/// strategies that ship work across a boundary of their own. The sending side takes the identity of the caller's
+/// delegate (<see cref="For"/>, usually in <see cref="ExecutionStrategyBase.ValidateWork{TIn, TOut}"/> so that a
+/// refusal comes before any input is read) and writes it (<see cref="Write"/>) with the inputs, serialized by a
+/// <see cref="WorkSerializer"/>. The receiving side reads it (<see cref="Read"/>), decides whether it may run it, and
+/// builds a typed runner for it (<see cref="CreateRunner{TRunner}"/>), which runs <see cref="Work{TIn, TOut}"/> of the
+/// sender's shape. Failures go back with <see cref="ShippedError"/>.
+/// </para>
 /// <para>
 /// Work registered in <see cref="WorkRegistry"/> also carries its registered name, and the receiving side finds it
 /// by that name first, with no reflection. In a Native AOT app there are no metadata tokens: only registered work
@@ -23,7 +34,19 @@ namespace Concurrency.Toolkit.Shipping;
 /// to a "display class" whose instance fields are the captured variables: those are what the message names.
 /// </para>
 /// </remarks>
-internal sealed class ShippedMethod
+/// <example>
+/// <code>
+/// // Sender: refuse what cannot cross, then write the identity ahead of the inputs.
+/// var method = ShippedMethod.For(work.Delegate);
+/// method.Write(request);
+///
+/// // Receiver: read it, check it against what may run here, build the typed runner once per method.
+/// var reader = new PayloadReader(request.WrittenSpan);
+/// var received = ShippedMethod.Read(ref reader);
+/// MyRunner runner = received.CreateRunner(new MyRunnerFactory(), "my service");
+/// </code>
+/// </example>
+public sealed class ShippedMethod
 {
     private const BindingFlags AllDeclared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
 
@@ -60,32 +83,42 @@ internal sealed class ShippedMethod
     /// <summary>Gets a value indicating whether the identity carries the method's metadata (type, token), which Native AOT does not have.</summary>
     public bool HasMetadata { get; }
 
-    /// <summary>Gets the assembly-qualified name of the type that declares the method; empty without metadata.</summary>
+    /// <summary>
+    /// Gets the assembly-qualified name of the type that declares the method (for a lambda, the compiler's class inside
+    /// the type that wrote it); empty without metadata. A receiver that decides by type what may run reads it, and
+    /// should look the type up only among assemblies it has loaded, never load one a sender names.
+    /// </summary>
     public string TypeName { get; }
 
-    public Guid ModuleVersionId { get; }
-
+    /// <summary>Gets the method's metadata token in its module (0 without metadata): with <see cref="TypeName"/>, which method it is.</summary>
     public int MethodToken { get; }
 
-    /// <summary>Gets the method's name, for messages only.</summary>
-    public string MethodName { get; }
+    internal Guid ModuleVersionId { get; }
 
-    public string[] MethodTypeArguments { get; }
+    /// <summary>Gets the method's name, for messages only.</summary>
+    internal string MethodName { get; }
+
+    internal string[] MethodTypeArguments { get; }
 
     /// <summary>Gets a value indicating whether the method runs on the compiler's singleton of a non-capturing lambda.</summary>
-    public bool SingletonTarget { get; }
+    internal bool SingletonTarget { get; }
 
     /// <summary>Gets the assembly-qualified name of the delegate type the other side creates.</summary>
-    public string DelegateTypeName { get; }
+    internal string DelegateTypeName { get; }
 
-    /// <summary>Gets a string that is equal for equal identities.</summary>
+    /// <summary>Gets a string that is equal for equal identities: a key to cache what a receiver built for the method.</summary>
     public string Key { get; }
 
     /// <summary>Gets a readable name such as <c>MyApp.Primes.CountBelow</c>.</summary>
     public string DisplayName => HasMetadata ? $"{TypeName.Split(',')[0]}.{MethodName}" : RegisteredName!;
 
     /// <summary>Checks that <paramref name="work"/> can be shipped and returns its identity (cached per method and target type).</summary>
-    /// <exception cref="WorkNotShippableException">The delegate captures variables, has an instance target, or cannot be found by name.</exception>
+    /// <param name="work">The caller's delegate, <see cref="Work{TIn, TOut}.Delegate"/>.</param>
+    /// <param name="paramName">The parameter the refusal names.</param>
+    /// <returns>The identity.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="WorkNotShippableException">The delegate captures variables, has an instance target, or cannot be
+    /// found by name (the message says what it captured and how to pass it instead).</exception>
     public static ShippedMethod For(Delegate work, string paramName = "work")
     {
         ArgumentNullException.ThrowIfNull(work, paramName);
@@ -110,6 +143,7 @@ internal sealed class ShippedMethod
     /// Tells, with the same rule as <see cref="For"/>, whether <paramref name="work"/> can cross to another process:
     /// for those that choose where work runs (the adaptive strategy) and must agree with the strategies that ship it.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <param name="work">The work.</param>
     /// <param name="reason">When it cannot, what it is, as a clause that follows "the work": <c>captures variables (y)</c>.</param>
     /// <returns><see langword="true"/> when <see cref="For"/> would accept it.</returns>
@@ -120,7 +154,10 @@ internal sealed class ShippedMethod
         return reason is null;
     }
 
-    /// <summary>Reads an identity written by <see cref="Write"/>.</summary>
+    /// <summary>Reads an identity written by <see cref="Write"/>. Reading creates nothing: the method is looked up only by <see cref="CreateRunner{TRunner}"/>.</summary>
+    /// <param name="reader">The reader, positioned at the identity; it moves past it.</param>
+    /// <returns>The identity.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not an identity, or are cut short.</exception>
     public static ShippedMethod Read(ref PayloadReader reader)
     {
         var flags = reader.ReadByte();
@@ -157,8 +194,12 @@ internal sealed class ShippedMethod
         return new ShippedMethod(typeName, mvid, token, methodName, args, singleton, delegateType, registered);
     }
 
+    /// <summary>Writes the identity: a flags byte, then the registered name or the method's metadata (type, module, token, delegate type).</summary>
+    /// <param name="writer">Where the bytes go.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="writer"/> is <see langword="null"/>.</exception>
     public void Write(IBufferWriter<byte> writer)
     {
+        ArgumentNullException.ThrowIfNull(writer);
         writer.WriteByte((byte)((HasMetadata ? HasMetadataFlag : 0) | (RegisteredName is null ? 0 : HasNameFlag)));
         if (!HasMetadata)
         {
@@ -190,7 +231,17 @@ internal sealed class ShippedMethod
     /// work (registered, or recreated from metadata) becomes a <see cref="Work{TIn, TOut}"/> of the same shape as the
     /// sender's, and <paramref name="factory"/> builds the runner for it. Registered work needs no reflection at all.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate is no shape of work.</exception>
+    /// <remarks>
+    /// Recreating work from metadata loads the declaring type by its assembly-qualified name. A receiver that must not
+    /// run whatever a sender names (a network service) checks <see cref="TypeName"/> against what it allows first.
+    /// </remarks>
+    /// <typeparam name="TRunner">The runner's base type.</typeparam>
+    /// <param name="factory">Builds the runner for the work's input and result types.</param>
+    /// <param name="receiver">Who receives the work, for messages ("a worker", "a silo").</param>
+    /// <returns>The runner.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The method cannot be found, is a different build than the sender's,
+    /// or its delegate is no shape of work; the message says which.</exception>
     public TRunner CreateRunner<TRunner>(IRunnerFactory<TRunner> factory, string receiver)
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -209,39 +260,13 @@ internal sealed class ShippedMethod
         return CreateTypedRunner(factory, work, input, result);
     }
 
-    /// <summary>
-    /// Creates the receiving side's typed runner by instantiating <paramref name="syncRunner"/> (for synchronous work) or
-    /// <paramref name="asyncRunner"/> over <c>(TIn, TOut)</c> with the work in its constructor: by reflection, so not in
-    /// Native AOT; <see cref="CreateRunner{TRunner}(IRunnerFactory{TRunner}, string)"/> is the form that works everywhere.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The method cannot be found, or its delegate is no shape of work.</exception>
-    [UnconditionalSuppressMessage("Trimming", "IL2055", Justification = MetadataPathJustification)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = MetadataPathJustification)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = MetadataPathJustification)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = MetadataPathJustification)]
-    public TRunner CreateRunner<TRunner>(Type syncRunner, Type asyncRunner, string receiver)
-    {
-        var work = CreateDelegate();
-        var type = work.GetType();
-        if (!WorkShapes.TryClassify(type, out var shape, out var input, out var result))
-        {
-            throw new InvalidOperationException($"Work '{DisplayName}' has delegate type '{type}', which {receiver} cannot run.");
-        }
-
-        var typed = typeof(Work<,>).MakeGenericType(input, result)
-            .GetMethod(nameof(Work<int, int>.FromDelegate), BindingFlags.NonPublic | BindingFlags.Static)!
-            .Invoke(null, [work])!;
-        var runner = shape is WorkShape.Function or WorkShape.Action ? syncRunner : asyncRunner;
-        return (TRunner)Activator.CreateInstance(runner.MakeGenericType(input, result), typed)!;
-    }
-
     /// <summary>Finds the method in this process and creates the delegate; the receiving side's half. Registered work is found by name.</summary>
     /// <exception cref="InvalidOperationException">Nothing is registered under the name and there is no metadata, a type or the method cannot be found, or the assembly is a different build.</exception>
     [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = MetadataPathJustification)]
     [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = MetadataPathJustification)]
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = MetadataPathJustification)]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = MetadataPathJustification)]
-    public Delegate CreateDelegate()
+    internal Delegate CreateDelegate()
     {
         if (RegisteredName is { } name && WorkRegistry.Find(name) is { } registered)
         {

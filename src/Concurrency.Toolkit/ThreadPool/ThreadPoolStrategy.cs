@@ -52,12 +52,13 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     /// Reads further ahead than the base default: a batch of tiny items is at most a quarter of the look-ahead per two
     /// lanes, and more batches in flight keep one descheduled thread (a busy machine) from stalling the whole map.
     /// </summary>
-    private protected override int DefaultLookAhead(int degree) => Math.Max(4096, degree * 4);
+    protected override int DefaultLookAhead(int degree) => Math.Max(4096, degree * 4);
 
     /// <inheritdoc/>
     private protected override bool ReleasesBatches => true;
 
-    private protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    protected override ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
         // The caller's execution context (Activity.Current, logging scopes, AsyncLocals) flows to the lane once per batch.
         var lane = new LaneWorkItem<TIn, TOut>(this, batch, ExecutionContext.Capture(), cancellationToken);
@@ -73,7 +74,8 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
         return new ValueTask(lane.Completion);
     }
 
-    private protected override ValueTask ReleaseResourcesAsync()
+    /// <inheritdoc/>
+    protected override ValueTask ReleaseResourcesAsync()
     {
         _dedicated?.Dispose();
         return ValueTask.CompletedTask;

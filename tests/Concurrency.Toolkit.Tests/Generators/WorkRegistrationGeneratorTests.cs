@@ -122,7 +122,7 @@ public class WorkRegistrationGeneratorTests
         {
             var loaded = context.LoadFromStream(new MemoryStream(assembly));
             System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(loaded.ManifestModule.ModuleHandle);
-            var registered = Concurrency.Toolkit.Shipping.ShippedMethod.For(loaded.GetType("LoadedApp.Work")!.GetMethod("Square")!.CreateDelegate<Func<int, int>>());
+            var registered = ShippedMethod.For(loaded.GetType("LoadedApp.Work")!.GetMethod("Square")!.CreateDelegate<Func<int, int>>());
             Assert.Equal("LoadedApp.Work.Square(int)", registered.RegisteredName);
         }
         finally

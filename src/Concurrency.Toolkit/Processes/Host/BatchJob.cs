@@ -62,7 +62,7 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
             if (slots.Length > 0 && slots[^1] - slots[0] == slots.Length - 1)
             {
                 // Consecutive items (the usual case): one block copy.
-                packed.AddPacked<TIn>(_batch.Inputs.AsSpan(slots[0], slots.Length));
+                packed.AddPacked<TIn>(_batch.Inputs.Slice(slots[0], slots.Length));
             }
             else
             {

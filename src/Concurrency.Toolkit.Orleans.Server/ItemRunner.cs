@@ -1,5 +1,3 @@
-using Concurrency.Toolkit.Shipping;
-
 namespace Concurrency.Toolkit.Orleans;
 
 /// <summary>
@@ -8,16 +6,20 @@ namespace Concurrency.Toolkit.Orleans;
 /// </summary>
 internal abstract class ItemRunner
 {
-    public static ItemRunner Create(ShippedMethod method)
-        => method.CreateRunner<ItemRunner>(typeof(SyncRunner<,>), typeof(AsyncRunner<,>), "a silo");
+    /// <summary>The most bytes one item's error takes in a reply; a longer one is cut, and the cut noted in its message.</summary>
+    public const int MaxErrorBytes = 64 * 1024;
+
+    /// <summary>Builds the runner for <paramref name="method"/>: registered work by its name, other work from its metadata.</summary>
+    /// <exception cref="InvalidOperationException">The method cannot be found here, or is no shape of work.</exception>
+    public static ItemRunner Create(ShippedMethod method) => method.CreateRunner(Factory.Instance, "a silo");
 
     /// <summary>Runs the items in order; items a cancelled batch did not reach are written as not run.</summary>
     public abstract ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken);
 
-    private protected static void WriteError(PayloadBuffer output, RemoteError error)
+    private protected static void WriteError(PayloadBuffer output, Exception error)
     {
         output.WriteByte(DistributedWire.ItemError);
-        error.Write(output);
+        ShippedError.Write(output, error, MaxErrorBytes);
     }
 
     /// <summary>An item whose input or result the silo could not (de)serialize: the caller rebuilds a <see cref="WorkSerializationException"/>, as with processes.</summary>
@@ -25,7 +27,20 @@ internal abstract class ItemRunner
     {
         output.WriteByte(DistributedWire.ItemNotSerializable);
         output.WriteByte(side);
-        new RemoteError(typeof(WorkSerializationException).FullName!, message, ex.StackTrace, [RemoteError.From(ex)]).Write(output);
+        ShippedError.Write(output, new WorkSerializationException(message, null, ex), MaxErrorBytes);
+    }
+
+    /// <summary>Reads an exception's message, or says why it could not be read: a serializer's exception is not trusted to have one.</summary>
+    private protected static string MessageOf(Exception exception)
+    {
+        try
+        {
+            return exception.Message;
+        }
+        catch (Exception ex)
+        {
+            return $"(the exception's message could not be read: its Message getter threw {ex.GetType().FullName})";
+        }
     }
 
     private protected static void WriteNotRun(PayloadBuffer output, int from, int count)
@@ -46,7 +61,7 @@ internal abstract class ItemRunner
         }
         catch (Exception ex)
         {
-            WriteSerializationError(output, DistributedWire.InputSide, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {RemoteError.SafeMessage(ex)}", ex);
+            WriteSerializationError(output, DistributedWire.InputSide, $"The input of type '{typeof(TIn).FullName}' could not be deserialized on the silo: {MessageOf(ex)}", ex);
             input = default!;
             return false;
         }
@@ -64,51 +79,21 @@ internal abstract class ItemRunner
         catch (Exception ex)
         {
             output.Truncate(start);
-            WriteSerializationError(output, DistributedWire.ResultSide, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {RemoteError.SafeMessage(ex)}", ex);
+            WriteSerializationError(output, DistributedWire.ResultSide, $"The result of type '{typeof(TOut).FullName}' could not be serialized on the silo: {MessageOf(ex)}", ex);
             return;
         }
 
         output.EndLength(lengthAt);
     }
 
-    private sealed class SyncRunner<TIn, TOut>(Work<TIn, TOut> typed) : ItemRunner
+    private sealed class Factory : IRunnerFactory<ItemRunner>
     {
-        private readonly Func<TIn, TOut> _work = typed.Sync!;
+        public static readonly Factory Instance = new();
 
-        public override ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    WriteNotRun(output, i, count);
-                    break;
-                }
-
-                if (!TryReadInput(request.AsSpan(offsets[i], lengths[i]), serializer, output, out TIn input))
-                {
-                    continue;
-                }
-
-                TOut result;
-                try
-                {
-                    result = _work(input);
-                }
-                catch (Exception ex)
-                {
-                    WriteError(output, RemoteError.From(ex));
-                    continue;
-                }
-
-                WriteResult(output, result, serializer);
-            }
-
-            return ValueTask.CompletedTask;
-        }
+        public ItemRunner Create<TIn, TOut>(Work<TIn, TOut> work) => new Runner<TIn, TOut>(work);
     }
 
-    private sealed class AsyncRunner<TIn, TOut>(Work<TIn, TOut> work) : ItemRunner
+    private sealed class Runner<TIn, TOut>(Work<TIn, TOut> work) : ItemRunner
     {
         public override async ValueTask RunAsync(byte[] request, int[] offsets, int[] lengths, int count, WorkSerializer serializer, PayloadBuffer output, CancellationToken cancellationToken)
         {
@@ -128,11 +113,13 @@ internal abstract class ItemRunner
                 TOut result;
                 try
                 {
-                    result = await work.InvokeAsync(input, cancellationToken).ConfigureAwait(false);
+                    // Synchronous work runs to its end here and comes back completed, so a batch of it never suspends.
+                    var pending = work.InvokeAsync(input, cancellationToken);
+                    result = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
-                    WriteError(output, RemoteError.From(ex));
+                    WriteError(output, ex);
                     continue;
                 }
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Reflection;
-using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Options;
 
 namespace Concurrency.Toolkit.Orleans;

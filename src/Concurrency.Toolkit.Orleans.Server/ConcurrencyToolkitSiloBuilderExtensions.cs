@@ -31,7 +31,8 @@ public static class ConcurrencyToolkitSiloBuilderExtensions
 
         builder.Services.TryAddSingleton<DistributedWorkHost>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IGrainDirectoryResolver, LocalWorkerDirectory>());
-        builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(DistributedWorkGrain).Assembly));
+        // The grain interface (and its generated proxies) lives in the client package, the grain in this one.
+        builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(IDistributedWorkGrain).Assembly).AddAssembly(typeof(DistributedWorkGrain).Assembly));
         return builder;
     }
 }
