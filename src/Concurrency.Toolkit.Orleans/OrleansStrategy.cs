@@ -268,7 +268,8 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
             _detector.Untrack(tracked);
         }
 
-        var notRun = ReadReply(batch, sent, reply, method, key, last, attempt, cancellationToken);
+        // The silo stops work at the same deadline, so a reply can arrive with the items it cut short failed as cancelled.
+        var notRun = ReadReply(batch, sent, reply, method, key, last, attempt, deadline.IsCancellationRequested, cancellationToken);
         return notRun is null ? null : new Lost(notRun, LossCause.TimedOut);
     }
 
@@ -288,7 +289,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
     }
 
     /// <summary>Records the reply's outcomes; returns the items the silo stopped before running, while they may be sent again.</summary>
-    private List<int>? ReadReply<TIn, TOut>(WorkBatch<TIn, TOut> batch, List<int> sent, byte[] reply, ShippedMethod method, long key, bool last, int attempt, CancellationToken cancellationToken)
+    private List<int>? ReadReply<TIn, TOut>(WorkBatch<TIn, TOut> batch, List<int> sent, byte[] reply, ShippedMethod method, long key, bool last, int attempt, bool deadlinePassed, CancellationToken cancellationToken)
     {
         var reader = new PayloadReader(reply);
         var next = 0;
@@ -335,9 +336,17 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                         break;
                     case DistributedWire.ItemError:
                         var error = ShippedError.Read(ref reader);
-                        batch.SetError(i, cancellationToken.IsCancellationRequested && (error.RemoteType == typeof(OperationCanceledException).FullName || error.RemoteType == typeof(TaskCanceledException).FullName)
-                            ? new OperationCanceledException(cancellationToken)
-                            : error);
+                        var cancelled = error.RemoteType == typeof(OperationCanceledException).FullName || error.RemoteType == typeof(TaskCanceledException).FullName;
+                        if (cancelled && (cancellationToken.IsCancellationRequested || deadlinePassed))
+                        {
+                            // Cut short by the caller's cancellation or the call's deadline, not failed by the work.
+                            NotFinished(i);
+                        }
+                        else
+                        {
+                            batch.SetError(i, error);
+                        }
+
                         break;
                     case DistributedWire.ItemNotSerializable:
                         var side = reader.ReadByte();
@@ -346,19 +355,7 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
                         batch.SetError(i, new WorkSerializationException(failure.RemoteMessage, typeName, failure));
                         break;
                     default:
-                        if (cancellationToken.IsCancellationRequested)
-                        {
-                            batch.SetError(i, new OperationCanceledException(cancellationToken));
-                        }
-                        else if (!last)
-                        {
-                            (notRun ??= []).Add(i);
-                        }
-                        else
-                        {
-                            batch.SetError(i, new ClusterCallException($"The silo stopped the call at its deadline before running this item of '{method.DisplayName}'.{Attempts(attempt)}", timedOut: true, null));
-                        }
-
+                        NotFinished(i);
                         break;
                 }
             }
@@ -369,6 +366,22 @@ public sealed class OrleansStrategy : ExecutionStrategyBase
         }
 
         return notRun;
+
+        void NotFinished(int i)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.SetError(i, new OperationCanceledException(cancellationToken));
+            }
+            else if (!last)
+            {
+                (notRun ??= []).Add(i);
+            }
+            else
+            {
+                batch.SetError(i, new ClusterCallException($"The silo stopped this item of '{method.DisplayName}' at the call's deadline, OrleansStrategyOptions.CallTimeout ({_options.CallTimeout}); it may or may not have run.{Attempts(attempt)}", timedOut: true, null));
+            }
+        }
     }
 
     private static void Fail<TIn, TOut>(WorkBatch<TIn, TOut> batch, IEnumerable<int> indices, Exception exception)

@@ -101,6 +101,10 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     /// <summary>
     /// Gets the environment variables to set in every worker, on top of what <see cref="InheritEnvironment"/> gives
     /// it: a name with a value adds or overrides the variable, a name with a <see langword="null"/> value removes it.
+    /// Workers start with workstation garbage collection and without dynamic PGO (<c>DOTNET_gcServer=0</c>,
+    /// <c>DOTNET_TieredPGO=0</c>) whatever the app's own settings, since a worker runs one item at a time and starts
+    /// cold; name either here to choose otherwise (a value sets it; <see langword="null"/> leaves it to the app's
+    /// <c>runtimeconfig.json</c> and the runtime's default). Processes the work starts get the host's values back.
     /// </summary>
     /// <value>The default value is empty: the worker's environment is the host's (see <see cref="InheritEnvironment"/>).</value>
     /// <example><code>options.WorkerEnvironment["OMP_NUM_THREADS"] = "1"; options.WorkerEnvironment["AWS_SECRET_ACCESS_KEY"] = null;</code></example>

@@ -4,9 +4,11 @@ namespace Concurrency.Toolkit.Benchmarks.Infrastructure;
 
 /// <summary>
 /// A process's resident memory as Linux reports it in <c>/proc/PID/status</c>: <c>VmRSS</c> now and <c>VmHWM</c>, the
-/// peak. The Python peer reads the same two lines for its workers, so the figures compare like for like.
+/// peak; and its private part from <c>/proc/PID/smaps_rollup</c> (<c>Private_Clean</c> plus <c>Private_Dirty</c>: what
+/// the process alone holds, without the pages of shared libraries and of the runtime's files that every process
+/// mapping them counts in full). The Python peer reads the same lines for its workers, so the figures compare like for like.
 /// </summary>
-public readonly record struct ResidentMemory(long Bytes, long PeakBytes)
+public readonly record struct ResidentMemory(long Bytes, long PeakBytes, long? PrivateBytes = null)
 {
     /// <summary>Reads the figures of process <paramref name="processId"/>; null where there is no <c>/proc</c> (not Linux) or the process is gone.</summary>
     public static ResidentMemory? Read(int processId)
@@ -38,7 +40,32 @@ public readonly record struct ResidentMemory(long Bytes, long PeakBytes)
             }
         }
 
-        return rss is { } r ? new ResidentMemory(r, peak ?? r) : null;
+        return rss is { } r ? new ResidentMemory(r, peak ?? r, ReadPrivate(processId)) : null;
+    }
+
+    private static long? ReadPrivate(int processId)
+    {
+        try
+        {
+            long total = 0;
+            foreach (var line in File.ReadLines($"/proc/{processId}/smaps_rollup"))
+            {
+                if (line.StartsWith("Private_Clean:", StringComparison.Ordinal) || line.StartsWith("Private_Dirty:", StringComparison.Ordinal))
+                {
+                    total += Kilobytes(line);
+                }
+            }
+
+            return total;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Megabytes of 2^20 bytes, with one decimal, as <c>ps</c> and <c>top</c> count them.</summary>

@@ -11,9 +11,21 @@ public static class PayloadPool
     /// <see cref="ProcessStrategyOptions.PrespawnWorkers"/> is the only option set besides the worker count; it
     /// changes when workers start, not how work crosses.
     /// </summary>
+    /// <remarks>
+    /// To measure a worker setting, <c>PAYLOAD_WORKER_ENV="NAME=VALUE;NAME2"</c> puts <c>NAME=VALUE</c> in
+    /// <see cref="ProcessStrategyOptions.WorkerEnvironment"/> and <c>NAME2</c> with a <see langword="null"/> value (the
+    /// runtime's default instead of the pool's), for example <c>DOTNET_TieredPGO</c>. Unset, the options are the defaults.
+    /// </remarks>
     public static async Task<ProcessStrategy> StartAsync()
     {
-        var pool = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = Workers, PrespawnWorkers = true });
+        var options = new ProcessStrategyOptions { WorkerCount = Workers, PrespawnWorkers = true };
+        foreach (var setting in (Environment.GetEnvironmentVariable("PAYLOAD_WORKER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = setting.IndexOf('=', StringComparison.Ordinal);
+            options.WorkerEnvironment[equals < 0 ? setting : setting[..equals]] = equals < 0 ? null : setting[(equals + 1)..];
+        }
+
+        var pool = new ProcessStrategy(options);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (pool.WorkerProcessIds.Count < Workers)
         {

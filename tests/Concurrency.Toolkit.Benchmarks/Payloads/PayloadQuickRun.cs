@@ -28,6 +28,12 @@ public static class PayloadQuickRun
 
     public const string ColdChild = "cold";
 
+    /// <summary>
+    /// How long the workers have been idle when their memory is read: a worker gives back what its last batches made it
+    /// hold once idle (200 ms), as a Python worker frees its objects as soon as they die. The peer waits as long.
+    /// </summary>
+    public static readonly TimeSpan IdleBeforeMemory = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromMinutes(5);
 
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromMinutes(60);
@@ -71,9 +77,11 @@ public static class PayloadQuickRun
 
                     for (var i = 0; i < runs; i++)
                     {
+                        var cpu = CpuNow(pool);
                         var started = Stopwatch.GetTimestamp();
                         await payload.MapAsync(pool).ConfigureAwait(false);
                         row.Warm.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                        row.WarmCpu.Add(CpuSince(pool, cpu));
                     }
                 }
                 catch (Exception ex)
@@ -86,6 +94,7 @@ public static class PayloadQuickRun
                 GC.Collect();
             }
 
+            await Task.Delay(IdleBeforeMemory).ConfigureAwait(false);
             workers.AddRange(pool.WorkerProcessIds.Select(pid => (pid, ResidentMemory.Read(pid))));
             host = ResidentMemory.Read(Environment.ProcessId);
         }
@@ -99,7 +108,12 @@ public static class PayloadQuickRun
             {
                 try
                 {
-                    row.Cold.Add(await RunColdChildAsync(row.Shape, scale).ConfigureAwait(false));
+                    var (seconds, cpu) = await RunColdChildAsync(row.Shape, scale).ConfigureAwait(false);
+                    row.Cold.Add(seconds);
+                    if (cpu is { } c)
+                    {
+                        row.ColdCpu.Add(c);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -147,6 +161,11 @@ public static class PayloadQuickRun
     /// </summary>
     public static async Task<int> RunChildAsync(string[] args)
     {
+        if (args is [PayloadProbe.Child, ..])
+        {
+            return await PayloadProbe.RunAsync(args).ConfigureAwait(false);
+        }
+
         if (args is not [ColdChild, var key, var scaleText] || !double.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale))
         {
             await Console.Error.WriteLineAsync($"Usage: --child payload {ColdChild} KEY SCALE").ConfigureAwait(false);
@@ -156,14 +175,27 @@ public static class PayloadQuickRun
         var payload = PayloadCase.Create(PayloadCase.Parse(key), scale);
         payload.Build();
         await using var pool = await PayloadPool.StartAsync().ConfigureAwait(false);
+        var cpu = CpuNow(pool);
         var started = Stopwatch.GetTimestamp();
         await payload.MapAsync(pool).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var (host, workers) = CpuSince(pool, cpu);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold-seconds {seconds:R}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold-cpu {host:R} {workers:R}"));
         return 0;
     }
 
-    private static async Task<double> RunColdChildAsync(PayloadShape shape, double scale)
+    /// <summary>The CPU seconds the host and the pool's workers have used so far; NaN where /proc cannot tell.</summary>
+    private static (double Host, double Workers) CpuNow(ProcessStrategy pool)
+        => (ProcessCpu.Read(Environment.ProcessId) ?? double.NaN, ProcessCpu.Read(pool.WorkerProcessIds) ?? double.NaN);
+
+    private static (double Host, double Workers) CpuSince(ProcessStrategy pool, (double Host, double Workers) then)
+    {
+        var now = CpuNow(pool);
+        return (now.Host - then.Host, now.Workers - then.Workers);
+    }
+
+    private static async Task<(double Seconds, (double Host, double Workers)? Cpu)> RunColdChildAsync(PayloadShape shape, double scale)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("No path to this program.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -184,10 +216,16 @@ public static class PayloadQuickRun
         {
             var output = await process.StandardOutput.ReadToEndAsync(cts.Token).ConfigureAwait(false);
             await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-            var line = output.Split('\n').LastOrDefault(l => l.StartsWith("cold-seconds ", StringComparison.Ordinal));
-            return process.ExitCode == 0 && line is not null
-                ? double.Parse(line.AsSpan("cold-seconds ".Length), CultureInfo.InvariantCulture)
-                : throw new InvalidOperationException($"The cold run exited with code {process.ExitCode} (its stderr is above).");
+            var lines = output.Split('\n');
+            var line = lines.LastOrDefault(l => l.StartsWith("cold-seconds ", StringComparison.Ordinal));
+            if (process.ExitCode != 0 || line is null)
+            {
+                throw new InvalidOperationException($"The cold run exited with code {process.ExitCode} (its stderr is above).");
+            }
+
+            var cpu = lines.LastOrDefault(l => l.StartsWith("cold-cpu ", StringComparison.Ordinal))?.Split(' ');
+            return (double.Parse(line.AsSpan("cold-seconds ".Length), CultureInfo.InvariantCulture),
+                cpu is [_, var h, var w] ? (double.Parse(h, CultureInfo.InvariantCulture), double.Parse(w, CultureInfo.InvariantCulture)) : null);
         }
         catch (OperationCanceledException)
         {
@@ -232,24 +270,39 @@ public static class PayloadQuickRun
         }
 
         Console.WriteLine();
-        Console.WriteLine("Resident memory after the payload rounds above (VmRSS, and VmHWM as the peak, from /proc/PID/status; MiB = 2^20 bytes):");
+        Console.WriteLine("CPU seconds of one map (user + system, from /proc/PID/stat, 10 ms ticks; waiting for a core is not counted): the host, and the two");
+        Console.WriteLine("workers together. Warm: the fewest of the timed maps; cold: the fewest of the cold processes.");
         Console.WriteLine();
-        Console.WriteLine("| process | resident | peak |");
-        Console.WriteLine("|---|---:|---:|");
-        foreach (var (pid, memory) in workers)
+        Console.WriteLine("| payload | warm host | warm workers | cold host | cold workers | cold/warm (host + workers) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var row in rows.Where(r => r.WarmCpu.Count > 0))
         {
-            Console.WriteLine($"| toolkit worker (pid {pid}) | {Mib(memory?.Bytes)} | {Mib(memory?.PeakBytes)} |");
+            var (warmHost, warmWorkers) = (row.WarmCpu.Min(c => c.Host), row.WarmCpu.Min(c => c.Workers));
+            var cold = row.ColdCpu.Count > 0 ? (row.ColdCpu.Min(c => c.Host), row.ColdCpu.Min(c => c.Workers)) : (double.NaN, double.NaN);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {row.What} | {warmHost:F2} | {warmWorkers:F2} | {cold.Item1:F2} | {cold.Item2:F2} | {(warmHost + warmWorkers) / (cold.Item1 + cold.Item2):F2} |"));
         }
 
-        Console.WriteLine($"| toolkit host (built the inputs) | {Mib(host?.Bytes)} | {Mib(host?.PeakBytes)} |");
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Memory after the payload rounds above, the workers idle for {IdleBeforeMemory.TotalSeconds:0.#} s (VmRSS, and VmHWM as the peak, from /proc/PID/status;"));
+        Console.WriteLine("private = Private_Clean + Private_Dirty from /proc/PID/smaps_rollup, without the shared libraries' and runtime files' pages; MiB = 2^20 bytes):");
+        Console.WriteLine();
+        Console.WriteLine("| process | resident | peak | private |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (pid, memory) in workers)
+        {
+            Console.WriteLine($"| toolkit worker (pid {pid}) | {Mib(memory?.Bytes)} | {Mib(memory?.PeakBytes)} | {Mib(memory?.PrivateBytes)} |");
+        }
+
+        Console.WriteLine($"| toolkit host (built the inputs) | {Mib(host?.Bytes)} | {Mib(host?.PeakBytes)} | {Mib(host?.PrivateBytes)} |");
         foreach (var (method, pid, memory) in peer.Workers)
         {
-            Console.WriteLine($"| Python worker, {method} (pid {pid}) | {Mib(memory.Bytes)} | {Mib(memory.PeakBytes)} |");
+            Console.WriteLine($"| Python worker, {method} (pid {pid}) | {Mib(memory.Bytes)} | {Mib(memory.PeakBytes)} | {Mib(memory.PrivateBytes)} |");
         }
 
         foreach (var (method, memory) in peer.Parents)
         {
-            Console.WriteLine($"| Python parent, {method} run (built the inputs) | {Mib(memory.Bytes)} | {Mib(memory.PeakBytes)} |");
+            Console.WriteLine($"| Python parent, {method} run (built the inputs) | {Mib(memory.Bytes)} | {Mib(memory.PeakBytes)} | {Mib(memory.PrivateBytes)} |");
         }
 
         var ours = workers.Select(w => w.Memory?.Bytes ?? 0).DefaultIfEmpty(0).Max();
@@ -289,6 +342,10 @@ public static class PayloadQuickRun
         public List<double> Warm { get; } = [];
 
         public List<double> Cold { get; } = [];
+
+        public List<(double Host, double Workers)> WarmCpu { get; } = [];
+
+        public List<(double Host, double Workers)> ColdCpu { get; } = [];
 
         public string? Error { get; set; }
     }
@@ -337,7 +394,10 @@ public static class PayloadQuickRun
             }
         }
 
-        private static ResidentMemory Memory(JsonElement e) => new(e.GetProperty("rss_bytes").GetInt64(), e.GetProperty("peak_bytes").GetInt64());
+        private static ResidentMemory Memory(JsonElement e) => new(
+            e.GetProperty("rss_bytes").GetInt64(),
+            e.GetProperty("peak_bytes").GetInt64(),
+            e.TryGetProperty("private_bytes", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt64() : null);
     }
 
     private sealed record PeerFigure(string Method, int Chunksize, long Items, long Bytes, double Seconds)

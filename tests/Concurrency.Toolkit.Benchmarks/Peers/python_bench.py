@@ -654,14 +654,22 @@ def payload_build(shape, n):
 
 
 def read_memory(pid):
-    """VmRSS and VmHWM (the peak) from /proc/PID/status, in bytes; None off Linux."""
+    """VmRSS and VmHWM (the peak) from /proc/PID/status, and the private part (Private_Clean + Private_Dirty from
+    /proc/PID/smaps_rollup), in bytes; None off Linux."""
     try:
         with open(f"/proc/{pid}/status") as fh:
             fields = dict(line.split(":", 1) for line in fh if ":" in line)
     except OSError:
         return None
     kb = lambda name: int(fields[name].split()[0]) * 1024  # noqa: E731
-    return {"pid": pid, "rss_bytes": kb("VmRSS"), "peak_bytes": kb("VmHWM")}
+    private = None
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            rollup = dict(line.split(":", 1) for line in fh if ":" in line)
+        private = sum(int(rollup[n].split()[0]) * 1024 for n in ("Private_Clean", "Private_Dirty"))
+    except (OSError, KeyError):
+        pass
+    return {"pid": pid, "rss_bytes": kb("VmRSS"), "peak_bytes": kb("VmHWM"), "private_bytes": private}
 
 
 def wait_workers_up(pool, workers=2):
@@ -703,6 +711,7 @@ def suite_payload(args):
                     if shape not in best or rec["best_s"] < best[shape]["best_s"]:
                         best[shape] = rec
                 del data, expected
+            time.sleep(1)  # as the toolkit's run waits for its workers to be idle for a second
             emit({"workload": "payload-memory", "method": method,
                   "after": "every payload above, each chunksize %d+%d maps" % (warmups, reps),
                   "workers": [m for m in (read_memory(p.pid) for p in pool._pool) if m],

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Processes.Host;
@@ -12,7 +13,7 @@ public class PackedFrameTests
     [Fact]
     public void ParsePacked_WellFormed_ReadsTheValues()
     {
-        using var batch = WorkerBatch.ParsePacked(PackedBatch(count: 2, typeCode: PrimitiveCodec<int>.TypeCode, valueBytes: 8));
+        using var batch = WorkerBatch.ParsePacked(AsFrame(PackedBatch(count: 2, typeCode: PrimitiveCodec<int>.TypeCode, valueBytes: 8)));
         Assert.Equal(2, batch.Count);
         Assert.Equal(PrimitiveCodec<int>.TypeCode, batch.PackedType);
         Assert.Equal(8, batch.PackedInputs.Length);
@@ -26,11 +27,11 @@ public class PackedFrameTests
     [InlineData(2, 99, 8)]
     [InlineData(int.MaxValue, 10, 8)]
     public void ParsePacked_Malformed_ProtocolViolation(int count, byte typeCode, int valueBytes)
-        => Assert.Throws<ProtocolViolationException>(() => WorkerBatch.ParsePacked(PackedBatch(count, typeCode, valueBytes)));
+        => Assert.Throws<ProtocolViolationException>(() => WorkerBatch.ParsePacked(AsFrame(PackedBatch(count, typeCode, valueBytes))));
 
     [Fact]
     public void ParsePacked_Truncated_ProtocolViolation()
-        => Assert.Throws<ProtocolViolationException>(() => WorkerBatch.ParsePacked(new byte[10]));
+        => Assert.Throws<ProtocolViolationException>(() => WorkerBatch.ParsePacked(AsFrame(new byte[10])));
 
     [Fact]
     public void OnPackedResults_WellFormed_ResultsLandInTheBatch()
@@ -80,6 +81,14 @@ public class PackedFrameTests
         // The run only decodes here: it needs neither a dispatcher nor a live worker.
         var job = new BatchJob<int, int>(batch, 1, ShippedMethod.For(ProcessWork.AddOne), new JsonWorkSerializer(), packed: true, 64 * 1024);
         return (batch, job, new FrameRun<int, int>(job, null!, null!, 1, [.. Enumerable.Range(0, count)]));
+    }
+
+    /// <summary>A received frame holding <paramref name="payload"/>, as the frame reader makes it (a pooled buffer).</summary>
+    private static Frame AsFrame(byte[] payload)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
+        payload.CopyTo(buffer, 0);
+        return new Frame(FrameType.PackedBatch, buffer, payload.Length, ArrayPool<byte>.Shared);
     }
 
     private static byte[] PackedBatch(int count, byte typeCode, int valueBytes)

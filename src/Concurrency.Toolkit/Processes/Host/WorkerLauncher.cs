@@ -152,6 +152,9 @@ internal sealed class WorkerLauncher
         // A startup hook or diagnostics port configured for the host is meant for the host's process only.
         info.Environment.Remove(StartupHooksVariable);
         info.Environment.Remove("DOTNET_DiagnosticPorts");
+
+        // The worker's own runtime settings; the app's WorkerEnvironment comes after, so it overrides them.
+        WorkerRuntimeSettings.Apply(info.Environment, _environment);
         foreach (var (name, value) in _environment)
         {
             if (value is null)

@@ -2,8 +2,8 @@ using System.Buffers;
 
 namespace Concurrency.Toolkit.Processes.Protocol;
 
-/// <summary>One received frame; its body lives in a pooled array that <see cref="Dispose"/> returns.</summary>
-internal readonly struct Frame(FrameType type, byte[] buffer, int length) : IDisposable
+/// <summary>One received frame; its body lives in a pooled array that <see cref="Dispose"/> returns to the pool it came from.</summary>
+internal readonly struct Frame(FrameType type, byte[] buffer, int length, ArrayPool<byte> pool) : IDisposable
 {
     public FrameType Type { get; } = type;
 
@@ -13,9 +13,9 @@ internal readonly struct Frame(FrameType type, byte[] buffer, int length) : IDis
 
     public void Dispose()
     {
-        if (buffer.Length > 0)
+        if (buffer is { Length: > 0 })
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            pool.Return(buffer);
         }
     }
 }

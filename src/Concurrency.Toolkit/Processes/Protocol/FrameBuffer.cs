@@ -12,6 +12,9 @@ internal sealed class FrameBuffer(int initialCapacity = 4096) : IBufferWriter<by
     private byte[] _buffer = new byte[Math.Max(initialCapacity, 64)];
     private int _position;
 
+    /// <summary>Gets how many bytes the buffer can hold before it grows.</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>Gets how many bytes the buffer holds, header included.</summary>
     public int Length => _position;
 

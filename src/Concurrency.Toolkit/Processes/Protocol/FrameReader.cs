@@ -5,10 +5,13 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 
 /// <summary>
 /// Reads length-prefixed frames from a stream and enforces the size cap before allocating anything, so that a
-/// hostile or broken peer cannot make this side allocate or read past the cap.
+/// hostile or broken peer cannot make this side allocate or read past the cap. Frame bodies come from
+/// <paramref name="pool"/> (the shared pool unless the reader's owner keeps large buffers on a shorter leash).
 /// </summary>
-internal sealed class FrameReader(Stream stream, int maxFrameBytes)
+internal sealed class FrameReader(Stream stream, int maxFrameBytes, ArrayPool<byte>? pool = null)
 {
+    private readonly ArrayPool<byte> _pool = pool ?? ArrayPool<byte>.Shared;
+
     private readonly byte[] _header = new byte[ProtocolConstants.HeaderSize];
 
     /// <summary>Gets or sets the cap on a frame's body; lowered before authentication.</summary>
@@ -30,15 +33,15 @@ internal sealed class FrameReader(Stream stream, int maxFrameBytes)
         }
 
         var (type, length) = ParseHeader();
-        var buffer = length == 0 ? [] : ArrayPool<byte>.Shared.Rent(length);
+        var buffer = length == 0 ? [] : _pool.Rent(length);
         var read = await FillAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         if (read < length)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
             throw new ProtocolViolationException($"Truncated frame: the stream ended after {read} of {length} body bytes of a {type} frame.");
         }
 
-        return new Frame(type, buffer, length);
+        return new Frame(type, buffer, length, _pool);
     }
 
     /// <summary>Reads the next frame synchronously; see <see cref="ReadAsync"/>.</summary>
@@ -56,15 +59,15 @@ internal sealed class FrameReader(Stream stream, int maxFrameBytes)
         }
 
         var (type, length) = ParseHeader();
-        var buffer = length == 0 ? [] : ArrayPool<byte>.Shared.Rent(length);
+        var buffer = length == 0 ? [] : _pool.Rent(length);
         var read = Fill(buffer.AsSpan(0, length));
         if (read < length)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
             throw new ProtocolViolationException($"Truncated frame: the stream ended after {read} of {length} body bytes of a {type} frame.");
         }
 
-        return new Frame(type, buffer, length);
+        return new Frame(type, buffer, length, _pool);
     }
 
     private (FrameType Type, int PayloadLength) ParseHeader()

@@ -1,32 +1,34 @@
-using System.Buffers;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
 namespace Concurrency.Toolkit.Processes.Worker;
 
-/// <summary>A batch as the worker received it: the frame's bytes and where each serialized input starts.</summary>
+/// <summary>
+/// A batch as the worker received it: the frame itself, which the batch owns from then on (no copy: the reader reads
+/// the next frame into another buffer), and where each serialized input starts.
+/// </summary>
 internal sealed class WorkerBatch : IDisposable
 {
-    private readonly byte[] _buffer;
+    private Frame _frame;
     private readonly int[]? _offsets;
     private readonly int[]? _lengths;
     private readonly int _packedStart;
 
-    private WorkerBatch(int id, int workId, byte[] buffer, int[] offsets, int[] lengths)
+    private WorkerBatch(int id, int workId, Frame frame, int[] offsets, int[] lengths)
     {
         Id = id;
         WorkId = workId;
-        _buffer = buffer;
+        _frame = frame;
         _offsets = offsets;
         _lengths = lengths;
         Count = offsets.Length;
     }
 
-    private WorkerBatch(int id, int workId, byte[] buffer, int count, byte packedType, int packedStart)
+    private WorkerBatch(int id, int workId, Frame frame, int count, byte packedType, int packedStart)
     {
         Id = id;
         WorkId = workId;
-        _buffer = buffer;
+        _frame = frame;
         Count = count;
         PackedType = packedType;
         _packedStart = packedStart;
@@ -42,19 +44,18 @@ internal sealed class WorkerBatch : IDisposable
     public byte PackedType { get; }
 
     /// <summary>Gets the inputs of a packed batch: <see cref="Count"/> values back to back.</summary>
-    public ReadOnlySpan<byte> PackedInputs => _buffer.AsSpan(_packedStart, Count * PrimitiveCodec.SizeOf(PackedType));
+    public ReadOnlySpan<byte> PackedInputs => _frame.Payload.Slice(_packedStart, Count * PrimitiveCodec.SizeOf(PackedType));
 
     public CancellationTokenSource Cancellation { get; } = new();
 
-    /// <summary>Parses a batch frame, copying its body so that the reader can go on reading.</summary>
+    /// <summary>Parses a batch frame; the batch owns <paramref name="frame"/> if this returns, the caller still does if it throws.</summary>
     /// <exception cref="ProtocolViolationException">The body is malformed.</exception>
-    public static WorkerBatch Parse(ReadOnlySpan<byte> payload)
+    public static WorkerBatch Parse(Frame frame)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
-        payload.CopyTo(buffer);
+        var payload = frame.Payload;
         try
         {
-            var reader = new PayloadReader(buffer.AsSpan(0, payload.Length));
+            var reader = new PayloadReader(payload);
             var id = reader.ReadInt32();
             var workId = reader.ReadInt32();
             var count = reader.ReadInt32();
@@ -72,19 +73,22 @@ internal sealed class WorkerBatch : IDisposable
                 offsets[i] = payload.Length - reader.Remaining - item.Length;
             }
 
-            return new WorkerBatch(id, workId, buffer, offsets, lengths);
+            return new WorkerBatch(id, workId, frame, offsets, lengths);
         }
         catch (InvalidDataException ex)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             throw new ProtocolViolationException(ex.Message, ex);
         }
     }
 
-    /// <summary>Parses a packed batch frame; its length must be exactly the count's worth of values of its type.</summary>
+    /// <summary>
+    /// Parses a packed batch frame; its length must be exactly the count's worth of values of its type. The batch owns
+    /// <paramref name="frame"/> if this returns, the caller still does if it throws.
+    /// </summary>
     /// <exception cref="ProtocolViolationException">The body is malformed.</exception>
-    public static WorkerBatch ParsePacked(ReadOnlySpan<byte> payload)
+    public static WorkerBatch ParsePacked(Frame frame)
     {
+        var payload = frame.Payload;
         try
         {
             var reader = new PayloadReader(payload);
@@ -103,10 +107,7 @@ internal sealed class WorkerBatch : IDisposable
                 throw new InvalidDataException($"Malformed packed batch: {count} values of {size} bytes in {reader.Remaining} bytes.");
             }
 
-            var start = payload.Length - reader.Remaining;
-            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
-            payload.CopyTo(buffer);
-            return new WorkerBatch(id, workId, buffer, count, type, start);
+            return new WorkerBatch(id, workId, frame, count, type, payload.Length - reader.Remaining);
         }
         catch (InvalidDataException ex)
         {
@@ -114,11 +115,13 @@ internal sealed class WorkerBatch : IDisposable
         }
     }
 
-    public ReadOnlySpan<byte> Item(int index) => _buffer.AsSpan(_offsets![index], _lengths![index]);
+    public ReadOnlySpan<byte> Item(int index) => _frame.Payload.Slice(_offsets![index], _lengths![index]);
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        // Let go of the buffer too: the execution thread's loop still holds the last batch while it waits for the next.
+        _frame.Dispose();
+        _frame = default;
         Cancellation.Dispose();
     }
 }

@@ -20,14 +20,17 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private const int MaxClockStride = 256;
     private const int FlushBytes = 256 * 1024;
     private const int ResultsHeader = ProtocolConstants.HeaderSize + 12;
+    private const int FrameCapacity = 64 * 1024;
+    private const int ControlCapacity = 1024;
 
     private readonly Lock _gate = new();
 
     /// <summary>What an error may take in a failure frame: the cap less the frame's own fields, so that a failure is always reported as one.</summary>
     private int ErrorBudget => maxFrameBytes - ResultsHeader;
 
-    private readonly FrameBuffer _frame = new(64 * 1024);
-    private readonly FrameBuffer _control = new(1024);
+    // Replaced by smaller ones when a worker falls idle after a large result or error grew them (see TrimBuffers).
+    private FrameBuffer _frame = new(FrameCapacity);
+    private FrameBuffer _control = new(ControlCapacity);
     private int _batchId;
     private int _first;
     private int _count;
@@ -189,6 +192,31 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
             _control.WriteInt32(processed);
             _control.WriteInt64(workingSet);
             SendLocked(_control);
+        }
+    }
+
+    /// <summary>
+    /// Lets go of buffers a large result or error grew, when no results wait in them; returns whether it did. Called
+    /// when the worker is idle, so that one large result does not keep its buffer for the life of the worker.
+    /// </summary>
+    public bool TrimBuffers()
+    {
+        lock (_gate)
+        {
+            var trimmed = false;
+            if (_count == 0 && _frame.Capacity > FlushBytes * 2)
+            {
+                _frame = new FrameBuffer(FrameCapacity);
+                trimmed = true;
+            }
+
+            if (_control.Capacity > FrameCapacity)
+            {
+                _control = new FrameBuffer(ControlCapacity);
+                trimmed = true;
+            }
+
+            return trimmed;
         }
     }
 

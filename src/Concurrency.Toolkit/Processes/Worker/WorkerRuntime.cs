@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 
@@ -26,6 +25,8 @@ internal sealed class WorkerRuntime
     private readonly Dictionary<int, (WorkInvoker? Invoker, RemoteError? Error)> _work = [];
     private readonly BlockingCollection<WorkerBatch> _queue = new();
     private readonly ConcurrentDictionary<int, WorkerBatch> _running = new();
+    private readonly WorkerBufferPool _buffers = new();
+    private WorkerIdleTrim _idleTrim = null!;
     private WorkSerializer _serializer = null!;
     private WorkerOutput _output = null!;
     private ProgressMarker _marker = null!;
@@ -61,10 +62,14 @@ internal sealed class WorkerRuntime
 
         var hello = new FrameBuffer(256);
         Handshake.WriteHello(hello, _args.WorkerId, Environment.ProcessId, token);
-        CryptographicOperations.ZeroMemory(token);
+
+        // Not kept once sent. A plain clear (the array is not read again, but the call is not removed): the
+        // cryptography assembly it would otherwise load costs a worker more than a megabyte of resident memory.
+        Array.Clear(token);
         _output.Send(hello);
 
-        var reader = new FrameReader(stream, _args.MaxMessageBytes);
+        var reader = new FrameReader(stream, _args.MaxMessageBytes, _buffers);
+        using var idleTrim = _idleTrim = new WorkerIdleTrim(_buffers, _output);
         try
         {
             if (!Initialize(reader))
@@ -127,53 +132,72 @@ internal sealed class WorkerRuntime
 
     private void ReadLoop(FrameReader reader)
     {
-        while (true)
+        while (ReadOne(reader))
         {
-            if (reader.Read() is not { } next)
-            {
-                // The host closed the connection without a shutdown: it is gone, or killing this worker.
-                WorkerStartup.ExitBecauseHostIsGone();
-                return;
-            }
+        }
+    }
 
-            using var frame = next;
+    /// <summary>
+    /// Reads and handles one frame; returns <see langword="false"/> at shutdown. A method of its own so that nothing of
+    /// a frame stays on the reading thread's stack while it waits for the next one: a frame's buffer (up to
+    /// <see cref="ProcessStrategyOptions.MaxMessageBytes"/>) must be collectable once its batch is done.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private bool ReadOne(FrameReader reader)
+    {
+        if (reader.Read() is not { } frame)
+        {
+            // The host closed the connection without a shutdown: it is gone, or killing this worker.
+            WorkerStartup.ExitBecauseHostIsGone();
+            return false;
+        }
 
-            try
+        // A batch takes its frame over (the inputs are read from it in place); any other frame is done here.
+        WorkerBatch? batch = null;
+        try
+        {
+            switch (frame.Type)
             {
-                switch (frame.Type)
-                {
-                    case FrameType.DefineWork:
-                        Define(frame.Payload);
-                        break;
-                    case FrameType.Batch:
-                        Enqueue(WorkerBatch.Parse(frame.Payload));
-                        break;
-                    case FrameType.PackedBatch:
-                        Enqueue(WorkerBatch.ParsePacked(frame.Payload));
-                        break;
-                    case FrameType.Cancel:
-                        if (_running.TryGetValue(HostMessages.ReadCancel(frame.Payload), out var batch))
+                case FrameType.DefineWork:
+                    Define(frame.Payload);
+                    return true;
+                case FrameType.Batch:
+                    batch = WorkerBatch.Parse(frame);
+                    Enqueue(batch);
+                    return true;
+                case FrameType.PackedBatch:
+                    batch = WorkerBatch.ParsePacked(frame);
+                    Enqueue(batch);
+                    return true;
+                case FrameType.Cancel:
+                    if (_running.TryGetValue(HostMessages.ReadCancel(frame.Payload), out var running))
+                    {
+                        try
                         {
-                            try
-                            {
-                                batch.Cancellation.Cancel();
-                            }
-                            catch (ObjectDisposedException)
-                            {
-                                // The batch ended while the cancel was on its way.
-                            }
+                            running.Cancellation.Cancel();
                         }
+                        catch (ObjectDisposedException)
+                        {
+                            // The batch ended while the cancel was on its way.
+                        }
+                    }
 
-                        break;
-                    case FrameType.Shutdown:
-                        return;
-                    default:
-                        throw new ProtocolViolationException($"Unexpected {frame.Type} frame from the host.");
-                }
+                    return true;
+                case FrameType.Shutdown:
+                    return false;
+                default:
+                    throw new ProtocolViolationException($"Unexpected {frame.Type} frame from the host.");
             }
-            catch (InvalidDataException ex)
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ProtocolViolationException(ex.Message, ex);
+        }
+        finally
+        {
+            if (batch is null)
             {
-                throw new ProtocolViolationException(ex.Message, ex);
+                frame.Dispose();
             }
         }
     }
@@ -202,6 +226,7 @@ internal sealed class WorkerRuntime
     {
         foreach (var batch in _queue.GetConsumingEnumerable())
         {
+            _idleTrim.BatchStarting();
             try
             {
                 (WorkInvoker? Invoker, RemoteError? Error) work;
@@ -230,6 +255,11 @@ internal sealed class WorkerRuntime
             {
                 _running.TryRemove(batch.Id, out _);
                 batch.Dispose();
+            }
+
+            if (_queue.Count == 0)
+            {
+                _idleTrim.Idle();
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Concurrency.Toolkit.Processes.Protocol;
 
 namespace Concurrency.Toolkit.Processes.Worker;
 
@@ -9,9 +10,13 @@ namespace Concurrency.Toolkit.Processes.Worker;
 /// </summary>
 internal static class WorkerStartup
 {
-    /// <summary>Makes this process a worker the host can account for: its own process group, no stray descriptors.</summary>
+    /// <summary>
+    /// Makes this process a worker the host can account for: its own process group, no stray descriptors, and the
+    /// host's environment for what the work starts (see <see cref="WorkerRuntimeSettings"/>).
+    /// </summary>
     public static void Prepare()
     {
+        WorkerRuntimeSettings.RestoreHostValues();
         if (OperatingSystem.IsWindows())
         {
             // The host put this process in a job object of its own; inheritable handles are rare on Windows (.NET
