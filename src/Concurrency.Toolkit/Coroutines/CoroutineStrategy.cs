@@ -8,8 +8,9 @@ namespace Concurrency.Toolkit;
 /// one event-loop thread, as in Python's asyncio. The right model for many concurrent asynchronous I/O operations.
 /// </summary>
 /// <remarks>
-/// Synchronous work is run inline, as asyncio runs a plain function: it holds up the items started after it, so give
-/// CPU-bound or blocking work to <see cref="ThreadPoolStrategy"/> instead.
+/// Synchronous work moves to a pool thread, where a batch of it runs item after item; with
+/// <see cref="CoroutineStrategyOptions.SingleThreaded"/> it runs on the event loop, as asyncio runs a plain function,
+/// and holds up every other item. Give CPU-bound or blocking work to <see cref="ThreadPoolStrategy"/> instead.
 /// </remarks>
 /// <example>
 /// <code>
