@@ -155,8 +155,8 @@ public sealed class OptionsSnapshotTests
             _ when type == typeof(Microsoft.Extensions.Logging.ILoggerFactory) => new NullLoggerFactory(),
             _ when type == typeof(ResiliencePipeline) => new ResiliencePipelineBuilder().Build(),
             _ when type == typeof(IProgress<MapProgress>) => new Progress<MapProgress>(),
-            _ when type == typeof(Action) => current is Action a && a.Method.Name == nameof(Initialize) ? InitializeAgain : Initialize,
-            _ when type == typeof(Func<WorkSerializer>) => current is Func<WorkSerializer> f && f.Method.Name == nameof(CreateSerializer) ? CreateSerializerAgain : CreateSerializer,
+            _ when type == typeof(Action) => current is Action a && a.Method.Name == nameof(Initialize) ? (Action)InitializeAgain : Initialize,
+            _ when type == typeof(Func<WorkSerializer>) => current is Func<WorkSerializer> f && f.Method.Name == nameof(CreateSerializer) ? (Func<WorkSerializer>)CreateSerializerAgain : CreateSerializer,
             _ => throw new InvalidOperationException($"{property.DeclaringType!.Name}.{property.Name} is of type {type}, which this test cannot set yet: add a valid non-default value for it to {nameof(OptionsSnapshotTests)}.{nameof(Other)}."),
         };
     }
@@ -195,7 +195,7 @@ public sealed class OptionsSnapshotTests
     {
     }
 
-    private static WorkSerializer CreateSerializer() => new JsonWorkSerializer();
+    private static JsonWorkSerializer CreateSerializer() => new();
 
-    private static WorkSerializer CreateSerializerAgain() => new JsonWorkSerializer();
+    private static JsonWorkSerializer CreateSerializerAgain() => new();
 }

@@ -128,14 +128,14 @@ internal static class LayerRules
             stack.Push(node);
             foreach (var to in next.GetValueOrDefault(node) ?? [])
             {
-                if (!index.ContainsKey(to))
+                if (!index.TryGetValue(to, out var toIndex))
                 {
                     Visit(to);
                     low[node] = Math.Min(low[node], low[to]);
                 }
                 else if (stack.Contains(to))
                 {
-                    low[node] = Math.Min(low[node], index[to]);
+                    low[node] = Math.Min(low[node], toIndex);
                 }
             }
 
