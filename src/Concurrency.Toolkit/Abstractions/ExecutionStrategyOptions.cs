@@ -60,10 +60,30 @@ public abstract class ExecutionStrategyOptions
     }
 
     /// <summary>
-    /// A copy that shares every value (pipeline, logger factory, time provider, delegates), so that a strategy of
-    /// another width built from it behaves like the configured one; the DI provider builds recommended strategies so.
+    /// The one way a strategy takes its options: a copy of every property, validated. The copy is memberwise, so an
+    /// option added later is never left behind, and the copy is what is checked, so a caller's later change reaches
+    /// neither the check nor the strategy.
     /// </summary>
-    internal ExecutionStrategyOptions ShallowCopy() => (ExecutionStrategyOptions)MemberwiseClone();
+    /// <typeparam name="TOptions">The strategy's options type.</typeparam>
+    /// <param name="options">The caller's options.</param>
+    /// <returns>The strategy's own, validated copy.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    internal static TOptions Snapshot<TOptions>(TOptions options)
+        where TOptions : ExecutionStrategyOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var copy = (TOptions)options.Copy();
+        copy.Validate();
+        return copy;
+    }
+
+    /// <summary>
+    /// A copy that shares every value (pipeline, logger factory, time provider, delegates) and copies mutable
+    /// collections, so that a strategy of another width built from it behaves like the configured one (the DI provider
+    /// builds recommended strategies so) and a change to either object does not reach the other.
+    /// </summary>
+    internal virtual ExecutionStrategyOptions Copy() => (ExecutionStrategyOptions)MemberwiseClone();
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="option"/> when <paramref name="value"/> is outside <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
     /// <param name="value">The option's value.</param>

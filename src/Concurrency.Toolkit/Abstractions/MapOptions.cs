@@ -28,6 +28,9 @@ public sealed class MapOptions
     /// <value>The default value is <see langword="null"/>: no reports.</value>
     public IProgress<MapProgress>? Progress { get; set; }
 
+    /// <summary>A copy of every property, for a call that passes the caller's options on with one of them changed.</summary>
+    internal MapOptions Copy() => (MapOptions)MemberwiseClone();
+
     internal void Validate()
     {
         OptionRules.Range(MaxDegreeOfParallelism, 1, int.MaxValue, nameof(MapOptions), nameof(MaxDegreeOfParallelism), "for the strategy's bound");

@@ -70,8 +70,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
     public AdaptiveStrategy(IExecutionStrategyProvider strategies, IWorkloadClassifier? classifier, AdaptiveStrategyOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(strategies);
-        options ??= new AdaptiveStrategyOptions();
-        options.Validate();
+        _options = (options ?? new AdaptiveStrategyOptions()).Snapshot();
         _strategies = strategies;
         _classifier = classifier ?? new WorkloadClassifier();
         var measuring = (_classifier as WorkloadClassifier)?.Options ?? new WorkloadClassifierOptions();
@@ -80,18 +79,12 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         MaxDegreeOfParallelism = _classifier is WorkloadClassifier
             ? Math.Max(measuring.ProcessorCount, Math.Max(measuring.MaxThreads, measuring.MaxConcurrency))
             : int.MaxValue;
-        _options = new AdaptiveStrategyOptions
-        {
-            Name = options.Name,
-            LoggerFactory = options.LoggerFactory,
-            SampleCount = options.SampleCount,
-            Traits = options.Traits,
-            ReuseDecisions = options.ReuseDecisions,
-            DisposeTimeout = options.DisposeTimeout,
-        };
-        Name = options.Name ?? nameof(ExecutionStrategyKind.Auto);
-        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AdaptiveStrategy>();
+        Name = _options.Name ?? nameof(ExecutionStrategyKind.Auto);
+        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AdaptiveStrategy>();
     }
+
+    /// <summary>The strategy's own copy of its options, taken and validated when it was built.</summary>
+    internal AdaptiveStrategyOptions Options => _options;
 
     /// <inheritdoc/>
     /// <value>Always <see cref="ExecutionStrategyKind.Auto"/>.</value>
@@ -205,13 +198,13 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         }
     }
 
-    private static MapOptions Narrowed(MapOptions? options, StrategyRecommendation recommendation) => new()
+    /// <summary>The caller's options (all of them, copied) with the degree lowered to the recommendation's.</summary>
+    internal static MapOptions Narrowed(MapOptions? options, StrategyRecommendation recommendation)
     {
-        MaxDegreeOfParallelism = Math.Min(options?.MaxDegreeOfParallelism ?? int.MaxValue, recommendation.MaxDegreeOfParallelism),
-        MaxLookAhead = options?.MaxLookAhead,
-        MaxBatchSize = options?.MaxBatchSize,
-        Progress = options?.Progress,
-    };
+        var narrowed = options?.Copy() ?? new MapOptions();
+        narrowed.MaxDegreeOfParallelism = Math.Min(options?.MaxDegreeOfParallelism ?? int.MaxValue, recommendation.MaxDegreeOfParallelism);
+        return narrowed;
+    }
 
     private IAsyncEnumerable<TOut> Ordered<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken)
     {

@@ -43,6 +43,14 @@ public sealed class AdaptiveStrategyOptions
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan DisposeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The strategy's own validated copy of every property (as <see cref="ExecutionStrategyOptions.Snapshot{TOptions}"/> does for strategies).</summary>
+    internal AdaptiveStrategyOptions Snapshot()
+    {
+        var copy = (AdaptiveStrategyOptions)MemberwiseClone();
+        copy.Validate();
+        return copy;
+    }
+
     /// <summary>Throws when an option is out of range, naming the option and the allowed range.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate()

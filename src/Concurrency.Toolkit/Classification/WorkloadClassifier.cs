@@ -43,25 +43,11 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
     public WorkloadClassifier(WorkloadClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        Options = new WorkloadClassifierOptions
-        {
-            CpuBoundThreshold = options.CpuBoundThreshold,
-            IoBoundThreshold = options.IoBoundThreshold,
-            ScalingEfficiencyThreshold = options.ScalingEfficiencyThreshold,
-            SampleCount = options.SampleCount,
-            TimeBudget = options.TimeBudget,
-            MeasureScaling = options.MeasureScaling,
-            ProcessorCount = options.ProcessorCount,
-            MaxThreads = options.MaxThreads,
-            MaxConcurrency = options.MaxConcurrency,
-            MinProcessItemDuration = options.MinProcessItemDuration,
-            AsyncConcurrencyHeadroom = options.AsyncConcurrencyHeadroom,
-            BusyMachineThreshold = options.BusyMachineThreshold,
-        };
+        Options = options.Snapshot();
         _profiler = new WorkloadProfiler(Options);
     }
 
+    /// <summary>The classifier's own copy of its options, taken and validated when it was built.</summary>
     internal WorkloadClassifierOptions Options { get; }
 
     internal WorkloadProfiler Profiler => _profiler;

@@ -75,6 +75,14 @@ public sealed class WorkloadClassifierOptions
     /// <value>The default value is 1,000, the default of <see cref="CoroutineStrategyOptions.MaxConcurrency"/>; allowed are 1 to 1,000,000.</value>
     public int MaxConcurrency { get; set; } = 1000;
 
+    /// <summary>The classifier's own validated copy of every property (as <see cref="ExecutionStrategyOptions.Snapshot{TOptions}"/> does for strategies).</summary>
+    internal WorkloadClassifierOptions Snapshot()
+    {
+        var copy = (WorkloadClassifierOptions)MemberwiseClone();
+        copy.Validate();
+        return copy;
+    }
+
     /// <summary>Throws when an option is out of range, naming the option and the allowed range.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate()

@@ -26,7 +26,7 @@ internal sealed class StrategyRecipe<[DynamicallyAccessedMembers(DynamicallyAcce
     public override IExecutionStrategy Create(IServiceProvider services, StrategyShape shape)
     {
         var configured = services.GetRequiredService<IOptions<TOptions>>().Value;
-        var options = (TOptions)configured.ShallowCopy();
+        var options = (TOptions)configured.Copy();
         shape.ApplyTo(options);
         options.Name = shape.NameAfter(configured.Name ?? shape.Kind.ToString());
         return factory(services, options);

@@ -49,11 +49,16 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     }
 
     /// <summary>Initializes a strategy.</summary>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here, so later changes to them do not reach the strategy.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public ProcessStrategy(ProcessStrategyOptions options)
-        : base(ExecutionStrategyKind.Process, Validated(options), options.WorkerCount)
+        : this(ExecutionStrategyOptions.Snapshot(options), ExecutionStrategyKind.Process)
+    {
+    }
+
+    private ProcessStrategy(ProcessStrategyOptions options, ExecutionStrategyKind kind)
+        : base(kind, options, options.WorkerCount)
     {
         _options = options;
         _serializer = options.SerializerFactory?.Invoke() ?? new JsonWorkSerializer();
@@ -261,13 +266,6 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     /// <summary>Whether inputs of type <typeparamref name="TIn"/> cross as raw bytes (the default serializer's fast path).</summary>
     internal bool PacksInputs<TIn>() => _packsPrimitives && PrimitiveCodec<TIn>.IsPackable;
-
-    private static ProcessStrategyOptions Validated(ProcessStrategyOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
 
     private BatchJob<TIn, TOut> Job<TIn, TOut>(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method)
         => new(batch, workId, method, _serializer, PacksInputs<TIn>(), _options.MaxMessageBytes);

@@ -9,6 +9,9 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     /// <summary>The largest <see cref="MaxMessageBytes"/>: a frame is one buffer, and the protocol's lengths are 32-bit.</summary>
     private const int MaxMessageBytesLimit = 1 << 30;
 
+    /// <summary>Environment variable names compare as the operating system compares them.</summary>
+    private static readonly StringComparer EnvironmentNames = OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
     /// <summary>Gets or sets how many worker processes the pool runs at most (1 to 4,096); also the strategy's degree of parallelism for all calls together.</summary>
     /// <value>The default value is <see cref="Environment.ProcessorCount"/>.</value>
     public int WorkerCount { get; set; } = Environment.ProcessorCount;
@@ -108,7 +111,7 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     /// </summary>
     /// <value>The default value is empty: the worker's environment is the host's (see <see cref="InheritEnvironment"/>).</value>
     /// <example><code>options.WorkerEnvironment["OMP_NUM_THREADS"] = "1"; options.WorkerEnvironment["AWS_SECRET_ACCESS_KEY"] = null;</code></example>
-    public IDictionary<string, string?> WorkerEnvironment { get; } = new Dictionary<string, string?>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    public IDictionary<string, string?> WorkerEnvironment { get; private set; } = new Dictionary<string, string?>(EnvironmentNames);
 
     /// <summary>
     /// Gets or sets a value indicating whether a worker starts with the host's whole environment. Turn it off so
@@ -162,6 +165,14 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
         {
             ShippedMethod.For(SerializerFactory, nameof(SerializerFactory));
         }
+    }
+
+    /// <inheritdoc/>
+    internal override ExecutionStrategyOptions Copy()
+    {
+        var copy = (ProcessStrategyOptions)base.Copy();
+        copy.WorkerEnvironment = new Dictionary<string, string?>(WorkerEnvironment, EnvironmentNames);
+        return copy;
     }
 
     private void ValidateEnvironment()
