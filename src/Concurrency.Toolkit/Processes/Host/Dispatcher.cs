@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -27,15 +28,7 @@ internal sealed class Dispatcher(WorkerPool pool, ProcessStrategyOptions options
     /// </summary>
     public async ValueTask RunAsync<TIn, TOut>(DispatchJob<TIn, TOut> job, CancellationToken cancellationToken, WorkerHandle? leased = null)
     {
-        var pending = new List<int>(job.Count);
-        for (var i = 0; i < job.Count; i++)
-        {
-            if (!job.IsSettled(i))
-            {
-                pending.Add(i);
-            }
-        }
-
+        var pending = AllUnsettled(job);
         int[]? resends = null;
         int[]? fruitlessDeaths = null;
         try
@@ -207,19 +200,30 @@ internal sealed class Dispatcher(WorkerPool pool, ProcessStrategyOptions options
         }
     }
 
+    /// <summary>The job's slots without an outcome, in order.</summary>
+    private static List<int> AllUnsettled<TIn, TOut>(DispatchJob<TIn, TOut> job)
+    {
+        var pending = new List<int>(job.Count);
+        CollectionsMarshal.SetCount(pending, job.Count);
+        var slots = CollectionsMarshal.AsSpan(pending);
+        for (var i = 0; i < slots.Length; i++)
+        {
+            slots[i] = i;
+        }
+
+        CollectionsMarshal.SetCount(pending, job.CopyUnsettled(slots, slots, out _));
+        return pending;
+    }
+
     /// <summary>What goes next: the frame's slots left without an outcome, then the ones no frame took yet.</summary>
     private static List<int> Unsettled<TIn, TOut>(DispatchJob<TIn, TOut> job, List<int> unsettled, List<int> pending, int consumed)
     {
-        var next = new List<int>(unsettled.Count + pending.Count - consumed);
+        var rest = CollectionsMarshal.AsSpan(pending)[consumed..];
+        var next = new List<int>(unsettled.Count + rest.Length);
         next.AddRange(unsettled);
-        for (var i = consumed; i < pending.Count; i++)
-        {
-            if (!job.IsSettled(pending[i]))
-            {
-                next.Add(pending[i]);
-            }
-        }
-
+        CollectionsMarshal.SetCount(next, unsettled.Count + rest.Length);
+        var copied = job.CopyUnsettled(rest, CollectionsMarshal.AsSpan(next)[unsettled.Count..], out _);
+        CollectionsMarshal.SetCount(next, unsettled.Count + copied);
         return next;
     }
 
@@ -231,28 +235,41 @@ internal sealed class Dispatcher(WorkerPool pool, ProcessStrategyOptions options
     private (int[] Slots, int Consumed) TakeForFrame<TIn, TOut>(DispatchJob<TIn, TOut> job, List<int> pending, WorkerHandle worker)
     {
         var allowance = options.MaxItemsPerWorker is { } max ? Math.Max(1, max - worker.ItemsAssigned) : int.MaxValue;
+        var maxBytes = options.MaxMessageBytes;
         var packedSize = job.PackedSize;
         var overhead = HostMessages.ItemOverhead(packedSize > 0);
         var size = HostMessages.BatchHeaderBytes;
-        var take = new int[Math.Min(pending.Count, allowance)];
         var taken = 0;
-        var consumed = 0;
-        for (; consumed < pending.Count; consumed++)
+        int consumed;
+        int[] take;
+        if (packedSize > 0)
         {
-            var slot = pending[consumed];
-            if (job.IsSettled(slot))
+            // Every item takes the same bytes, so how many fit is known before the pass over the slots, which then
+            // only skips the settled ones (in a loop that calls nothing: this pass runs once per item of a map).
+            var fit = Math.Max(1, (maxBytes - size) / (overhead + packedSize));
+            take = new int[Math.Min(pending.Count, Math.Min(allowance, fit))];
+            taken = job.CopyUnsettled(CollectionsMarshal.AsSpan(pending), take, out consumed);
+        }
+        else
+        {
+            take = new int[Math.Min(pending.Count, allowance)];
+            for (consumed = 0; consumed < pending.Count; consumed++)
             {
-                continue;
-            }
+                var slot = pending[consumed];
+                if (job.IsSettled(slot))
+                {
+                    continue;
+                }
 
-            var itemSize = overhead + (packedSize > 0 ? packedSize : job.InputBytes(slot));
-            if (taken >= take.Length || (taken > 0 && size + itemSize > options.MaxMessageBytes))
-            {
-                break;
-            }
+                var itemSize = overhead + job.InputBytes(slot);
+                if (taken >= take.Length || (taken > 0 && size + itemSize > maxBytes))
+                {
+                    break;
+                }
 
-            take[taken++] = slot;
-            size += itemSize;
+                take[taken++] = slot;
+                size += itemSize;
+            }
         }
 
         if (taken < take.Length)
