@@ -52,8 +52,10 @@ internal sealed class FrameRun<TIn, TOut>(DispatchJob<TIn, TOut> job, Dispatcher
     /// <summary>Gets how the worker ended the batch: done or died (a cancelled job's run keeps running until then).</summary>
     public Task<RunEndKind> Ended => _ended.Task;
 
-    public void OnDone(int processed)
+    public void OnDone(int processed, long workingSet)
     {
+        // Before the dispatcher can go on: it returns the worker to the pool, which checks MaxWorkerMemoryBytes against it.
+        Worker.WorkingSet = workingSet;
         _ended.TrySetResult(RunEndKind.Done);
         _finished.TrySetResult(RunEndKind.Done);
     }

@@ -53,8 +53,8 @@ internal sealed class WorkerHandle
     /// <summary>Gets or sets how many items were handed to this worker (for recycling by item count).</summary>
     public int ItemsAssigned { get; set; }
 
-    /// <summary>Gets the working set the worker reported after its last batch.</summary>
-    public long WorkingSet { get; private set; }
+    /// <summary>Gets or sets the working set the worker reported after its last batch (set by the run it ended, before the run's end is seen).</summary>
+    public long WorkingSet { get; set; }
 
     public bool IsAlive => !_death.Task.IsCompleted && Volatile.Read(ref _killReason) == 0;
 

@@ -20,8 +20,8 @@ internal interface IBatchReports
     /// <summary>Takes a failure of every item from <paramref name="from"/> on (the work could not run at all).</summary>
     void OnBatchFailed(int from, RemoteError error);
 
-    /// <summary>Takes the end of the batch: <paramref name="processed"/> items ran.</summary>
-    void OnDone(int processed);
+    /// <summary>Takes the end of the batch: <paramref name="processed"/> items ran, and the worker's working set after them.</summary>
+    void OnDone(int processed, long workingSet);
 }
 
 /// <summary>Reads the frames a running worker sends the host (the worker writes them through its output).</summary>
@@ -58,7 +58,7 @@ internal static class WorkerReports
                 case FrameType.BatchDone:
                     var processed = reader.ReadInt32();
                     var workingSet = reader.ReadInt64();
-                    target?.OnDone(processed);
+                    target?.OnDone(processed, Math.Max(0, workingSet));
                     return Math.Max(0, workingSet);
                 default:
                     throw new ProtocolViolationException($"Unexpected {frame.Type} frame from a running worker.");
