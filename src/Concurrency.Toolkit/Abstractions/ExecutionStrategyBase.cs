@@ -394,18 +394,7 @@ public abstract partial class ExecutionStrategyBase : IExecutionStrategy, IDispo
             batch.FailRemaining(new ExecutionStrategyException($"{Kind} strategy '{Name}' finished a batch without an outcome for every item; this is a bug in the strategy."));
         }
 
-        var failed = batch.ErrorCount();
-        Telemetry.ItemsFinished(batch.Count - failed, batch.Count, started == 0 ? null : Stopwatch.GetElapsedTime(started));
-        if (failed > 0)
-        {
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (batch.GetError(i) is { } error)
-                {
-                    Telemetry.ItemFailed(error);
-                }
-            }
-        }
+        Telemetry.ItemsFinished(batch, batch.Count, batch.HasErrors, static (items, i) => items.GetError(i), started);
     }
 
     private async ValueTask<TOut> RunCoreAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
@@ -485,8 +474,7 @@ public abstract partial class ExecutionStrategyBase : IExecutionStrategy, IDispo
                     throw Ended(activity, error, cancellationToken);
                 }
 
-                activity?.SetStatus(ActivityStatusCode.Error, error.Message);
-                activity?.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, error.GetType().FullName);
+                StrategyTelemetry.MarkFailed(activity, error.GetType(), error.Message);
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
 
@@ -510,8 +498,7 @@ public abstract partial class ExecutionStrategyBase : IExecutionStrategy, IDispo
             var ended = cancellationToken.IsCancellationRequested
                 ? new OperationCanceledException(error is OperationCanceledException ? error.Message : "The call was cancelled.", error, cancellationToken)
                 : new OperationCanceledException("The call was aborted because its strategy was disposed and the dispose timeout ran out.", error);
-            activity?.SetStatus(ActivityStatusCode.Error, ended.Message);
-            activity?.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, typeof(OperationCanceledException).FullName);
+            StrategyTelemetry.MarkFailed(activity, typeof(OperationCanceledException), ended.Message);
             return ended;
         }
     }

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
+using Concurrency.Toolkit.Telemetry;
 
 namespace Concurrency.Toolkit.Internal;
 
@@ -719,14 +720,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void MarkFailed(Exception error) => MarkFailed(error.GetType(), error.Message);
 
-    private void MarkFailed(Type errorType, string message)
-    {
-        if (_activity is not null)
-        {
-            _activity.SetStatus(ActivityStatusCode.Error, message);
-            _activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, errorType.FullName);
-        }
-    }
+    private void MarkFailed(Type errorType, string message) => StrategyTelemetry.MarkFailed(_activity, errorType, message);
 
     /// <summary>
     /// Drives one batch on its lane and hands it to the consumer, then serves later batches once the consumer has read

@@ -281,18 +281,8 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         var job = new CallJob<TIn, TOut>(_strategy, _workId, _method, calls, _packed);
         await _strategy.Dispatcher.RunAsync(job, _strategy.Abort).ConfigureAwait(false);
 
-        var failed = 0;
-        foreach (var call in calls)
-        {
-            if (call.Error is { } error)
-            {
-                failed++;
-                telemetry.ItemFailed(error);
-            }
-        }
-
+        telemetry.ItemsFinished(calls, calls.Count, mayHaveFailed: true, static (items, i) => items[i].Error, started);
         var now = Stopwatch.GetTimestamp();
-        telemetry.ItemsFinished(calls.Count - failed, calls.Count, Stopwatch.GetElapsedTime(started, now));
         _sizer.Observe(calls.Count, now - started);
     }
 
