@@ -36,12 +36,12 @@ internal sealed partial class MapRun<TIn, TOut>
         /// <summary>Finished runners taken by the consumer, oldest first.</summary>
         public Runner? Ready;
 
-        /// <summary>Runners the consumer has read and not yet handed back, with their credits.</summary>
+        /// <summary>Runners the consumer has read and not yet handed back, with their look-ahead lanes.</summary>
         public Runner? ConsumedFirst;
 
         public Runner? ConsumedLast;
 
-        public int ConsumedCredits;
+        public int ConsumedLookAhead;
 
         private readonly CacheLinePad _trailing;
     }

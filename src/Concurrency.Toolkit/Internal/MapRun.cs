@@ -8,7 +8,7 @@ using Concurrency.Toolkit.Telemetry;
 namespace Concurrency.Toolkit.Internal;
 
 /// <summary>
-/// One enumeration of a map call. A dispatcher reads the input lazily (bounded by <see cref="ItemCredits"/>),
+/// One enumeration of a map call. A dispatcher reads the input lazily (bounded by its look-ahead lanes),
 /// groups items into batches, waits for a lane and hands each batch to the strategy; finished batches flow to the
 /// consumer, reordered for <c>MapAsync</c>, as they come for <c>MapUnorderedAsync</c>.
 /// </summary>
@@ -29,7 +29,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private readonly InputSource<TIn> _input;
     private readonly Work<TIn, TOut> _work;
     private readonly MapSettings _settings;
-    private readonly ItemCredits _credits;
+    private readonly LaneGate _lookAhead;
     private readonly BatchSizer _sizer;
     private readonly LaneGate? _callLanes;
     private readonly bool _reuseBatches;
@@ -48,6 +48,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private CancellationTokenSource _itemCts = null!;
     private CancellationTokenSource _dispatchCts = null!;
     private LaneWaiter _laneWaiter = null!;
+    private LaneWaiter _lookAheadWaiter = null!;
     private LaneWaiter? _callLaneWaiter;
     private CancellationTokenRegistration _wakeOnCancel;
 
@@ -75,12 +76,12 @@ internal sealed partial class MapRun<TIn, TOut>
         _input = input;
         _work = work;
         _settings = settings;
-        _credits = new ItemCredits(settings.LookAhead);
+        _lookAhead = new LaneGate(settings.LookAhead);
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
         _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
         _reuseBatches = strategy.BatchesReusable;
         _startItemsInline = strategy.AsyncItemsStartInline && work.IsAsync;
-        _returnChunk = CreditChunk(settings.LookAhead);
+        _returnChunk = LookAheadChunk(settings.LookAhead);
         _laneChunk = LaneChunk(strategy.MaxDegreeOfParallelism);
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
@@ -99,6 +100,7 @@ internal sealed partial class MapRun<TIn, TOut>
         _itemCts = CancellationTokenSource.CreateLinkedTokenSource(_callToken, _enumeratorToken, _abortToken);
         _dispatchCts = CancellationTokenSource.CreateLinkedTokenSource(_itemCts.Token, _stoppingToken);
         _laneWaiter = new LaneWaiter(_dispatchCts.Token);
+        _lookAheadWaiter = new LaneWaiter(_dispatchCts.Token);
         _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
 
         // A consumer waiting for the next outcome wakes when the call is cancelled, and reports it.
@@ -263,11 +265,11 @@ internal sealed partial class MapRun<TIn, TOut>
         long sequence = 0;
         long index = 0;
 
-        // Look-ahead credits and pending counts are taken in chunks and handed out from here, so that the dispatcher
-        // does not touch the fields the consumer and the lanes write for every item. Credits held here still bound what
+        // Look-ahead lanes and pending counts are taken in chunks and handed out from here, so that the dispatcher
+        // does not touch the fields the consumer and the lanes write for every item. Look-ahead lanes held here still bound what
         // is read, and the pending count left over is given back before the dispatcher lets go of its own.
-        var creditChunk = CreditChunk(_settings.LookAhead);
-        var credits = 0;
+        var lookAheadChunk = LookAheadChunk(_settings.LookAhead);
+        var lookAheadHeld = 0;
         var pendingHeld = 0;
         var lanesHeld = 0;
         Runner? freeTaken = null;
@@ -280,27 +282,28 @@ internal sealed partial class MapRun<TIn, TOut>
             var run = (MapRun<TIn, TOut>)state!;
             run._callLaneWaiter?.Cancel();
             run._laneWaiter.Cancel();
+            run._lookAheadWaiter.Cancel();
         }, this);
         try
         {
             while (true)
             {
                 var wanted = _sizer.Next;
-                if (credits < wanted)
+                if (lookAheadHeld < wanted)
                 {
-                    var take = _credits.TakeAsync(Math.Max(wanted - credits, creditChunk), token);
+                    var take = _lookAhead.AcquireManyAsync(Math.Max(wanted - lookAheadHeld, lookAheadChunk), _lookAheadWaiter);
                     if (!take.IsCompleted)
                     {
                         // Waiting for the caller to read: the spare lanes go back meanwhile. (One-item batches hold none
-                        // here, as no more lanes are taken than credits held; a batch growing past its credits can.)
+                        // here, as no more lanes are taken than look-ahead lanes held; a batch growing past them can.)
                         ReturnLanes(ref lanesHeld);
                     }
 
-                    credits += await take.ConfigureAwait(false);
+                    lookAheadHeld += await take.ConfigureAwait(false);
                 }
 
-                var batchCredits = Math.Min(credits, wanted);
-                credits -= batchCredits;
+                var batchLookAhead = Math.Min(lookAheadHeld, wanted);
+                lookAheadHeld -= batchLookAhead;
                 if (!hasPendingMove)
                 {
                     // Nothing is read for a call that has ended: a consuming input (a queue) would lose the item.
@@ -321,11 +324,11 @@ internal sealed partial class MapRun<TIn, TOut>
                 }
 
                 ThrowIfStopping(token);
-                var runner = Rent(ref freeTaken, sequence++, index, batchCredits);
+                var runner = Rent(ref freeTaken, sequence++, index, batchLookAhead);
                 var batch = runner.Batch;
                 batch.Add(_input.Current);
                 var ended = false;
-                while (batch.Count < batchCredits && !Stopping)
+                while (batch.Count < batchLookAhead && !Stopping)
                 {
                     // Only items the input has ready join the batch: a slow input never holds back an item.
                     var move = _input.MoveNextAsync(token);
@@ -345,7 +348,7 @@ internal sealed partial class MapRun<TIn, TOut>
                     batch.Add(_input.Current);
                 }
 
-                credits += batchCredits - batch.Count;
+                lookAheadHeld += batchLookAhead - batch.Count;
                 index += batch.Count;
                 if (lanesHeld > 0)
                 {
@@ -353,7 +356,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 }
                 else
                 {
-                    lanesHeld = await AcquireLanesAsync(batch.Count, credits + 1).ConfigureAwait(false) - 1;
+                    lanesHeld = await AcquireLanesAsync(batch.Count, lookAheadHeld + 1).ConfigureAwait(false) - 1;
                 }
 
                 if (Stopping)
@@ -366,7 +369,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
                 if (pendingHeld == 0)
                 {
-                    pendingHeld = creditChunk;
+                    pendingHeld = lookAheadChunk;
                     Interlocked.Add(ref _pending.Value, pendingHeld);
                 }
 
@@ -414,8 +417,8 @@ internal sealed partial class MapRun<TIn, TOut>
     /// </summary>
     private static int LaneChunk(int degree) => Math.Clamp(degree / 8, 1, 16);
 
-    /// <summary>How many credits the dispatcher takes, and the consumer gives back, at once: a sixteenth of the look-ahead.</summary>
-    private static int CreditChunk(int lookAhead) => Math.Clamp(lookAhead / 16, 1, 256);
+    /// <summary>How many look-ahead lanes the dispatcher takes, and the consumer gives back, at once: a sixteenth of the look-ahead.</summary>
+    private static int LookAheadChunk(int lookAhead) => Math.Clamp(lookAhead / 16, 1, 256);
 
     /// <summary>
     /// Takes a lane for the next batch, and, when the call has no degree of its own, up to <paramref name="wanted"/> in
@@ -554,7 +557,7 @@ internal sealed partial class MapRun<TIn, TOut>
             }
         }
 
-        // Consumed runners and their credits go back in chunks, one interlocked operation each per chunk rather than
+        // Consumed runners and their look-ahead lanes go back in chunks, one interlocked operation each per chunk rather than
         // per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
         // look-ahead, so the rest keeps items coming, and it gives back what it holds before it waits, so that an idle
         // consumer holds nothing back from the dispatcher.
@@ -570,14 +573,14 @@ internal sealed partial class MapRun<TIn, TOut>
         runner.Next = _consumer.ConsumedFirst;
         _consumer.ConsumedFirst = runner;
         _consumer.ConsumedLast ??= runner;
-        _consumer.ConsumedCredits += count;
-        if (_consumer.ConsumedCredits >= _returnChunk)
+        _consumer.ConsumedLookAhead += count;
+        if (_consumer.ConsumedLookAhead >= _returnChunk)
         {
             ReturnConsumed();
         }
     }
 
-    /// <summary>Hands the consumed runners back for reuse and their credits to the dispatcher.</summary>
+    /// <summary>Hands the consumed runners back for reuse and their look-ahead lanes to the dispatcher.</summary>
     private void ReturnConsumed()
     {
         if (_consumer.ConsumedFirst is not { } first)
@@ -585,13 +588,13 @@ internal sealed partial class MapRun<TIn, TOut>
             return;
         }
 
-        // Recycled before the credits go back, so that a dispatcher waiting for them finds the runners.
+        // Recycled before the look-ahead lanes go back, so that a dispatcher waiting for them finds the runners.
         Push(ref _free.Head, first, _consumer.ConsumedLast!);
-        var credits = _consumer.ConsumedCredits;
+        var returned = _consumer.ConsumedLookAhead;
         _consumer.ConsumedFirst = null;
         _consumer.ConsumedLast = null;
-        _consumer.ConsumedCredits = 0;
-        _credits.Return(credits);
+        _consumer.ConsumedLookAhead = 0;
+        _lookAhead.Release(returned);
     }
 
     private void ReportProgress()
