@@ -78,7 +78,7 @@ internal sealed partial class MapRun<TIn, TOut>
         _settings = settings;
         _lookAhead = new LaneGate(settings.LookAhead);
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
-        _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
+        _callLanes = settings.Lanes < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Lanes) : null;
         _reuseBatches = strategy.BatchesReusable;
         _startItemsInline = strategy.AsyncItemsStartInline && work.IsAsync;
         _returnChunk = LookAheadChunk(settings.LookAhead);

@@ -36,7 +36,8 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly ITimer? _watchdog;
     private readonly byte[] _welcome;
     private readonly EventHandler _onHostExit;
-    private int _slots;
+    /// <summary>Workers alive or starting: at most <see cref="ProcessStrategyOptions.WorkerCount"/>, the strategy's lanes.</summary>
+    private int _workers;
     private int _nextWorkerId;
     private bool _disposed;
 
@@ -106,9 +107,9 @@ internal sealed class WorkerPool : IAsyncDisposable
     {
         lock (_gate)
         {
-            while (_slots < _options.WorkerCount)
+            while (_workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
@@ -132,9 +133,9 @@ internal sealed class WorkerPool : IAsyncDisposable
 
             waiter = new TaskCompletionSource<WorkerHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Enqueue(waiter);
-            if (_slots < _options.WorkerCount)
+            if (_workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
@@ -306,7 +307,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     {
         lock (_gate)
         {
-            _slots--;
+            _workers--;
             if (_disposed)
             {
                 return;
@@ -326,9 +327,9 @@ internal sealed class WorkerPool : IAsyncDisposable
                 return;
             }
 
-            if (_waiters.Count > _slots - _idle.Count && _slots < _options.WorkerCount)
+            if (_waiters.Count > _workers - _idle.Count && _workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
@@ -346,16 +347,16 @@ internal sealed class WorkerPool : IAsyncDisposable
         lock (_gate)
         {
             _live.Remove(worker);
-            _slots--;
+            _workers--;
             if (_disposed)
             {
                 return;
             }
 
             // Replace it now if someone waits or the pool is meant to be full; otherwise on demand.
-            if ((_waiters.Count > 0 || _options.PrespawnWorkers) && _slots < _options.WorkerCount)
+            if ((_waiters.Count > 0 || _options.PrespawnWorkers) && _workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
