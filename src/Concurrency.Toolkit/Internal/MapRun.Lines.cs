@@ -11,17 +11,6 @@ internal sealed partial class MapRun<TIn, TOut>
 {
 #pragma warning disable CS0169, IDE0051 // The trailing pads are never read or written: they only take up space.
 
-    /// <summary>Finished runners, newest first: the lanes push, the consumer takes them all at once.</summary>
-    private sealed class FinishedStack : CacheLinePadded
-    {
-        public Runner? Head;
-
-        /// <summary>1 while the consumer waits (or is about to) for the consumer signal; whoever swaps it to 0 signals.</summary>
-        public int ConsumerWaiting;
-
-        private readonly CacheLinePad _trailing;
-    }
-
     /// <summary>Runners whose outcomes the consumer has read, for the dispatcher to reuse: the consumer pushes, the dispatcher takes.</summary>
     private sealed class FreeStack : CacheLinePadded
     {
@@ -33,9 +22,6 @@ internal sealed partial class MapRun<TIn, TOut>
     /// <summary>The consumer's own lists: written for every outcome it reads, by nobody else.</summary>
     private sealed class ConsumerState : CacheLinePadded
     {
-        /// <summary>Finished runners taken by the consumer, oldest first.</summary>
-        public Runner? Ready;
-
         /// <summary>Runners the consumer has read and not yet handed back, with their look-ahead lanes.</summary>
         public Runner? ConsumedFirst;
 

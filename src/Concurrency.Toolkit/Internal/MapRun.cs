@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using System.Threading.Tasks.Sources;
+using System.Threading.Channels;
 using Concurrency.Toolkit.Telemetry;
 
 namespace Concurrency.Toolkit.Internal;
@@ -15,8 +15,8 @@ namespace Concurrency.Toolkit.Internal;
 /// <remarks>
 /// Asynchronous work comes one item to a batch, so everything here runs once per item and is kept free of per-item
 /// allocation: a <see cref="Runner"/> drives a batch with a cached continuation instead of an async state machine,
-/// finished runners reach the consumer on a lock-free stack that it takes whole, and a consumed runner (with its
-/// batch, when the strategy lets go of batches) serves a later batch.
+/// finished runners reach the consumer through a <see cref="Channel{T}"/>, and a consumed runner (with its batch, when
+/// the strategy lets go of batches) serves a later batch.
 /// </remarks>
 internal sealed partial class MapRun<TIn, TOut>
 {
@@ -36,7 +36,7 @@ internal sealed partial class MapRun<TIn, TOut>
     private readonly bool _startItemsInline;
     private readonly int _returnChunk;
     private readonly int _laneChunk;
-    private readonly ConsumerSignal _consumerSignal = new();
+    private readonly Channel<Runner> _finished = Channel.CreateUnbounded<Runner>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationToken _callToken;
     private readonly CancellationToken _enumeratorToken;
     private readonly CancellationToken _stoppingToken;
@@ -54,7 +54,6 @@ internal sealed partial class MapRun<TIn, TOut>
 
     // State written for every item lives in objects of its own, one per set of writers (MapRun.Lines.cs), so that no
     // thread's writes evict the lines the others read.
-    private readonly FinishedStack _finished = new();
     private readonly FreeStack _free = new();
     private readonly ConsumerState _consumer = new();
     private readonly PendingCount _pending = new();
@@ -103,8 +102,9 @@ internal sealed partial class MapRun<TIn, TOut>
         _lookAheadWaiter = new LaneWaiter(_dispatchCts.Token);
         _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
 
-        // A consumer waiting for the next outcome wakes when the call is cancelled, and reports it.
-        _wakeOnCancel = _itemCts.Token.UnsafeRegister(static state => ((MapRun<TIn, TOut>)state!).WakeConsumer(), this);
+        // A consumer waiting for the next outcome wakes when the call is cancelled, and reports it; a batch that
+        // finishes later is not handed out.
+        _wakeOnCancel = _itemCts.Token.UnsafeRegister(static state => ((MapRun<TIn, TOut>)state!)._finished.Writer.TryComplete(), this);
 
         // Started before the dispatcher so that it, and work that flows the execution context, run under the call's span.
         _activity = _strategy.Telemetry.StartActivity("Map");
@@ -112,95 +112,44 @@ internal sealed partial class MapRun<TIn, TOut>
     }
 
     /// <summary>
-    /// Returns the next finished runner, oldest first, or <see langword="null"/> once every dispatched batch has been
-    /// returned. The lanes push finished runners on a lock-free stack and the consumer takes the whole stack at once, so
-    /// a burst of outcomes costs one hand-over; it waits with one reusable signal, allocating nothing per wait.
+    /// Returns the next finished runner, or <see langword="null"/> once every dispatched batch has been returned. Runners
+    /// already finished are handed out before the call's cancellation is reported.
     /// </summary>
     private ValueTask<Runner?> NextFinishedAsync()
     {
-        while (true)
+        if (_finished.Reader.TryRead(out var ready))
         {
-            if (_consumer.Ready is { } ready)
-            {
-                _consumer.Ready = ready.Next;
-                ready.Next = null;
-                return new ValueTask<Runner?>(ready);
-            }
-
-            if (TakeFinished())
-            {
-                continue;
-            }
-
-            if (_itemCts.IsCancellationRequested)
-            {
-                ThrowCallEnded();
-            }
-
-            if (_allFinished)
-            {
-                // Every runner was pushed before the flag was set; one last look takes any not taken yet.
-                if (TakeFinished())
-                {
-                    continue;
-                }
-
-                return new ValueTask<Runner?>((Runner?)null);
-            }
-
-            ReturnConsumed();
-            _consumerSignal.Reset();
-            Interlocked.Exchange(ref _finished.ConsumerWaiting, 1);
-
-            // The wait is published first, then everything looked at again: a lane that pushed in between either saw
-            // the wait (and signals) or its runner is seen here.
-            if (Volatile.Read(ref _finished.Head) is not null || _allFinished || _itemCts.IsCancellationRequested)
-            {
-                if (Interlocked.Exchange(ref _finished.ConsumerWaiting, 0) == 1)
-                {
-                    continue;
-                }
-
-                // Someone else won the swap and signals: the wait below ends at once.
-            }
-
-            return WaitForFinishedAsync();
+            return new ValueTask<Runner?>(ready);
         }
+
+        if (_itemCts.IsCancellationRequested)
+        {
+            ThrowCallEnded();
+        }
+
+        // An idle consumer holds nothing back from the dispatcher.
+        ReturnConsumed();
+        return WaitForFinishedAsync();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Runner?> WaitForFinishedAsync()
     {
-        await new ValueTask(_consumerSignal, _consumerSignal.Version).ConfigureAwait(false);
-        return await NextFinishedAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Moves everything the lanes have pushed to the consumer's list, oldest first.</summary>
-    private bool TakeFinished()
-    {
-        if (Volatile.Read(ref _finished.Head) is null)
+        // The channel completes when the last batch has finished, or when the call's items are cancelled.
+        while (await _finished.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            return false;
+            if (_finished.Reader.TryRead(out var ready))
+            {
+                return ready;
+            }
         }
 
-        var taken = Interlocked.Exchange(ref _finished.Head, null);
-        Runner? ordered = null;
-        while (taken is not null)
+        if (_itemCts.IsCancellationRequested)
         {
-            var next = taken.Next;
-            taken.Next = ordered;
-            ordered = taken;
-            taken = next;
+            ThrowCallEnded();
         }
 
-        _consumer.Ready = ordered;
-        return ordered is not null;
-    }
-
-    private void Publish(Runner runner)
-    {
-        Push(ref _finished.Head, runner, runner);
-        WakeConsumer();
+        return null;
     }
 
     /// <summary>Pushes the chain from <paramref name="first"/> to <paramref name="last"/> onto a lock-free stack in one compare-and-swap.</summary>
@@ -217,14 +166,6 @@ internal sealed partial class MapRun<TIn, TOut>
             }
 
             head = seen;
-        }
-    }
-
-    private void WakeConsumer()
-    {
-        if (Volatile.Read(ref _finished.ConsumerWaiting) == 1 && Interlocked.Exchange(ref _finished.ConsumerWaiting, 0) == 1)
-        {
-            _consumerSignal.Set();
         }
     }
 
@@ -527,10 +468,8 @@ internal sealed partial class MapRun<TIn, TOut>
     {
         if (Interlocked.Decrement(ref _pending.Value) == 0)
         {
-            // A full fence between the flag and the look for a waiting consumer, which does the opposite.
             _allFinished = true;
-            Interlocked.MemoryBarrier();
-            WakeConsumer();
+            _finished.Writer.TryComplete();
             ReleaseOwner();
         }
     }
@@ -896,35 +835,8 @@ internal sealed partial class MapRun<TIn, TOut>
             }
 
             // From here the consumer may take this runner and the dispatcher reuse it: nothing below touches it.
-            run.Publish(this);
+            run._finished.Writer.TryWrite(this);
             run.ReleasePending();
         }
-    }
-
-    /// <summary>
-    /// The consumer's reusable wait for the next finished runner. It resumes the consumer through the pool's global
-    /// queue, so a lane never runs the caller's loop, and the consumer comes back behind the items already queued:
-    /// by then more outcomes have usually finished, and one wake-up serves them all. (A continuation queued to the
-    /// lane thread's local queue, as <see cref="ManualResetValueTaskSourceCore{TResult}"/> does, ran at once and
-    /// found one outcome each time: a wake-up per item.)
-    /// </summary>
-    private sealed class ConsumerSignal : IValueTaskSource, IThreadPoolWorkItem
-    {
-        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
-
-        public short Version => _core.Version;
-
-        public void Reset() => _core.Reset();
-
-        public void Set() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-
-        void IThreadPoolWorkItem.Execute() => _core.SetResult(true);
-
-        public void GetResult(short token) => _core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-            => _core.OnCompleted(continuation, state, token, flags);
     }
 }
