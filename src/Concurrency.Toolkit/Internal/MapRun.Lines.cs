@@ -11,22 +11,10 @@ internal sealed partial class MapRun<TIn, TOut>
 {
 #pragma warning disable CS0169, IDE0051 // The trailing pads are never read or written: they only take up space.
 
-    /// <summary>Runners whose outcomes the consumer has read, for the dispatcher to reuse: the consumer pushes, the dispatcher takes.</summary>
-    private sealed class FreeStack : CacheLinePadded
-    {
-        public Runner? Head;
-
-        private readonly CacheLinePad _trailing;
-    }
-
     /// <summary>The consumer's own lists: written for every outcome it reads, by nobody else.</summary>
     private sealed class ConsumerState : CacheLinePadded
     {
-        /// <summary>Runners the consumer has read and not yet handed back, with their look-ahead lanes.</summary>
-        public Runner? ConsumedFirst;
-
-        public Runner? ConsumedLast;
-
+        /// <summary>Look-ahead lanes of outcomes the consumer has read and not yet given back.</summary>
         public int ConsumedLookAhead;
 
         private readonly CacheLinePad _trailing;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
@@ -54,7 +55,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
     // State written for every item lives in objects of its own, one per set of writers (MapRun.Lines.cs), so that no
     // thread's writes evict the lines the others read.
-    private readonly FreeStack _free = new();
+    private readonly ConcurrentQueue<Runner> _free = new();
     private readonly ConsumerState _consumer = new();
     private readonly PendingCount _pending = new();
 
@@ -152,40 +153,12 @@ internal sealed partial class MapRun<TIn, TOut>
         return null;
     }
 
-    /// <summary>Pushes the chain from <paramref name="first"/> to <paramref name="last"/> onto a lock-free stack in one compare-and-swap.</summary>
-    private static void Push(ref Runner? stack, Runner first, Runner last)
+    /// <summary>Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.</summary>
+    private Runner Rent(long sequence, long index, int capacity)
     {
-        var head = Volatile.Read(ref stack);
-        while (true)
-        {
-            last.Next = head;
-            var seen = Interlocked.CompareExchange(ref stack, first, head);
-            if (seen == head)
-            {
-                return;
-            }
-
-            head = seen;
-        }
-    }
-
-    /// <summary>
-    /// Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.
-    /// <paramref name="taken"/> holds the consumed runners the dispatcher took in one swap; it is the dispatcher's alone.
-    /// </summary>
-    private Runner Rent(ref Runner? taken, long sequence, long index, int capacity)
-    {
-        // The dispatcher takes the consumer's whole list at once, not one runner at a time: one interlocked swap serves
-        // many items.
-        var runner = taken ?? (Volatile.Read(ref _free.Head) is null ? null : Interlocked.Exchange(ref _free.Head, null));
-        if (runner is null)
+        if (!_free.TryDequeue(out var runner))
         {
             runner = new Runner(this);
-        }
-        else
-        {
-            taken = runner.Next;
-            runner.Next = null;
         }
 
         if (runner.Batch is { } batch && batch.Capacity == capacity)
@@ -213,7 +186,6 @@ internal sealed partial class MapRun<TIn, TOut>
         var lookAheadHeld = 0;
         var pendingHeld = 0;
         var lanesHeld = 0;
-        Runner? freeTaken = null;
         ValueTask<bool> pendingMove = default;
         var hasPendingMove = false;
 
@@ -265,7 +237,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 }
 
                 ThrowIfStopping(token);
-                var runner = Rent(ref freeTaken, sequence++, index, batchLookAhead);
+                var runner = Rent(sequence++, index, batchLookAhead);
                 var batch = runner.Batch;
                 batch.Add(_input.Current);
                 var ended = false;
@@ -496,8 +468,8 @@ internal sealed partial class MapRun<TIn, TOut>
             }
         }
 
-        // Consumed runners and their look-ahead lanes go back in chunks, one interlocked operation each per chunk rather than
-        // per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
+        // A consumed runner goes back for reuse at once; its look-ahead lanes go back in chunks, one interlocked operation
+        // per chunk rather than per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
         // look-ahead, so the rest keeps items coming, and it gives back what it holds before it waits, so that an idle
         // consumer holds nothing back from the dispatcher.
         if (_reuseBatches)
@@ -509,9 +481,7 @@ internal sealed partial class MapRun<TIn, TOut>
             runner.Batch = null!;
         }
 
-        runner.Next = _consumer.ConsumedFirst;
-        _consumer.ConsumedFirst = runner;
-        _consumer.ConsumedLast ??= runner;
+        _free.Enqueue(runner);
         _consumer.ConsumedLookAhead += count;
         if (_consumer.ConsumedLookAhead >= _returnChunk)
         {
@@ -519,21 +489,14 @@ internal sealed partial class MapRun<TIn, TOut>
         }
     }
 
-    /// <summary>Hands the consumed runners back for reuse and their look-ahead lanes to the dispatcher.</summary>
+    /// <summary>Gives the look-ahead lanes of the outcomes read back to the dispatcher.</summary>
     private void ReturnConsumed()
     {
-        if (_consumer.ConsumedFirst is not { } first)
+        if (_consumer.ConsumedLookAhead > 0)
         {
-            return;
+            _lookAhead.Release(_consumer.ConsumedLookAhead);
+            _consumer.ConsumedLookAhead = 0;
         }
-
-        // Recycled before the look-ahead lanes go back, so that a dispatcher waiting for them finds the runners.
-        Push(ref _free.Head, first, _consumer.ConsumedLast!);
-        var returned = _consumer.ConsumedLookAhead;
-        _consumer.ConsumedFirst = null;
-        _consumer.ConsumedLast = null;
-        _consumer.ConsumedLookAhead = 0;
-        _lookAhead.Release(returned);
     }
 
     private void ReportProgress()
@@ -684,9 +647,6 @@ internal sealed partial class MapRun<TIn, TOut>
         }
 
         public WorkBatch<TIn, TOut> Batch { get; set; } = null!;
-
-        /// <summary>Gets or sets the next runner on whichever list holds this one (finished, ready or free).</summary>
-        public Runner? Next { get; set; }
 
         /// <summary>Starts the batch on the lane the dispatcher acquired for it.</summary>
         public void Start()
