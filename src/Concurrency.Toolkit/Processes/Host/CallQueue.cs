@@ -173,11 +173,11 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                     }
                 }
 
-                if (!_strategy.TryAcquireLane())
+                if (!_strategy.Lanes.TryAcquire())
                 {
                     try
                     {
-                        await _strategy.AcquireLaneAsync(_strategy.Stopping).ConfigureAwait(false);
+                        await _strategy.Lanes.AcquireAsync(_strategy.Stopping).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -218,7 +218,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                 }
                 finally
                 {
-                    _strategy.ReleaseLane();
+                    _strategy.Lanes.Release();
                 }
             }
         }

@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: starting, authenticating, lending, supervising and replacing workers share one lock and
+// one set of lists (idle, waiting, live), and each step changes what the others see. (Start-up and its hand-shake,
+// SpawnAsync and AuthenticateAsync, are the part that could move out next.)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
