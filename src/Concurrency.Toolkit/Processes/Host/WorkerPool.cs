@@ -32,6 +32,8 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly ConcurrentDictionary<int, PendingWorker> _pending = new();
     private readonly object _gate = new();
     private readonly Stack<WorkerHandle> _idle = new();
+    // Not a Channel<WorkerHandle>: a crash loop fails the leases waiting now and the pool lives on, which a channel
+    // can only do by completing for good; the lists share the pool's lock with the counts that decide on starts.
     private readonly Queue<TaskCompletionSource<WorkerHandle>> _waiters = new();
     private readonly HashSet<WorkerHandle> _live = [];
     private readonly List<Task> _starts = [];
