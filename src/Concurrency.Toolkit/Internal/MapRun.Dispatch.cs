@@ -138,7 +138,7 @@ internal sealed partial class MapRun<TIn, TOut>
                 if (pendingHeld == 0)
                 {
                     pendingHeld = lookAheadChunk;
-                    Interlocked.Add(ref _pending.Value, pendingHeld);
+                    Interlocked.Add(ref _pending, pendingHeld);
                 }
 
                 pendingHeld--;
@@ -170,7 +170,7 @@ internal sealed partial class MapRun<TIn, TOut>
             if (pendingHeld > 0)
             {
                 // The dispatcher's own count is still held, so this cannot be the last release.
-                Interlocked.Add(ref _pending.Value, -pendingHeld);
+                Interlocked.Add(ref _pending, -pendingHeld);
             }
 
             ReleasePending();

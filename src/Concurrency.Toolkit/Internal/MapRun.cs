@@ -53,11 +53,14 @@ internal sealed partial class MapRun<TIn, TOut>
     private LaneWaiter? _callLaneWaiter;
     private CancellationTokenRegistration _wakeOnCancel;
 
-    // State written for every item lives in objects of its own, one per set of writers (MapRun.Lines.cs), so that no
-    // thread's writes evict the lines the others read.
+    /// <summary>Consumed runners, for the dispatcher to reuse with their batches.</summary>
     private readonly ConcurrentQueue<Runner> _free = new();
-    private readonly ConsumerState _consumer = new();
-    private readonly PendingCount _pending = new();
+
+    /// <summary>Look-ahead lanes of outcomes the consumer has read and not yet given back; the consumer's alone.</summary>
+    private int _consumedLookAhead;
+
+    /// <summary>Dispatched batches not yet finished, plus one held by the dispatcher until it ends: the lanes count down.</summary>
+    private int _pending = 1;
 
     private volatile bool _allFinished;
 
@@ -155,7 +158,7 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void ReleasePending()
     {
-        if (Interlocked.Decrement(ref _pending.Value) == 0)
+        if (Interlocked.Decrement(ref _pending) == 0)
         {
             _allFinished = true;
             _finished.Writer.TryComplete();
@@ -199,8 +202,8 @@ internal sealed partial class MapRun<TIn, TOut>
         }
 
         _free.Enqueue(runner);
-        _consumer.ConsumedLookAhead += count;
-        if (_consumer.ConsumedLookAhead >= _returnChunk)
+        _consumedLookAhead += count;
+        if (_consumedLookAhead >= _returnChunk)
         {
             ReturnConsumed();
         }
@@ -209,10 +212,10 @@ internal sealed partial class MapRun<TIn, TOut>
     /// <summary>Gives the look-ahead lanes of the outcomes read back to the dispatcher.</summary>
     private void ReturnConsumed()
     {
-        if (_consumer.ConsumedLookAhead > 0)
+        if (_consumedLookAhead > 0)
         {
-            _lookAhead.Release(_consumer.ConsumedLookAhead);
-            _consumer.ConsumedLookAhead = 0;
+            _lookAhead.Release(_consumedLookAhead);
+            _consumedLookAhead = 0;
         }
     }
 
