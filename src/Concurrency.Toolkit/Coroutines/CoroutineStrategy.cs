@@ -79,33 +79,9 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
         await RunAsyncItems(batch, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask RunOnLoopAsync<TIn, TOut>(EventLoop loop, WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                batch.FailRemaining(new OperationCanceledException(cancellationToken));
-                return;
-            }
-
-            try
-            {
-                // Each attempt (Polly may retry) starts on the loop, so no item's code ever leaves it.
-                var result = Resilience is null
-                    ? await loop.InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false)
-                    : await Resilience.ExecuteAsync(
-                        static async (state, ct) => await state.Loop.InvokeAsync(state.Work, state.Input, ct).ConfigureAwait(false),
-                        (Loop: loop, batch.Work, Input: batch.Inputs[i]),
-                        cancellationToken).ConfigureAwait(false);
-                batch.SetResult(i, result);
-            }
-            catch (Exception ex)
-            {
-                batch.SetError(i, ex);
-            }
-        }
-    }
+    /// <summary>Each attempt at an item (Polly may retry) starts on the loop, so no item's code ever leaves it.</summary>
+    private ValueTask RunOnLoopAsync<TIn, TOut>(EventLoop loop, WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+        => RunEachAsync(batch, static (state, i, ct) => new ValueTask<TOut>(state.loop.InvokeAsync(state.batch.Work, state.batch.Inputs[i], ct)), (loop, batch), cancellationToken);
 
     /// <inheritdoc/>
     protected override ValueTask ReleaseResourcesAsync()

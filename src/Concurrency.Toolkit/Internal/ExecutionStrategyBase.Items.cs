@@ -33,12 +33,45 @@ public abstract partial class ExecutionStrategyBase
     /// <returns>The item's result; a failure may also be thrown synchronously.</returns>
     protected internal ValueTask<TOut> InvokeAsync<TIn, TOut>(Work<TIn, TOut> work, TIn input, CancellationToken cancellationToken)
     {
-        if (Resilience is null)
-        {
-            return work.InvokeAsync(input, cancellationToken);
-        }
+        // Checked here as well, so that the common case costs no delegate call.
+        return Resilience is null
+            ? work.InvokeAsync(input, cancellationToken)
+            : ThroughResilience(static (state, ct) => state.work.InvokeAsync(state.input, ct), (work, input), cancellationToken);
+    }
 
-        return Resilience.ExecuteAsync(static (state, ct) => state.work.InvokeAsync(state.input, ct), (work, input), cancellationToken);
+    /// <summary>
+    /// The one place an asynchronous attempt at an item meets <see cref="Resilience"/>, for every strategy and every path
+    /// (map items in this process or shipped elsewhere, single calls): the pipeline wraps <paramref name="attempt"/>, so
+    /// a retry runs just that item again and a timeout bounds just that item. Without a pipeline, the attempt runs as is.
+    /// </summary>
+    private protected ValueTask<TOut> ThroughResilience<TState, TOut>(Func<TState, CancellationToken, ValueTask<TOut>> attempt, TState state, CancellationToken cancellationToken)
+        => Resilience is null ? attempt(state, cancellationToken) : Resilience.ExecuteAsync(attempt, state, cancellationToken);
+
+    /// <summary>
+    /// Runs the items of <paramref name="batch"/> one after another, each <paramref name="attempt"/> (given the item's
+    /// position) inside <see cref="ThroughResilience"/>, and records one outcome per item; at cancellation the items not
+    /// started fail with <see cref="OperationCanceledException"/>. Every lane that awaits its items in order uses it.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private protected async ValueTask RunEachAsync<TIn, TOut, TState>(WorkBatch<TIn, TOut> batch, Func<TState, int, CancellationToken, ValueTask<TOut>> attempt, TState state, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.FailRemaining(new OperationCanceledException(cancellationToken));
+                return;
+            }
+
+            try
+            {
+                batch.SetResult(i, await ThroughResilience(static (item, ct) => item.attempt(item.state, item.i, ct), (attempt, state, i), cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                batch.SetError(i, ex);
+            }
+        }
     }
 
     /// <summary>
@@ -122,27 +155,8 @@ public abstract partial class ExecutionStrategyBase
         return batch.AwaitFirstAsync(pending);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsyncItemsLoopAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                batch.FailRemaining(new OperationCanceledException(cancellationToken));
-                return;
-            }
-
-            try
-            {
-                batch.SetResult(i, await InvokeAsync(batch.Work, batch.Inputs[i], cancellationToken).ConfigureAwait(false));
-            }
-            catch (Exception ex)
-            {
-                batch.SetError(i, ex);
-            }
-        }
-    }
+    private ValueTask RunAsyncItemsLoopAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
+        => RunEachAsync(batch, static (items, i, ct) => items.Work.InvokeAsync(items.Inputs[i], ct), batch, cancellationToken);
 
     /// <summary>
     /// Runs a batch through <paramref name="execute"/>, which sends items somewhere else to run (a worker process, a
@@ -167,48 +181,32 @@ public abstract partial class ExecutionStrategyBase
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(execute);
-        if (Resilience is not { } resilience)
+        if (Resilience is null)
         {
             await execute(batch, state, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
+        await RunEachAsync(
+            batch,
+            static async (item, i, ct) =>
             {
-                batch.FailRemaining(new OperationCanceledException(cancellationToken));
-                return;
-            }
+                var single = new WorkBatch<TIn, TOut>(item.batch.Work, 0, 0, 1);
+                single.Add(item.batch.Inputs[i]);
+                await item.execute(single, item.state, ct).ConfigureAwait(false);
+                if (single.Completed == 0)
+                {
+                    throw new ExecutionStrategyException($"{item.self.Kind} strategy '{item.self.Name}' finished an item without an outcome; this is a bug in the strategy.");
+                }
 
-            try
-            {
-                var result = await resilience.ExecuteAsync(
-                    static async (item, ct) =>
-                    {
-                        var single = new WorkBatch<TIn, TOut>(item.batch.Work, 0, 0, 1);
-                        single.Add(item.batch.Inputs[item.i]);
-                        await item.execute(single, item.state, ct).ConfigureAwait(false);
-                        if (single.Completed == 0)
-                        {
-                            throw new ExecutionStrategyException($"{item.self.Kind} strategy '{item.self.Name}' finished an item without an outcome; this is a bug in the strategy.");
-                        }
+                if (single.GetError(0) is { } error)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                }
 
-                        if (single.GetError(0) is { } error)
-                        {
-                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-                        }
-
-                        return single.Results[0];
-                    },
-                    (self: this, batch, i, execute, state),
-                    cancellationToken).ConfigureAwait(false);
-                batch.SetResult(i, result);
-            }
-            catch (Exception ex)
-            {
-                batch.SetError(i, ex);
-            }
-        }
+                return single.Results[0];
+            },
+            (self: this, batch, execute, state),
+            cancellationToken).ConfigureAwait(false);
     }
 }

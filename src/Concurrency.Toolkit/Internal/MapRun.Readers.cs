@@ -11,13 +11,8 @@ internal sealed partial class MapRun<TIn, TOut>
     /// per item (and tiered up late) than the work it reported. Everything else (the first read, a failure, the next
     /// batch, the end) takes the asynchronous path.
     /// </summary>
-    private abstract class Reader<TResult>(MapRun<TIn, TOut> run) : CacheLinePadded, IAsyncEnumerator<TResult>
+    private abstract class Reader<TResult>(MapRun<TIn, TOut> run) : IAsyncEnumerator<TResult>
     {
-        // Padded like the run's per-item state (MapRun.Lines.cs): the consumer writes these fields for every outcome, and
-        // a reader is allocated right after its run, whose settings every thread reads.
-#pragma warning disable CS0169, IDE0051 // Never read or written: it only takes up space.
-        private readonly CacheLinePad _trailing;
-#pragma warning restore CS0169, IDE0051
         private Runner? _runner;
         private bool _started;
         private bool _ended;

@@ -1,21 +1,23 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using System.Threading.Tasks.Sources;
+using System.Threading.Channels;
+using Concurrency.Toolkit.Telemetry;
 
 namespace Concurrency.Toolkit.Internal;
 
 /// <summary>
-/// One enumeration of a map call. A dispatcher reads the input lazily (bounded by <see cref="ItemCredits"/>),
+/// One enumeration of a map call. A dispatcher reads the input lazily (bounded by its look-ahead lanes),
 /// groups items into batches, waits for a lane and hands each batch to the strategy; finished batches flow to the
 /// consumer, reordered for <c>MapAsync</c>, as they come for <c>MapUnorderedAsync</c>.
 /// </summary>
 /// <remarks>
 /// Asynchronous work comes one item to a batch, so everything here runs once per item and is kept free of per-item
 /// allocation: a <see cref="Runner"/> drives a batch with a cached continuation instead of an async state machine,
-/// finished runners reach the consumer on a lock-free stack that it takes whole, and a consumed runner (with its
-/// batch, when the strategy lets go of batches) serves a later batch.
+/// finished runners reach the consumer through a <see cref="Channel{T}"/>, and a consumed runner (with its batch, when
+/// the strategy lets go of batches) serves a later batch.
 /// </remarks>
 internal sealed partial class MapRun<TIn, TOut>
 {
@@ -28,14 +30,14 @@ internal sealed partial class MapRun<TIn, TOut>
     private readonly InputSource<TIn> _input;
     private readonly Work<TIn, TOut> _work;
     private readonly MapSettings _settings;
-    private readonly ItemCredits _credits;
+    private readonly LaneGate _lookAhead;
     private readonly BatchSizer _sizer;
     private readonly LaneGate? _callLanes;
     private readonly bool _reuseBatches;
     private readonly bool _startItemsInline;
     private readonly int _returnChunk;
     private readonly int _laneChunk;
-    private readonly ConsumerSignal _consumerSignal = new();
+    private readonly Channel<Runner> _finished = Channel.CreateUnbounded<Runner>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationToken _callToken;
     private readonly CancellationToken _enumeratorToken;
     private readonly CancellationToken _stoppingToken;
@@ -47,15 +49,18 @@ internal sealed partial class MapRun<TIn, TOut>
     private CancellationTokenSource _itemCts = null!;
     private CancellationTokenSource _dispatchCts = null!;
     private LaneWaiter _laneWaiter = null!;
+    private LaneWaiter _lookAheadWaiter = null!;
     private LaneWaiter? _callLaneWaiter;
     private CancellationTokenRegistration _wakeOnCancel;
 
-    // State written for every item lives in objects of its own, one per set of writers (MapRun.Lines.cs), so that no
-    // thread's writes evict the lines the others read.
-    private readonly FinishedStack _finished = new();
-    private readonly FreeStack _free = new();
-    private readonly ConsumerState _consumer = new();
-    private readonly PendingCount _pending = new();
+    /// <summary>Consumed runners, for the dispatcher to reuse with their batches.</summary>
+    private readonly ConcurrentQueue<Runner> _free = new();
+
+    /// <summary>Look-ahead lanes of outcomes the consumer has read and not yet given back; the consumer's alone.</summary>
+    private int _consumedLookAhead;
+
+    /// <summary>Dispatched batches not yet finished, plus one held by the dispatcher until it ends: the lanes count down.</summary>
+    private int _pending = 1;
 
     private volatile bool _allFinished;
 
@@ -74,12 +79,12 @@ internal sealed partial class MapRun<TIn, TOut>
         _input = input;
         _work = work;
         _settings = settings;
-        _credits = new ItemCredits(settings.LookAhead);
+        _lookAhead = new LaneGate(settings.LookAhead);
         _sizer = new BatchSizer(settings.MaxBatchSize, settings.TargetBatchDuration);
-        _callLanes = settings.Degree < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Degree) : null;
+        _callLanes = settings.Lanes < strategy.MaxDegreeOfParallelism ? new LaneGate(settings.Lanes) : null;
         _reuseBatches = strategy.BatchesReusable;
         _startItemsInline = strategy.AsyncItemsStartInline && work.IsAsync;
-        _returnChunk = CreditChunk(settings.LookAhead);
+        _returnChunk = LookAheadChunk(settings.LookAhead);
         _laneChunk = LaneChunk(strategy.MaxDegreeOfParallelism);
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
@@ -98,10 +103,12 @@ internal sealed partial class MapRun<TIn, TOut>
         _itemCts = CancellationTokenSource.CreateLinkedTokenSource(_callToken, _enumeratorToken, _abortToken);
         _dispatchCts = CancellationTokenSource.CreateLinkedTokenSource(_itemCts.Token, _stoppingToken);
         _laneWaiter = new LaneWaiter(_dispatchCts.Token);
+        _lookAheadWaiter = new LaneWaiter(_dispatchCts.Token);
         _callLaneWaiter = _callLanes is null ? null : new LaneWaiter(_dispatchCts.Token);
 
-        // A consumer waiting for the next outcome wakes when the call is cancelled, and reports it.
-        _wakeOnCancel = _itemCts.Token.UnsafeRegister(static state => ((MapRun<TIn, TOut>)state!).WakeConsumer(), this);
+        // A consumer waiting for the next outcome wakes when the call is cancelled, and reports it; a batch that
+        // finishes later is not handed out.
+        _wakeOnCancel = _itemCts.Token.UnsafeRegister(static state => ((MapRun<TIn, TOut>)state!)._finished.Writer.TryComplete(), this);
 
         // Started before the dispatcher so that it, and work that flows the execution context, run under the call's span.
         _activity = _strategy.Telemetry.StartActivity("Map");
@@ -109,424 +116,52 @@ internal sealed partial class MapRun<TIn, TOut>
     }
 
     /// <summary>
-    /// Returns the next finished runner, oldest first, or <see langword="null"/> once every dispatched batch has been
-    /// returned. The lanes push finished runners on a lock-free stack and the consumer takes the whole stack at once, so
-    /// a burst of outcomes costs one hand-over; it waits with one reusable signal, allocating nothing per wait.
+    /// Returns the next finished runner, or <see langword="null"/> once every dispatched batch has been returned. Runners
+    /// already finished are handed out before the call's cancellation is reported.
     /// </summary>
     private ValueTask<Runner?> NextFinishedAsync()
     {
-        while (true)
+        if (_finished.Reader.TryRead(out var ready))
         {
-            if (_consumer.Ready is { } ready)
-            {
-                _consumer.Ready = ready.Next;
-                ready.Next = null;
-                return new ValueTask<Runner?>(ready);
-            }
-
-            if (TakeFinished())
-            {
-                continue;
-            }
-
-            if (_itemCts.IsCancellationRequested)
-            {
-                ThrowCallEnded();
-            }
-
-            if (_allFinished)
-            {
-                // Every runner was pushed before the flag was set; one last look takes any not taken yet.
-                if (TakeFinished())
-                {
-                    continue;
-                }
-
-                return new ValueTask<Runner?>((Runner?)null);
-            }
-
-            ReturnConsumed();
-            _consumerSignal.Reset();
-            Interlocked.Exchange(ref _finished.ConsumerWaiting, 1);
-
-            // The wait is published first, then everything looked at again: a lane that pushed in between either saw
-            // the wait (and signals) or its runner is seen here.
-            if (Volatile.Read(ref _finished.Head) is not null || _allFinished || _itemCts.IsCancellationRequested)
-            {
-                if (Interlocked.Exchange(ref _finished.ConsumerWaiting, 0) == 1)
-                {
-                    continue;
-                }
-
-                // Someone else won the swap and signals: the wait below ends at once.
-            }
-
-            return WaitForFinishedAsync();
+            return new ValueTask<Runner?>(ready);
         }
+
+        if (_itemCts.IsCancellationRequested)
+        {
+            ThrowCallEnded();
+        }
+
+        // An idle consumer holds nothing back from the dispatcher.
+        ReturnConsumed();
+        return WaitForFinishedAsync();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Runner?> WaitForFinishedAsync()
     {
-        await new ValueTask(_consumerSignal, _consumerSignal.Version).ConfigureAwait(false);
-        return await NextFinishedAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Moves everything the lanes have pushed to the consumer's list, oldest first.</summary>
-    private bool TakeFinished()
-    {
-        if (Volatile.Read(ref _finished.Head) is null)
+        // The channel completes when the last batch has finished, or when the call's items are cancelled.
+        while (await _finished.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            return false;
-        }
-
-        var taken = Interlocked.Exchange(ref _finished.Head, null);
-        Runner? ordered = null;
-        while (taken is not null)
-        {
-            var next = taken.Next;
-            taken.Next = ordered;
-            ordered = taken;
-            taken = next;
-        }
-
-        _consumer.Ready = ordered;
-        return ordered is not null;
-    }
-
-    private void Publish(Runner runner)
-    {
-        Push(ref _finished.Head, runner, runner);
-        WakeConsumer();
-    }
-
-    /// <summary>Pushes the chain from <paramref name="first"/> to <paramref name="last"/> onto a lock-free stack in one compare-and-swap.</summary>
-    private static void Push(ref Runner? stack, Runner first, Runner last)
-    {
-        var head = Volatile.Read(ref stack);
-        while (true)
-        {
-            last.Next = head;
-            var seen = Interlocked.CompareExchange(ref stack, first, head);
-            if (seen == head)
+            if (_finished.Reader.TryRead(out var ready))
             {
-                return;
-            }
-
-            head = seen;
-        }
-    }
-
-    private void WakeConsumer()
-    {
-        if (Volatile.Read(ref _finished.ConsumerWaiting) == 1 && Interlocked.Exchange(ref _finished.ConsumerWaiting, 0) == 1)
-        {
-            _consumerSignal.Set();
-        }
-    }
-
-    /// <summary>
-    /// Gets a runner with an empty batch for up to <paramref name="capacity"/> items, reusing a consumed one when it fits.
-    /// <paramref name="taken"/> holds the consumed runners the dispatcher took in one swap; it is the dispatcher's alone.
-    /// </summary>
-    private Runner Rent(ref Runner? taken, long sequence, long index, int capacity)
-    {
-        // The dispatcher takes the consumer's whole list at once, not one runner at a time: one interlocked swap serves
-        // many items.
-        var runner = taken ?? (Volatile.Read(ref _free.Head) is null ? null : Interlocked.Exchange(ref _free.Head, null));
-        if (runner is null)
-        {
-            runner = new Runner(this);
-        }
-        else
-        {
-            taken = runner.Next;
-            runner.Next = null;
-        }
-
-        if (runner.Batch is { } batch && batch.Capacity == capacity)
-        {
-            batch.Reset(sequence, index);
-        }
-        else
-        {
-            runner.Batch = new WorkBatch<TIn, TOut>(_work, sequence, index, capacity);
-        }
-
-        return runner;
-    }
-
-    private async Task DispatchAsync()
-    {
-        var token = _dispatchCts.Token;
-        long sequence = 0;
-        long index = 0;
-
-        // Look-ahead credits and pending counts are taken in chunks and handed out from here, so that the dispatcher
-        // does not touch the fields the consumer and the lanes write for every item. Credits held here still bound what
-        // is read, and the pending count left over is given back before the dispatcher lets go of its own.
-        var creditChunk = CreditChunk(_settings.LookAhead);
-        var credits = 0;
-        var pendingHeld = 0;
-        var lanesHeld = 0;
-        Runner? freeTaken = null;
-        ValueTask<bool> pendingMove = default;
-        var hasPendingMove = false;
-
-        // One registration for the dispatcher's lifetime cancels whichever lane wait is in progress.
-        using var cancelWaits = token.UnsafeRegister(static state =>
-        {
-            var run = (MapRun<TIn, TOut>)state!;
-            run._callLaneWaiter?.Cancel();
-            run._laneWaiter.Cancel();
-        }, this);
-        try
-        {
-            while (true)
-            {
-                var wanted = _sizer.Next;
-                if (credits < wanted)
-                {
-                    var take = _credits.TakeAsync(Math.Max(wanted - credits, creditChunk), token);
-                    if (!take.IsCompleted)
-                    {
-                        // Waiting for the caller to read: the spare lanes go back meanwhile. (One-item batches hold none
-                        // here, as no more lanes are taken than credits held; a batch growing past its credits can.)
-                        ReturnLanes(ref lanesHeld);
-                    }
-
-                    credits += await take.ConfigureAwait(false);
-                }
-
-                var batchCredits = Math.Min(credits, wanted);
-                credits -= batchCredits;
-                if (!hasPendingMove)
-                {
-                    // Nothing is read for a call that has ended: a consuming input (a queue) would lose the item.
-                    ThrowIfStopping(token);
-                }
-
-                var firstMove = hasPendingMove ? pendingMove : _input.MoveNextAsync(token);
-                hasPendingMove = false;
-                if (!firstMove.IsCompleted)
-                {
-                    // The input has nothing ready: the lanes held for the next batches go back to other calls meanwhile.
-                    ReturnLanes(ref lanesHeld);
-                }
-
-                if (!await firstMove.ConfigureAwait(false))
-                {
-                    break;
-                }
-
-                ThrowIfStopping(token);
-                var runner = Rent(ref freeTaken, sequence++, index, batchCredits);
-                var batch = runner.Batch;
-                batch.Add(_input.Current);
-                var ended = false;
-                while (batch.Count < batchCredits && !Stopping)
-                {
-                    // Only items the input has ready join the batch: a slow input never holds back an item.
-                    var move = _input.MoveNextAsync(token);
-                    if (!move.IsCompleted)
-                    {
-                        pendingMove = move;
-                        hasPendingMove = true;
-                        break;
-                    }
-
-                    if (!move.GetAwaiter().GetResult())
-                    {
-                        ended = true;
-                        break;
-                    }
-
-                    batch.Add(_input.Current);
-                }
-
-                credits += batchCredits - batch.Count;
-                index += batch.Count;
-                if (lanesHeld > 0)
-                {
-                    lanesHeld--;
-                }
-                else
-                {
-                    lanesHeld = await AcquireLanesAsync(batch.Count, credits + 1).ConfigureAwait(false) - 1;
-                }
-
-                if (Stopping)
-                {
-                    // A free lane is taken without looking at the token: never start a batch for a call that ended.
-                    lanesHeld++;
-                    ReturnLanes(ref lanesHeld);
-                    ThrowIfStopping(token);
-                }
-
-                if (pendingHeld == 0)
-                {
-                    pendingHeld = creditChunk;
-                    Interlocked.Add(ref _pending.Value, pendingHeld);
-                }
-
-                pendingHeld--;
-                runner.Start();
-                if (ended)
-                {
-                    break;
-                }
+                return ready;
             }
         }
-        catch (OperationCanceledException) when (Stopping)
-        {
-            if (!_itemCts.IsCancellationRequested)
-            {
-                // Only disposal stops the dispatcher without cancelling the call's items.
-                _terminal = new ObjectDisposedException(_strategy.ToString(), "The strategy was disposed while this map call was running; items already started finished, no more input was read.");
-            }
-        }
-        catch (Exception ex)
-        {
-            // The input failed (or the strategy refused the work): that ends the call, and outstanding items are cancelled.
-            _terminal = ex;
-            await CancelItemsAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            ReturnLanes(ref lanesHeld);
-            await CloseInputAsync(hasPendingMove, pendingMove).ConfigureAwait(false);
-            if (pendingHeld > 0)
-            {
-                // The dispatcher's own count is still held, so this cannot be the last release.
-                Interlocked.Add(ref _pending.Value, -pendingHeld);
-            }
 
-            ReleasePending();
-        }
-    }
-
-    /// <summary>
-    /// How many lanes the dispatcher takes at once: an eighth of the strategy's degree, at most 16 (which already writes
-    /// the shared lane count rarely; 64 measured no better). The spare ones are held while the dispatcher pulls the next
-    /// item from a synchronous input, which may block, so they are kept to a small share of the budget, and a small
-    /// budget (two threads, two workers) is never held back at all.
-    /// </summary>
-    private static int LaneChunk(int degree) => Math.Clamp(degree / 8, 1, 16);
-
-    /// <summary>How many credits the dispatcher takes, and the consumer gives back, at once: a sixteenth of the look-ahead.</summary>
-    private static int CreditChunk(int lookAhead) => Math.Clamp(lookAhead / 16, 1, 256);
-
-    /// <summary>
-    /// Takes a lane for the next batch, and, when the call has no degree of its own, up to <paramref name="wanted"/> in
-    /// one go: the dispatcher holds the others for the batches right after it (returning them before it waits for
-    /// anything), so that the strategy's lane count, which every finishing lane writes, is written once per chunk here.
-    /// </summary>
-    /// <returns>How many lanes were taken (at least one); each comes with the call's lane when the call has one.</returns>
-    private ValueTask<int> AcquireLanesAsync(int items, int wanted)
-    {
-        // The common case takes the lanes without waiting, allocating nothing and touching no queue metric.
-        if (_callLanes is null)
+        if (_itemCts.IsCancellationRequested)
         {
-            var taken = _strategy.TryAcquireLanes(Math.Clamp(wanted, 1, _laneChunk));
-            if (taken > 0)
-            {
-                return new ValueTask<int>(taken);
-            }
-        }
-        else if (_callLanes.TryAcquire())
-        {
-            if (_strategy.TryAcquireLane())
-            {
-                return new ValueTask<int>(1);
-            }
-
-            _callLanes.Release();
+            ThrowCallEnded();
         }
 
-        return WaitForLanesAsync(items);
-    }
-
-    /// <summary>Gives back the lanes the dispatcher holds for batches it has not formed yet.</summary>
-    private void ReturnLanes(ref int held)
-    {
-        if (held > 0)
-        {
-            _strategy.ReleaseLanes(held);
-            _callLanes?.Release(held);
-            held = 0;
-        }
-    }
-
-    /// <summary>Waits for the lanes with the run's reusable waiters; the dispatcher's registration cancels them.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WaitForLanesAsync(int items)
-    {
-        _strategy.Telemetry.QueueChanged(items);
-        try
-        {
-            if (_callLanes is not null)
-            {
-                await _callLanes.AcquireAsync(_callLaneWaiter!).ConfigureAwait(false);
-            }
-
-            try
-            {
-                await _strategy.AcquireLaneAsync(_laneWaiter).ConfigureAwait(false);
-            }
-            catch
-            {
-                _callLanes?.Release();
-                throw;
-            }
-
-            return 1;
-        }
-        finally
-        {
-            _strategy.Telemetry.QueueChanged(-items);
-        }
-    }
-
-    private async ValueTask CloseInputAsync(bool hasPendingMove, ValueTask<bool> pendingMove)
-    {
-        try
-        {
-            if (hasPendingMove)
-            {
-                await pendingMove.ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (_terminal is null && !_itemCts.IsCancellationRequested)
-        {
-            _terminal = ex;
-        }
-        catch (Exception)
-        {
-            // The call already ends for another reason; the input's late failure adds nothing.
-        }
-
-        try
-        {
-            await _input.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (_terminal is null)
-        {
-            _terminal = ex;
-        }
-        catch (Exception)
-        {
-            // Already ending with a more telling exception.
-        }
+        return null;
     }
 
     private void ReleasePending()
     {
-        if (Interlocked.Decrement(ref _pending.Value) == 0)
+        if (Interlocked.Decrement(ref _pending) == 0)
         {
-            // A full fence between the flag and the look for a waiting consumer, which does the opposite.
             _allFinished = true;
-            Interlocked.MemoryBarrier();
-            WakeConsumer();
+            _finished.Writer.TryComplete();
             ReleaseOwner();
         }
     }
@@ -553,8 +188,8 @@ internal sealed partial class MapRun<TIn, TOut>
             }
         }
 
-        // Consumed runners and their credits go back in chunks, one interlocked operation each per chunk rather than
-        // per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
+        // A consumed runner goes back for reuse at once; its look-ahead lanes go back in chunks, one interlocked operation
+        // per chunk rather than per batch (asynchronous work comes one item to a batch). The consumer holds less than a sixteenth of the
         // look-ahead, so the rest keeps items coming, and it gives back what it holds before it waits, so that an idle
         // consumer holds nothing back from the dispatcher.
         if (_reuseBatches)
@@ -566,31 +201,22 @@ internal sealed partial class MapRun<TIn, TOut>
             runner.Batch = null!;
         }
 
-        runner.Next = _consumer.ConsumedFirst;
-        _consumer.ConsumedFirst = runner;
-        _consumer.ConsumedLast ??= runner;
-        _consumer.ConsumedCredits += count;
-        if (_consumer.ConsumedCredits >= _returnChunk)
+        _free.Enqueue(runner);
+        _consumedLookAhead += count;
+        if (_consumedLookAhead >= _returnChunk)
         {
             ReturnConsumed();
         }
     }
 
-    /// <summary>Hands the consumed runners back for reuse and their credits to the dispatcher.</summary>
+    /// <summary>Gives the look-ahead lanes of the outcomes read back to the dispatcher.</summary>
     private void ReturnConsumed()
     {
-        if (_consumer.ConsumedFirst is not { } first)
+        if (_consumedLookAhead > 0)
         {
-            return;
+            _lookAhead.Release(_consumedLookAhead);
+            _consumedLookAhead = 0;
         }
-
-        // Recycled before the credits go back, so that a dispatcher waiting for them finds the runners.
-        Push(ref _free.Head, first, _consumer.ConsumedLast!);
-        var credits = _consumer.ConsumedCredits;
-        _consumer.ConsumedFirst = null;
-        _consumer.ConsumedLast = null;
-        _consumer.ConsumedCredits = 0;
-        _credits.Return(credits);
     }
 
     private void ReportProgress()
@@ -719,215 +345,5 @@ internal sealed partial class MapRun<TIn, TOut>
 
     private void MarkFailed(Exception error) => MarkFailed(error.GetType(), error.Message);
 
-    private void MarkFailed(Type errorType, string message)
-    {
-        if (_activity is not null)
-        {
-            _activity.SetStatus(ActivityStatusCode.Error, message);
-            _activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, errorType.FullName);
-        }
-    }
-
-    /// <summary>
-    /// Drives one batch on its lane and hands it to the consumer, then serves later batches once the consumer has read
-    /// its outcomes. It waits for the strategy with a cached continuation, so a batch costs no async state machine.
-    /// </summary>
-    private sealed class Runner
-    {
-        private readonly MapRun<TIn, TOut> _run;
-        private readonly Action _onCompleted;
-        private Action? _onItemCompleted;
-        private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _awaiter;
-        private ConfiguredValueTaskAwaitable<TOut>.ConfiguredValueTaskAwaiter _itemAwaiter;
-        private long _startedAt;
-
-        public Runner(MapRun<TIn, TOut> run)
-        {
-            _run = run;
-            _onCompleted = OnCompleted;
-        }
-
-        public WorkBatch<TIn, TOut> Batch { get; set; } = null!;
-
-        /// <summary>Gets or sets the next runner on whichever list holds this one (finished, ready or free).</summary>
-        public Runner? Next { get; set; }
-
-        /// <summary>Starts the batch on the lane the dispatcher acquired for it.</summary>
-        public void Start()
-        {
-            var run = _run;
-            if (run._settings.Progress is not null)
-            {
-                // Counted once the batch holds its lane, not when the input was read.
-                Interlocked.Add(ref run._started, Batch.Count);
-            }
-
-            _startedAt = run._strategy.BeginBatch(Batch, run._sizer.IsAdaptive);
-            if (run._startItemsInline && Batch.Count == 1)
-            {
-                StartItem();
-                return;
-            }
-
-            // As around an async method: execution-context changes made by the strategy's synchronous part do not stay
-            // behind on the dispatcher.
-            ValueTask task;
-            using (ExecutionContextScope.Enter())
-            {
-                task = run._strategy.ExecuteBatchGuardedAsync(Batch, run._itemCts.Token);
-            }
-
-            var awaiter = task.ConfigureAwait(false).GetAwaiter();
-            if (awaiter.IsCompleted)
-            {
-                Complete(awaiter);
-                return;
-            }
-
-            _awaiter = awaiter;
-            awaiter.UnsafeOnCompleted(_onCompleted);
-        }
-
-        /// <summary>
-        /// Starts the batch's one item of asynchronous work here and awaits it directly, for a strategy that would do no
-        /// more itself (<see cref="ExecutionStrategyBase.AsyncItemsStartInline"/>).
-        /// </summary>
-        private void StartItem()
-        {
-            var token = _run._itemCts.Token;
-            if (token.IsCancellationRequested)
-            {
-                // The call ended while this batch waited for its lane: it must not start.
-                Batch.SetError(0, new OperationCanceledException(token));
-                Finish();
-                return;
-            }
-
-            ValueTask<TOut> pending;
-            using (ExecutionContextScope.Enter())
-            {
-                try
-                {
-                    pending = _run._strategy.InvokeAsync(Batch.Work, Batch.Inputs[0], token);
-                }
-                catch (Exception ex)
-                {
-                    // A pipeline that throws before it returns a task is a failure of the item like any other.
-                    pending = ValueTask.FromException<TOut>(ex);
-                }
-            }
-
-            var awaiter = pending.ConfigureAwait(false).GetAwaiter();
-            if (awaiter.IsCompleted)
-            {
-                CompleteItem(awaiter);
-                return;
-            }
-
-            _itemAwaiter = awaiter;
-            awaiter.UnsafeOnCompleted(_onItemCompleted ??= OnItemCompleted);
-        }
-
-        private void OnItemCompleted()
-        {
-            var awaiter = _itemAwaiter;
-            _itemAwaiter = default;
-            CompleteItem(awaiter);
-        }
-
-        private void CompleteItem(ConfiguredValueTaskAwaitable<TOut>.ConfiguredValueTaskAwaiter awaiter)
-        {
-            try
-            {
-                Batch.SetResult(0, awaiter.GetResult());
-            }
-            catch (Exception ex)
-            {
-                Batch.SetError(0, ex);
-            }
-
-            Finish();
-        }
-
-        private void OnCompleted()
-        {
-            var awaiter = _awaiter;
-            _awaiter = default;
-            Complete(awaiter);
-        }
-
-        private void Complete(ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter awaiter)
-        {
-            try
-            {
-                awaiter.GetResult();
-            }
-            catch (Exception ex)
-            {
-                Batch.FailRemaining(ex);
-            }
-
-            Finish();
-        }
-
-        private void Finish()
-        {
-            var run = _run;
-            var batch = Batch;
-            if (run._settings.Progress is not null)
-            {
-                // Counted when the lane finishes, not when the caller reads the outcome, and before the lane is free
-                // for another batch: started minus finished never exceeds what the lanes hold.
-                var failed = batch.ErrorCount();
-                Interlocked.Add(ref run._failed, failed);
-                Interlocked.Add(ref run._succeeded, batch.Count - failed);
-            }
-
-            try
-            {
-                run._strategy.EndBatch(batch, _startedAt);
-            }
-            finally
-            {
-                run._strategy.ReleaseLane();
-                run._callLanes?.Release();
-            }
-
-            if (_startedAt != 0)
-            {
-                run._sizer.Observe(batch.Count, Stopwatch.GetTimestamp() - _startedAt);
-            }
-
-            // From here the consumer may take this runner and the dispatcher reuse it: nothing below touches it.
-            run.Publish(this);
-            run.ReleasePending();
-        }
-    }
-
-    /// <summary>
-    /// The consumer's reusable wait for the next finished runner. It resumes the consumer through the pool's global
-    /// queue, so a lane never runs the caller's loop, and the consumer comes back behind the items already queued:
-    /// by then more outcomes have usually finished, and one wake-up serves them all. (A continuation queued to the
-    /// lane thread's local queue, as <see cref="ManualResetValueTaskSourceCore{TResult}"/> does, ran at once and
-    /// found one outcome each time: a wake-up per item.)
-    /// </summary>
-    private sealed class ConsumerSignal : IValueTaskSource, IThreadPoolWorkItem
-    {
-        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
-
-        public short Version => _core.Version;
-
-        public void Reset() => _core.Reset();
-
-        public void Set() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-
-        void IThreadPoolWorkItem.Execute() => _core.SetResult(true);
-
-        public void GetResult(short token) => _core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-            => _core.OnCompleted(continuation, state, token, flags);
-    }
+    private void MarkFailed(Type errorType, string message) => StrategyTelemetry.MarkFailed(_activity, errorType, message);
 }

@@ -1,4 +1,7 @@
 namespace Concurrency.Toolkit.Internal;
 
-/// <summary>The effective settings of one map call, after the call's options are merged with the strategy's.</summary>
-internal sealed record MapSettings(int Degree, int LookAhead, int MaxBatchSize, TimeSpan TargetBatchDuration, IProgress<MapProgress>? Progress);
+/// <summary>
+/// The effective settings of one map call, after the call's options are merged with the strategy's: its lanes (its
+/// degree of parallelism, at most the strategy's) and its look-ahead.
+/// </summary>
+internal sealed record MapSettings(int Lanes, int LookAhead, int MaxBatchSize, TimeSpan TargetBatchDuration, IProgress<MapProgress>? Progress);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Concurrency.Toolkit.Internal;
 using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Shipping;
+using Concurrency.Toolkit.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Concurrency.Toolkit;
@@ -201,8 +202,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         {
             // An input that does not serialize fails this call before anything is queued.
             Telemetry.ItemsStarted(1);
-            Telemetry.ItemsFinished(0, 1, null);
-            Telemetry.ItemFailed(ex);
+            Telemetry.ItemsFinished(ex, 1, mayHaveFailed: true, static (error, _) => error, startedTimestamp: 0);
             pending = ValueTask.FromException<TOut>(ex);
         }
 
@@ -233,8 +233,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
             }
             catch (Exception ex)
             {
-                activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
-                activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, ex.GetType().FullName);
+                StrategyTelemetry.MarkFailed(activity, ex.GetType(), ex.Message);
                 throw;
             }
         }
@@ -269,10 +268,6 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     private BatchJob<TIn, TOut> Job<TIn, TOut>(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method)
         => new(batch, workId, method, _serializer, PacksInputs<TIn>(), _options.MaxMessageBytes);
-
-    /// <summary>The one place an item meets <see cref="ExecutionStrategyOptions.Resilience"/>, for map items and calls alike: around each attempt.</summary>
-    private ValueTask<TOut> ThroughResilience<TState, TOut>(Func<TState, CancellationToken, ValueTask<TOut>> attempt, TState state, CancellationToken cancellationToken)
-        => Resilience is null ? attempt(state, cancellationToken) : Resilience.ExecuteAsync(attempt, state, cancellationToken);
 
     private sealed class LeaseHolder
     {

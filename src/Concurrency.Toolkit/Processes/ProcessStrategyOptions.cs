@@ -34,7 +34,7 @@ public sealed class ProcessStrategyOptions : ExecutionStrategyOptions
     /// Gets or sets how long a worker may take to stop a cancelled item by itself (asynchronous work sees the
     /// token cancelled; no further item starts) before it is killed and replaced. The cancelled call itself ends
     /// at once; this only decides when the worker is given up. Zero to about 49.7 days, or
-    /// <see cref="Timeout.InfiniteTimeSpan"/> to never kill a worker for a cancelled item (it keeps its slot until the
+    /// <see cref="Timeout.InfiniteTimeSpan"/> to never kill a worker for a cancelled item (it keeps its lane until the
     /// item ends).
     /// </summary>
     /// <value>The default value is 2 seconds.</value>

@@ -59,33 +59,64 @@ internal sealed class StrategyTelemetry
     /// <summary>Gets a value indicating whether anyone listens to the duration histogram, so that callers read the clock only then.</summary>
     public static bool RecordsDuration => Duration.Enabled;
 
-    public void ItemsFinished(int succeeded, int total, TimeSpan? elapsed)
+    /// <summary>
+    /// The one place items' outcomes are recorded, for map batches, coalesced calls and single calls alike: the failures
+    /// by exception type (<paramref name="errorAt"/> gives item i's failure, or <see langword="null"/>), the successes,
+    /// the items no longer in flight, and their durations from <paramref name="startedTimestamp"/> (0: not timed).
+    /// </summary>
+    /// <param name="items">Where the outcomes are: a batch, a list of calls, one exception.</param>
+    /// <param name="count">How many items ended.</param>
+    /// <param name="mayHaveFailed">Whether any item may have failed; when not, <paramref name="errorAt"/> is not called.</param>
+    /// <param name="errorAt">Gets item i's failure, or <see langword="null"/>.</param>
+    /// <param name="startedTimestamp">When the items started (<see cref="Stopwatch.GetTimestamp"/>), or 0.</param>
+    /// <returns>How many items failed.</returns>
+    public int ItemsFinished<TItems>(TItems items, int count, bool mayHaveFailed, Func<TItems, int, Exception?> errorAt, long startedTimestamp)
     {
+        var failed = 0;
+        if (mayHaveFailed)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (errorAt(items, i) is { } error)
+                {
+                    failed++;
+                    if (Failed.Enabled)
+                    {
+                        Failed.Add(1, _kindTag, _nameTag, new(ConcurrencyToolkitTelemetry.ErrorTypeTag, error.GetType().FullName));
+                    }
+                }
+            }
+        }
+
         if (InFlight.Enabled)
         {
-            InFlight.Add(-total, _kindTag, _nameTag);
+            InFlight.Add(-count, _kindTag, _nameTag);
         }
 
-        if (succeeded > 0 && Completed.Enabled)
+        if (count > failed && Completed.Enabled)
         {
-            Completed.Add(succeeded, _kindTag, _nameTag);
+            Completed.Add(count - failed, _kindTag, _nameTag);
         }
 
-        if (total > 0 && elapsed is { } batchTime && Duration.Enabled)
+        if (count > 0 && startedTimestamp != 0 && Duration.Enabled)
         {
-            var perItem = batchTime.TotalSeconds / total;
-            for (var i = 0; i < total; i++)
+            var perItem = Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds / count;
+            for (var i = 0; i < count; i++)
             {
                 Duration.Record(perItem, _kindTag, _nameTag);
             }
         }
+
+        return failed;
     }
 
-    public void ItemFailed(Exception exception)
+    /// <summary>Marks a call's span as failed with <paramref name="errorType"/>: the one place a span records a failure.</summary>
+    public static void MarkFailed(Activity? activity, Type errorType, string message)
     {
-        if (Failed.Enabled)
+        if (activity is not null)
         {
-            Failed.Add(1, _kindTag, _nameTag, new(ConcurrencyToolkitTelemetry.ErrorTypeTag, exception.GetType().FullName));
+            activity.SetStatus(ActivityStatusCode.Error, message);
+            activity.SetTag(ConcurrencyToolkitTelemetry.ErrorTypeTag, errorType.FullName);
         }
     }
 

@@ -251,4 +251,64 @@ public class LaneGateTests
         gate.Release(1);
         await third.WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task AcquireManyAsync_AllTaken_WaitsForReleaseAndNeverHandsOutMore()
+    {
+        var gate = new LaneGate(5);
+        using var cts = new CancellationTokenSource();
+        var waiter = new LaneWaiter(cts.Token);
+        Assert.Equal(3, await gate.AcquireManyAsync(3, waiter));
+        Assert.Equal(2, await gate.AcquireManyAsync(3, waiter));
+
+        var waiting = gate.AcquireManyAsync(4, waiter).AsTask();
+        Assert.False(waiting.IsCompleted);
+        gate.Release(1);
+        Assert.Equal(1, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task AcquireManyAsync_CancelledWhileWaiting_Throws()
+    {
+        var gate = new LaneGate(1);
+        using var cts = new CancellationTokenSource();
+        var waiter = new LaneWaiter(cts.Token);
+        Assert.Equal(1, await gate.AcquireManyAsync(1, waiter));
+        var waiting = gate.AcquireManyAsync(1, waiter).AsTask();
+        await cts.CancelAsync();
+        waiter.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task AcquireManyAndRelease_RacingTakerAndReleaser_NoLaneLostOrInvented()
+    {
+        const int lanes = 7;
+        var gate = new LaneGate(lanes);
+        var waiter = new LaneWaiter(CancellationToken.None);
+        var held = 0;
+        var maxHeld = 0;
+        var returns = new System.Collections.Concurrent.BlockingCollection<int>();
+        var releaser = Task.Run(() =>
+        {
+            foreach (var n in returns.GetConsumingEnumerable())
+            {
+                Interlocked.Add(ref held, -n);
+                gate.Release(n);
+            }
+        });
+
+        for (var i = 0; i < 20_000; i++)
+        {
+            var n = await gate.AcquireManyAsync(1 + (i % 3), waiter);
+            var now = Interlocked.Add(ref held, n);
+            maxHeld = Math.Max(maxHeld, now);
+            returns.Add(n);
+        }
+
+        returns.CompleteAdding();
+        await releaser.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.InRange(maxHeld, 1, lanes);
+        Assert.Equal(lanes, await gate.AcquireManyAsync(lanes + 5, waiter));
+    }
 }

@@ -35,7 +35,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
     private readonly ProcessStrategy _strategy;
     private readonly ShippedMethod _method;
     private readonly int _workId;
-    private readonly int _maxRunners;
+    private readonly int _workerCount;
     private readonly bool _packed;
     private readonly ConcurrentQueue<QueuedCall<TIn, TOut>> _queue = new();
     private readonly BatchSizer _sizer;
@@ -48,7 +48,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         _strategy = strategy;
         _method = method;
         _workId = workId;
-        _maxRunners = strategy.WorkerCount;
+        _workerCount = strategy.WorkerCount;
         _packed = strategy.PacksInputs<TIn>();
         _sizer = new BatchSizer(MaxFrameItems, TargetFrameDuration, shrinkOnlyWhenOver: true);
     }
@@ -173,11 +173,11 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                     }
                 }
 
-                if (!_strategy.TryAcquireLane())
+                if (!_strategy.Lanes.TryAcquire())
                 {
                     try
                     {
-                        await _strategy.AcquireLaneAsync(_strategy.Stopping).ConfigureAwait(false);
+                        await _strategy.Lanes.AcquireAsync(_strategy.Stopping).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -218,7 +218,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                 }
                 finally
                 {
-                    _strategy.ReleaseLane();
+                    _strategy.Lanes.Release();
                 }
             }
         }
@@ -235,7 +235,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
     private bool TryAddRunner()
     {
         var runners = Volatile.Read(ref _runners);
-        while (runners < _maxRunners)
+        while (runners < _workerCount)
         {
             var seen = Interlocked.CompareExchange(ref _runners, runners + 1, runners);
             if (seen == runners)
@@ -257,7 +257,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
     private List<QueuedCall<TIn, TOut>> Take(int busyOthers)
     {
         var queued = Math.Max(1, Volatile.Read(ref _queued));
-        var free = Math.Max(1, _maxRunners - busyOthers);
+        var free = Math.Max(1, _workerCount - busyOthers);
         var share = (queued + free - 1) / free;
         var limit = Math.Clamp(Math.Min(_sizer.Next, share), 1, MaxFrameItems);
         var calls = new List<QueuedCall<TIn, TOut>>(Math.Min(limit, queued));
@@ -281,18 +281,8 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         var job = new CallJob<TIn, TOut>(_strategy, _workId, _method, calls, _packed);
         await _strategy.Dispatcher.RunAsync(job, _strategy.Abort).ConfigureAwait(false);
 
-        var failed = 0;
-        foreach (var call in calls)
-        {
-            if (call.Error is { } error)
-            {
-                failed++;
-                telemetry.ItemFailed(error);
-            }
-        }
-
+        telemetry.ItemsFinished(calls, calls.Count, mayHaveFailed: true, static (items, i) => items[i].Error, started);
         var now = Stopwatch.GetTimestamp();
-        telemetry.ItemsFinished(calls.Count - failed, calls.Count, Stopwatch.GetElapsedTime(started, now));
         _sizer.Observe(calls.Count, now - started);
     }
 

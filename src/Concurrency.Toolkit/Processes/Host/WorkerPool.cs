@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: starting, authenticating, lending, supervising and replacing workers share one lock and
+// one set of lists (idle, waiting, live), and each step changes what the others see. (Start-up and its hand-shake,
+// SpawnAsync and AuthenticateAsync, are the part that could move out next.)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
@@ -29,6 +32,8 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly ConcurrentDictionary<int, PendingWorker> _pending = new();
     private readonly object _gate = new();
     private readonly Stack<WorkerHandle> _idle = new();
+    // Not a Channel<WorkerHandle>: a crash loop fails the leases waiting now and the pool lives on, which a channel
+    // can only do by completing for good; the lists share the pool's lock with the counts that decide on starts.
     private readonly Queue<TaskCompletionSource<WorkerHandle>> _waiters = new();
     private readonly HashSet<WorkerHandle> _live = [];
     private readonly List<Task> _starts = [];
@@ -36,7 +41,8 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly ITimer? _watchdog;
     private readonly byte[] _welcome;
     private readonly EventHandler _onHostExit;
-    private int _slots;
+    /// <summary>Workers alive or starting: at most <see cref="ProcessStrategyOptions.WorkerCount"/>, the strategy's lanes.</summary>
+    private int _workers;
     private int _nextWorkerId;
     private bool _disposed;
 
@@ -106,9 +112,9 @@ internal sealed class WorkerPool : IAsyncDisposable
     {
         lock (_gate)
         {
-            while (_slots < _options.WorkerCount)
+            while (_workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
@@ -132,9 +138,9 @@ internal sealed class WorkerPool : IAsyncDisposable
 
             waiter = new TaskCompletionSource<WorkerHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Enqueue(waiter);
-            if (_slots < _options.WorkerCount)
+            if (_workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
@@ -306,7 +312,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     {
         lock (_gate)
         {
-            _slots--;
+            _workers--;
             if (_disposed)
             {
                 return;
@@ -326,9 +332,9 @@ internal sealed class WorkerPool : IAsyncDisposable
                 return;
             }
 
-            if (_waiters.Count > _slots - _idle.Count && _slots < _options.WorkerCount)
+            if (_waiters.Count > _workers - _idle.Count && _workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
@@ -346,16 +352,16 @@ internal sealed class WorkerPool : IAsyncDisposable
         lock (_gate)
         {
             _live.Remove(worker);
-            _slots--;
+            _workers--;
             if (_disposed)
             {
                 return;
             }
 
             // Replace it now if someone waits or the pool is meant to be full; otherwise on demand.
-            if ((_waiters.Count > 0 || _options.PrespawnWorkers) && _slots < _options.WorkerCount)
+            if ((_waiters.Count > 0 || _options.PrespawnWorkers) && _workers < _options.WorkerCount)
             {
-                _slots++;
+                _workers++;
                 StartLocked();
             }
         }
