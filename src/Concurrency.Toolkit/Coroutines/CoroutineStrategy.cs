@@ -30,11 +30,16 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
     }
 
     /// <summary>Initializes a strategy.</summary>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here, so later changes to them do not reach the strategy.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public CoroutineStrategy(CoroutineStrategyOptions options)
-        : base(ExecutionStrategyKind.Coroutine, Validated(options), options.MaxConcurrency)
+        : this(ExecutionStrategyOptions.Snapshot(options), ExecutionStrategyKind.Coroutine)
+    {
+    }
+
+    private CoroutineStrategy(CoroutineStrategyOptions options, ExecutionStrategyKind kind)
+        : base(kind, options, options.MaxConcurrency)
     {
         if (options.SingleThreaded)
         {
@@ -88,12 +93,5 @@ public sealed class CoroutineStrategy : ExecutionStrategyBase
     {
         _loop?.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static CoroutineStrategyOptions Validated(CoroutineStrategyOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
     }
 }

@@ -29,11 +29,16 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     }
 
     /// <summary>Initializes a strategy.</summary>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here, so later changes to them do not reach the strategy.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public ThreadPoolStrategy(ThreadPoolStrategyOptions options)
-        : base(ExecutionStrategyKind.ThreadPool, Validated(options), options.MaxDegreeOfParallelism)
+        : this(ExecutionStrategyOptions.Snapshot(options), ExecutionStrategyKind.ThreadPool)
+    {
+    }
+
+    private ThreadPoolStrategy(ThreadPoolStrategyOptions options, ExecutionStrategyKind kind)
+        : base(kind, options, options.MaxDegreeOfParallelism)
     {
         UsesDedicatedThreads = options.DedicatedThreads;
         if (options.DedicatedThreads)
@@ -79,13 +84,6 @@ public sealed class ThreadPoolStrategy : ExecutionStrategyBase
     {
         _dedicated?.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static ThreadPoolStrategyOptions Validated(ThreadPoolStrategyOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
     }
 
     /// <summary>One batch on one thread: synchronous items in a tight loop, asynchronous ones awaited in order.</summary>
