@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one short method per call form (3 operations x 10 shapes of work, plus the refused
+// no-result maps and ForEachAsync), each a one-line wrap into Work<TIn, TOut>. Splitting them by shape would scatter
+// the one table a reader checks overload resolution against.
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 

@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: each map shape (ordered, unordered) profiles its first items once, asks the classifier,
+// replays the profiled outcomes and hands the rest of the input to the chosen strategy, and both share the decision
+// cache, the call accounting and the drain that disposal waits for.
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
