@@ -5,7 +5,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Concurrency.Toolkit.Classification;
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
 using Concurrency.Toolkit.Classification;
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 
 namespace Concurrency.Toolkit;
 

@@ -1,7 +1,7 @@
 // Over 400 lines on purpose: the two profiling modes (samples repeated for the classifier's API, each item once for
 // AdaptiveStrategy) share the timing, CPU accounting and scaling probe that make their measurements comparable.
 using System.Diagnostics;
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 
 namespace Concurrency.Toolkit.Classification;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// One thread that runs posted callbacks in order, installed as the <see cref="SynchronizationContext"/> of the code it

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Shipping;
 using Concurrency.Toolkit.Telemetry;

@@ -35,7 +35,7 @@ internal static class LayerRules
     public static readonly IReadOnlyDictionary<string, FolderPlace> Library = new Dictionary<string, FolderPlace>
     {
         ["Abstractions"] = new(Layer.Abstractions, "Abstractions"),
-        ["Internal"] = new(Layer.Engine, "Engine"),
+        ["Engine"] = new(Layer.Engine, "Engine"),
         ["Telemetry"] = new(Layer.Engine, "Engine"),
         ["Shipping"] = new(Layer.Engine, "Shipping"),
         ["ThreadPool"] = new(Layer.Strategies, "ThreadPool"),

@@ -35,7 +35,7 @@ public sealed class LayerTests
     {
         var folders = Library.Value.Types.ToDictionary(t => t.Name, t => t.Folder);
 
-        Assert.Equal("Internal", folders["Concurrency.Toolkit.ExecutionStrategyBase"]);
+        Assert.Equal("Engine", folders["Concurrency.Toolkit.ExecutionStrategyBase"]);
         Assert.Equal("Processes", folders["Concurrency.Toolkit.ProcessStrategy"]);
         // An interface and an enum have no method bodies: their folder comes from the PDB's type-document record.
         Assert.Equal("Abstractions", folders["Concurrency.Toolkit.IExecutionStrategy"]);
@@ -44,7 +44,7 @@ public sealed class LayerTests
 
     [Theory]
     [InlineData("Concurrency.Toolkit.ThreadPoolStrategy", "Concurrency.Toolkit.ExecutionStrategyBase", "base type")]
-    [InlineData("Concurrency.Toolkit.ExecutionStrategyBase", "Concurrency.Toolkit.Internal.MapRun`2", "body of ")]
+    [InlineData("Concurrency.Toolkit.ExecutionStrategyBase", "Concurrency.Toolkit.Engine.MapRun`2", "body of ")]
     [InlineData("Concurrency.Toolkit.AdaptiveStrategy", "Concurrency.Toolkit.IExecutionStrategyProvider", "")]
     [InlineData("Concurrency.Toolkit.ProcessStrategy", "Concurrency.Toolkit.ShippedMethod", "")]
     public void Read_LibraryAssembly_SeesReferencesTheLayerRulesJudge(string from, string to, string via)
@@ -64,11 +64,11 @@ public sealed class LayerTests
     {
         var problems = Check(
             ("Abstractions/Contract.cs", "namespace Lib; " + contract),
-            ("Internal/Thing.cs", "namespace Lib.Engine; public class Thing { public void Go() { } } public enum Kind { A } public sealed class MarkerAttribute : System.Attribute;"));
+            ("Engine/Thing.cs", "namespace Lib.Engine; public class Thing { public void Go() { } } public enum Kind { A } public sealed class MarkerAttribute : System.Attribute;"));
 
         var problem = Assert.Single(problems);
         Assert.True(problem.StartsWith($"Lib.Contract (Abstractions/, layer Abstractions) uses Lib.Engine.", StringComparison.Ordinal), how + ": " + problem);
-        Assert.Contains($"(Internal/, layer Engine) in {via}", problem, StringComparison.Ordinal);
+        Assert.Contains($"(Engine/, layer Engine) in {via}", problem, StringComparison.Ordinal);
         Assert.Contains("Rule: a layer uses only its own layer and those below it", problem, StringComparison.Ordinal);
     }
 
@@ -88,11 +88,11 @@ public sealed class LayerTests
     public void Check_FoldersOfOneLayerUsingEachOther_FailsNamingTheCycle()
     {
         var problems = Check(
-            ("Internal/Runs.cs", "namespace Lib.Internal; public static class Runs { public static void Start() => Lib.Telemetry.Counts.Add(); public static void Stop() { } }"),
+            ("Engine/Runs.cs", "namespace Lib.Internal; public static class Runs { public static void Start() => Lib.Telemetry.Counts.Add(); public static void Stop() { } }"),
             ("Telemetry/Counts.cs", "namespace Lib.Telemetry; public static class Counts { public static void Add() => Lib.Internal.Runs.Stop(); }"));
 
         var problem = Assert.Single(problems);
-        Assert.StartsWith("Folder cycle Internal -> Telemetry -> Internal: Lib.Internal.Runs (Internal/) uses Lib.Telemetry.Counts (Telemetry/) in body of Start; Lib.Telemetry.Counts (Telemetry/) uses Lib.Internal.Runs (Internal/) in body of Add", problem, StringComparison.Ordinal);
+        Assert.StartsWith("Folder cycle Engine -> Telemetry -> Engine: Lib.Internal.Runs (Engine/) uses Lib.Telemetry.Counts (Telemetry/) in body of Start; Lib.Telemetry.Counts (Telemetry/) uses Lib.Internal.Runs (Engine/) in body of Add", problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class LayerTests
     {
         var problems = Check(
             ("Abstractions/IWork.cs", "namespace Lib; public interface IWork { void Run(); }"),
-            ("Internal/Engine.cs", "namespace Lib.Internal; public abstract class Engine : IWork { public abstract void Run(); }"),
+            ("Engine/Engine.cs", "namespace Lib.Internal; public abstract class Engine : IWork { public abstract void Run(); }"),
             ("Processes/Host/Pool.cs", "namespace Lib; public sealed class Pool : Lib.Internal.Engine { public override void Run() { } }"),
             ("DependencyInjection/Setup.cs", "namespace Lib; public static class Setup { public static IWork Make() => new Pool(); }"));
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 using Concurrency.Toolkit.Processes.Host;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Processes.Worker;

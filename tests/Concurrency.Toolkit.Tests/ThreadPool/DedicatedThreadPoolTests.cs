@@ -1,4 +1,4 @@
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 
 namespace Concurrency.Toolkit.Tests.ThreadPool;
 

@@ -1,4 +1,4 @@
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 

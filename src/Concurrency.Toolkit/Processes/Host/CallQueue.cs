@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Concurrency.Toolkit.Internal;
+using Concurrency.Toolkit.Engine;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <content>The runner: one batch on its lane, from its start to its hand-over to the consumer.</content>
 internal sealed partial class MapRun<TIn, TOut>

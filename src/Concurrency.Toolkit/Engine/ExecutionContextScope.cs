@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// Puts back the calling thread's execution context when disposed, as an async method does around its synchronous

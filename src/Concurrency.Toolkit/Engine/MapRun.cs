@@ -6,7 +6,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Concurrency.Toolkit.Telemetry;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// One enumeration of a map call. A dispatcher reads the input lazily (bounded by its look-ahead lanes),

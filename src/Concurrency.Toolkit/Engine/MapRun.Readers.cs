@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <content>The caller's two views of a run: outcomes in input order, or as they finish.</content>
 internal sealed partial class MapRun<TIn, TOut>

@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// One way to read a call's input, synchronous or asynchronous, so that the map engine has a single loop. The

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <content>
 /// The dispatcher: reads the input lazily (within the look-ahead), groups items into batches, takes a lane for each and

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// The one counting gate for every capacity the engine bounds: a strategy's lanes, one call's lower degree, and a map

@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// A map call's result sequence. Arguments are checked when the call is made; each enumeration starts a fresh

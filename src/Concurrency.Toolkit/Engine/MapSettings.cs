@@ -1,4 +1,4 @@
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// The effective settings of one map call, after the call's options are merged with the strategy's: its lanes (its

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Concurrency.Toolkit.Internal;
+namespace Concurrency.Toolkit.Engine;
 
 /// <summary>
 /// Chooses how many items go to a lane at once from the measured time per item, in the manner of joblib's
