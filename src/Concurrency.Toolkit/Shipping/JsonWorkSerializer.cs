@@ -48,7 +48,9 @@ public sealed class JsonWorkSerializer : WorkSerializer
     private readonly bool _rawShapes;
     private readonly bool _noMetadata;
     private readonly bool _checkFields;
+    private readonly bool _binaryObjects;
     private readonly ConcurrentDictionary<Type, string?> _contracts = new();
+    private readonly ConcurrentDictionary<Type, BinaryObjectCodec?> _objectCodecs = new();
 
     /// <summary>
     /// Initializes a serializer with the default options: System.Text.Json's defaults plus
@@ -97,6 +99,10 @@ public sealed class JsonWorkSerializer : WorkSerializer
         options.MakeReadOnly();
         _options = options;
         _checkFields = reflectionEnabled;
+
+        // Plain classes and records cross as their members' bytes (see BinaryObjectCodec), built from the same
+        // contract; only with the default options, whose contract is the one the binary form was checked against.
+        _binaryObjects = isDefault && reflectionEnabled && BitConverter.IsLittleEndian;
     }
 
     /// <summary>Gets whether batches of fixed-size primitives may cross as one binary block (see the remarks).</summary>
@@ -140,6 +146,12 @@ public sealed class JsonWorkSerializer : WorkSerializer
             return;
         }
 
+        if (_binaryObjects && !typeof(T).IsValueType && ObjectCodec<T>() is { } codec)
+        {
+            codec.Write(writer, value);
+            return;
+        }
+
         if (_plainIntegers && (typeof(T) == typeof(int) || typeof(T) == typeof(long)))
         {
             var span = writer.GetSpan(20);
@@ -179,6 +191,11 @@ public sealed class JsonWorkSerializer : WorkSerializer
             return ReadRaw<T>(data);
         }
 
+        if (_binaryObjects && !typeof(T).IsValueType && ObjectCodec<T>() is { } codec)
+        {
+            return (T)codec.Read(data)!;
+        }
+
         if (_plainIntegers)
         {
             if (typeof(T) == typeof(int) && Utf8Parser.TryParse(data, out int i, out var used) && used == data.Length)
@@ -212,6 +229,20 @@ public sealed class JsonWorkSerializer : WorkSerializer
         var info = (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
         TypeInfoCache<T>.Entry = info;
         return info;
+    }
+
+    /// <summary>The binary codec of a plain class, or <see langword="null"/> when its values take the JSON path; one cached entry per type on the per-item path.</summary>
+    private BinaryObjectCodec? ObjectCodec<T>()
+    {
+        var cached = ObjectCodecCache<T>.Entry;
+        if (cached is not null && ReferenceEquals(cached.Options, _options))
+        {
+            return cached.Codec;
+        }
+
+        var codec = _objectCodecs.GetOrAdd(typeof(T), static (type, options) => BinaryObjectCodec.TryCreate(type, options), _options);
+        ObjectCodecCache<T>.Entry = new(_options, codec);
+        return codec;
     }
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionOnJustification)]
@@ -379,6 +410,13 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         public static readonly int ElementSize = Kind == RawKind.PrimitiveArray ? PrimitiveCodec.SizeOf(PrimitiveCodec.CodeOf(typeof(T).GetElementType()!)) : 0;
     }
+
+    private static class ObjectCodecCache<T>
+    {
+        public static ObjectCodecEntry? Entry;
+    }
+
+    private sealed record ObjectCodecEntry(JsonSerializerOptions Options, BinaryObjectCodec? Codec);
 
     private static class TypeInfoCache<T>
     {
