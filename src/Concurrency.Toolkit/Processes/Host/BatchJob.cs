@@ -47,6 +47,11 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
 
             _offsets[i] = start;
             _lengths[i] = _inputs.Length - start;
+            if (i == 0 && batch.Count > 1)
+            {
+                // Room for the rest at the first one's size: large inputs are not copied again each time the buffer doubles.
+                _inputs.GetSpan((int)Math.Min((long)_lengths[0] * (batch.Count - 1), maxMessageBytes));
+            }
         }
     }
 
