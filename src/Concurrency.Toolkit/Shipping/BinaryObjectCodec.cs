@@ -150,6 +150,7 @@ internal sealed class BinaryObjectCodec
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "Reached only with reflection-based serialization on (see JsonWorkSerializer).")]
     private static object? DefaultOf(Type type) => type.IsValueType ? RuntimeHelpers.GetUninitializedObject(type) : null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteObject(IBufferWriter<byte> writer, object? value, int depth)
     {
         if (value is null)
@@ -175,6 +176,7 @@ internal sealed class BinaryObjectCodec
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object? ReadObject(ref PayloadReader reader, int depth)
     {
         var presence = reader.ReadByte();
@@ -310,6 +312,7 @@ internal sealed class BinaryObjectCodec
     private sealed class PrimitiveValue<T> : ValueCodec
         where T : unmanaged
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth)
         {
             var size = Unsafe.SizeOf<T>();
@@ -317,12 +320,14 @@ internal sealed class BinaryObjectCodec
             writer.Advance(size);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth) => PrimitiveCodec<T>.Read(reader.Take(Unsafe.SizeOf<T>()));
     }
 
     private sealed class PrimitiveArray<T> : ValueCodec
         where T : unmanaged
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth)
         {
             if (value is not T[] array)
@@ -335,6 +340,7 @@ internal sealed class BinaryObjectCodec
             writer.Write(MemoryMarshal.AsBytes(array.AsSpan()));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth)
         {
             var length = ReadLength(ref reader);
@@ -363,6 +369,7 @@ internal sealed class BinaryObjectCodec
     {
         public static readonly StringCodec Instance = new();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth)
         {
             if (value is not string text)
@@ -377,6 +384,7 @@ internal sealed class BinaryObjectCodec
             writer.Advance(4 + length);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth)
         {
             var length = ReadLength(ref reader);
@@ -388,6 +396,7 @@ internal sealed class BinaryObjectCodec
     {
         public static readonly BytesCodec Instance = new();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth)
         {
             if (value is not byte[] bytes)
@@ -399,6 +408,7 @@ internal sealed class BinaryObjectCodec
             writer.WriteBytes(bytes);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth)
         {
             var length = ReadLength(ref reader);
@@ -410,15 +420,19 @@ internal sealed class BinaryObjectCodec
     {
         public static readonly MemoryCodec Instance = new();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth) => writer.WriteBytes(((ReadOnlyMemory<byte>)value!).Span);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth) => new ReadOnlyMemory<byte>(reader.ReadBytes().ToArray());
     }
 
     private sealed class NestedCodec(BinaryObjectCodec codec) : ValueCodec
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth) => codec.WriteObject(writer, value, depth);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth) => codec.ReadObject(ref reader, depth);
     }
 
@@ -431,6 +445,7 @@ internal sealed class BinaryObjectCodec
         [ThreadStatic]
         private static Utf8JsonWriter? t_writer;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Write(IBufferWriter<byte> writer, object? value, int depth)
         {
             var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
@@ -456,6 +471,7 @@ internal sealed class BinaryObjectCodec
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override object? Read(ref PayloadReader reader, int depth) => JsonSerializer.Deserialize(reader.ReadBytes(), info);
     }
 }

@@ -137,6 +137,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     }
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Serialize<T>(IBufferWriter<byte> writer, T value)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -184,6 +185,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     }
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override T Deserialize<T>(ReadOnlySpan<byte> data)
     {
         if (_rawShapes && RawShape<T>.Kind != RawKind.None)
