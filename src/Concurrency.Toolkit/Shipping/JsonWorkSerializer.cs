@@ -70,7 +70,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     }
 
     /// <summary>Initializes a serializer; <paramref name="reflectionEnabled"/> stands for the app's trimming switch, so tests can take either path.</summary>
-    internal JsonWorkSerializer(JsonSerializerOptions options, bool isDefault, bool reflectionEnabled)
+    internal JsonWorkSerializer(JsonSerializerOptions options, bool isDefault, bool reflectionEnabled, bool binaryObjects = false)
     {
         ArgumentNullException.ThrowIfNull(options);
 
@@ -102,8 +102,17 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         // Plain classes and records cross as their members' bytes (see BinaryObjectCodec), built from the same
         // contract; only with the default options, whose contract is the one the binary form was checked against.
-        _binaryObjects = isDefault && reflectionEnabled && BitConverter.IsLittleEndian;
+        _binaryObjects = binaryObjects && isDefault && reflectionEnabled && BitConverter.IsLittleEndian;
     }
+
+    /// <summary>
+    /// The process strategy's default: as <see cref="JsonWorkSerializer()"/>, and plain classes and records cross as their
+    /// members' bytes (<see cref="BinaryObjectCodec"/>). Only where both sides run the same build of every type (a host and
+    /// its workers): the binary form is positional, where JSON matches members by name (an Orleans client and silo may
+    /// run different versions of a record).
+    /// </summary>
+    internal static JsonWorkSerializer ForProcesses()
+        => new(DefaultOptions(), isDefault: true, JsonSerializer.IsReflectionEnabledByDefault, binaryObjects: true);
 
     /// <summary>Gets whether batches of fixed-size primitives may cross as one binary block (see the remarks).</summary>
     internal bool PacksPrimitives { get; }

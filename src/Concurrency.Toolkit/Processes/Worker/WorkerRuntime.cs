@@ -117,7 +117,7 @@ internal sealed class WorkerRuntime
         var stage = "serializer factory";
         try
         {
-            _serializer = serializerFactory is null ? new JsonWorkSerializer() : ((Func<WorkSerializer>)serializerFactory.CreateDelegate())()
+            _serializer = serializerFactory is null ? JsonWorkSerializer.ForProcesses() : ((Func<WorkSerializer>)serializerFactory.CreateDelegate())()
                 ?? throw new InvalidOperationException($"The serializer factory '{serializerFactory}' returned null.");
             if (initializer is not null)
             {
