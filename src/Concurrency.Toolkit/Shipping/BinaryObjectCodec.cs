@@ -122,9 +122,17 @@ internal sealed class BinaryObjectCodec
         foreach (var property in info.Properties)
         {
             var position = property.AssociatedParameter?.Position ?? -1;
-            if (property.Get is null || (property.Set is null && position < 0))
+            if (property.Get is null)
             {
-                // Not written, or written and never read back (a computed property): nothing of it arrives on the JSON path either.
+                // Not written: nothing of it arrives on the JSON path either.
+                continue;
+            }
+
+            if (property.Set is null && position < 0)
+            {
+                // Written and never read back (a computed property): its getter still runs, as it does on the JSON path,
+                // so a getter that throws fails the item here too; its value is not sent.
+                members.Add(new Member(property.Get, null, -1, null));
                 continue;
             }
 
@@ -172,7 +180,8 @@ internal sealed class BinaryObjectCodec
         writer.WriteByte(1);
         foreach (var member in _members)
         {
-            member.Codec.Write(writer, member.Get(value), depth + 1);
+            var memberValue = member.Get(value);
+            member.Codec?.Write(writer, memberValue, depth + 1);
         }
     }
 
@@ -195,7 +204,10 @@ internal sealed class BinaryObjectCodec
             var created = _create();
             foreach (var member in _members)
             {
-                member.Set!(created, member.Codec.Read(ref reader, depth + 1));
+                if (member.Codec is not null)
+                {
+                    member.Set!(created, member.Codec.Read(ref reader, depth + 1));
+                }
             }
 
             return created;
@@ -206,6 +218,11 @@ internal sealed class BinaryObjectCodec
         for (var i = 0; i < _members.Length; i++)
         {
             var member = _members[i];
+            if (member.Codec is null)
+            {
+                continue;
+            }
+
             var value = member.Codec.Read(ref reader, depth + 1);
             if (member.Position >= 0)
             {
@@ -232,7 +249,8 @@ internal sealed class BinaryObjectCodec
         return result;
     }
 
-    private readonly record struct Member(Func<object, object?> Get, Action<object, object?>? Set, int Position, ValueCodec Codec);
+    /// <summary>A member as the contract has it; without a codec it is only read (its getter runs), never sent.</summary>
+    private readonly record struct Member(Func<object, object?> Get, Action<object, object?>? Set, int Position, ValueCodec? Codec);
 
     /// <summary>How one member's value is written: as bytes where it has a binary form, as its JSON otherwise.</summary>
     private abstract class ValueCodec

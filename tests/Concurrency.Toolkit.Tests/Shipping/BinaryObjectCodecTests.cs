@@ -79,6 +79,14 @@ public class BinaryObjectCodecTests
     }
 
     [Fact]
+    public void Serialize_ComputedPropertyThatThrows_FailsAsOnTheJsonPath()
+    {
+        // Not sent (it is never read back), but read, as System.Text.Json reads it: a getter that throws fails the item.
+        Assert.Throws<InvalidOperationException>(() => JsonWorkSerializer.ForProcesses().Serialize(new ArrayBufferWriter<byte>(), new WithTripwire { Value = 1, Fail = true }));
+        Assert.Equal(1, RoundTrip(new WithTripwire { Value = 1 }).Value);
+    }
+
+    [Fact]
     public void Serialize_Cycle_FailsInsteadOfOverflowingTheStack()
     {
         var node = new MutableNode { Value = 1 };
@@ -191,6 +199,15 @@ public class BinaryObjectCodecTests
     }
 
     public sealed record Node(int Value, Node? Next);
+
+    public sealed class WithTripwire
+    {
+        public int Value { get; set; }
+
+        public bool Fail { get; set; }
+
+        public int Tripwire => Fail ? throw new InvalidOperationException("read on purpose") : 0;
+    }
 
     public sealed class MutableNode
     {
