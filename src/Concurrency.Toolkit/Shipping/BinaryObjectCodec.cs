@@ -430,7 +430,14 @@ internal sealed class BinaryObjectCodec
         public override object? Read(ref PayloadReader reader, int depth)
         {
             var length = ReadLength(ref reader);
-            return length < 0 ? null : reader.Take(length).ToArray();
+            if (length < 0)
+            {
+                return null;
+            }
+
+            var bytes = GC.AllocateUninitializedArray<byte>(length);
+            reader.Take(length).CopyTo(bytes);
+            return bytes;
         }
     }
 

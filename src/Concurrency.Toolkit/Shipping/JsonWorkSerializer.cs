@@ -362,7 +362,9 @@ public sealed class JsonWorkSerializer : WorkSerializer
     {
         if (RawShape<T>.Kind == RawKind.Memory)
         {
-            var memory = new ReadOnlyMemory<byte>(data.ToArray());
+            var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+            data.CopyTo(copy);
+            var memory = new ReadOnlyMemory<byte>(copy);
             return Unsafe.As<ReadOnlyMemory<byte>, T>(ref memory);
         }
 
@@ -380,7 +382,10 @@ public sealed class JsonWorkSerializer : WorkSerializer
         switch (RawShape<T>.Kind)
         {
             case RawKind.Bytes:
-                return (T)(object)body.ToArray();
+                // Not cleared first: every byte is copied over at once (a large blob would pay for clearing it too).
+                var bytes = GC.AllocateUninitializedArray<byte>(body.Length);
+                body.CopyTo(bytes);
+                return (T)(object)bytes;
             case RawKind.String:
                 return (T)(object)StrictUtf8.GetString(body);
             default:
