@@ -62,7 +62,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         : base(kind, options, options.WorkerCount)
     {
         _options = options;
-        _serializer = options.SerializerFactory?.Invoke() ?? new JsonWorkSerializer();
+        _serializer = options.SerializerFactory?.Invoke() ?? JsonWorkSerializer.ForProcesses();
         _packsPrimitives = _serializer is JsonWorkSerializer { PacksPrimitives: true };
         _pool = new WorkerPool(options, Logger, Telemetry);
         _dispatcher = new Dispatcher(_pool, options, Telemetry, Logger);

@@ -48,7 +48,9 @@ public sealed class JsonWorkSerializer : WorkSerializer
     private readonly bool _rawShapes;
     private readonly bool _noMetadata;
     private readonly bool _checkFields;
+    private readonly bool _binaryObjects;
     private readonly ConcurrentDictionary<Type, string?> _contracts = new();
+    private readonly ConcurrentDictionary<Type, BinaryObjectCodec?> _objectCodecs = new();
 
     /// <summary>
     /// Initializes a serializer with the default options: System.Text.Json's defaults plus
@@ -68,7 +70,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     }
 
     /// <summary>Initializes a serializer; <paramref name="reflectionEnabled"/> stands for the app's trimming switch, so tests can take either path.</summary>
-    internal JsonWorkSerializer(JsonSerializerOptions options, bool isDefault, bool reflectionEnabled)
+    internal JsonWorkSerializer(JsonSerializerOptions options, bool isDefault, bool reflectionEnabled, bool binaryObjects = false)
     {
         ArgumentNullException.ThrowIfNull(options);
 
@@ -97,7 +99,20 @@ public sealed class JsonWorkSerializer : WorkSerializer
         options.MakeReadOnly();
         _options = options;
         _checkFields = reflectionEnabled;
+
+        // Plain classes and records cross as their members' bytes (see BinaryObjectCodec), built from the same
+        // contract; only with the default options, whose contract is the one the binary form was checked against.
+        _binaryObjects = binaryObjects && isDefault && reflectionEnabled && BitConverter.IsLittleEndian;
     }
+
+    /// <summary>
+    /// The process strategy's default: as <see cref="JsonWorkSerializer()"/>, and plain classes and records cross as their
+    /// members' bytes (<see cref="BinaryObjectCodec"/>). Only where both sides run the same build of every type (a host and
+    /// its workers): the binary form is positional, where JSON matches members by name (an Orleans client and silo may
+    /// run different versions of a record).
+    /// </summary>
+    internal static JsonWorkSerializer ForProcesses()
+        => new(DefaultOptions(), isDefault: true, JsonSerializer.IsReflectionEnabledByDefault, binaryObjects: true);
 
     /// <summary>Gets whether batches of fixed-size primitives may cross as one binary block (see the remarks).</summary>
     internal bool PacksPrimitives { get; }
@@ -131,12 +146,19 @@ public sealed class JsonWorkSerializer : WorkSerializer
     }
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Serialize<T>(IBufferWriter<byte> writer, T value)
     {
         ArgumentNullException.ThrowIfNull(writer);
         if (_rawShapes && RawShape<T>.Kind != RawKind.None)
         {
             WriteRaw(writer, value);
+            return;
+        }
+
+        if (_binaryObjects && !typeof(T).IsValueType && ObjectCodec<T>() is { } codec)
+        {
+            codec.Write(writer, value);
             return;
         }
 
@@ -172,11 +194,17 @@ public sealed class JsonWorkSerializer : WorkSerializer
     }
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override T Deserialize<T>(ReadOnlySpan<byte> data)
     {
         if (_rawShapes && RawShape<T>.Kind != RawKind.None)
         {
             return ReadRaw<T>(data);
+        }
+
+        if (_binaryObjects && !typeof(T).IsValueType && ObjectCodec<T>() is { } codec)
+        {
+            return (T)codec.Read(data)!;
         }
 
         if (_plainIntegers)
@@ -212,6 +240,20 @@ public sealed class JsonWorkSerializer : WorkSerializer
         var info = (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
         TypeInfoCache<T>.Entry = info;
         return info;
+    }
+
+    /// <summary>The binary codec of a plain class, or <see langword="null"/> when its values take the JSON path; one cached entry per type on the per-item path.</summary>
+    private BinaryObjectCodec? ObjectCodec<T>()
+    {
+        var cached = ObjectCodecCache<T>.Entry;
+        if (cached is not null && ReferenceEquals(cached.Options, _options))
+        {
+            return cached.Codec;
+        }
+
+        var codec = _objectCodecs.GetOrAdd(typeof(T), static (type, options) => BinaryObjectCodec.TryCreate(type, options), _options);
+        ObjectCodecCache<T>.Entry = new(_options, codec);
+        return codec;
     }
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionOnJustification)]
@@ -320,7 +362,9 @@ public sealed class JsonWorkSerializer : WorkSerializer
     {
         if (RawShape<T>.Kind == RawKind.Memory)
         {
-            var memory = new ReadOnlyMemory<byte>(data.ToArray());
+            var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+            data.CopyTo(copy);
+            var memory = new ReadOnlyMemory<byte>(copy);
             return Unsafe.As<ReadOnlyMemory<byte>, T>(ref memory);
         }
 
@@ -338,7 +382,10 @@ public sealed class JsonWorkSerializer : WorkSerializer
         switch (RawShape<T>.Kind)
         {
             case RawKind.Bytes:
-                return (T)(object)body.ToArray();
+                // Not cleared first: every byte is copied over at once (a large blob would pay for clearing it too).
+                var bytes = GC.AllocateUninitializedArray<byte>(body.Length);
+                body.CopyTo(bytes);
+                return (T)(object)bytes;
             case RawKind.String:
                 return (T)(object)StrictUtf8.GetString(body);
             default:
@@ -379,6 +426,13 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         public static readonly int ElementSize = Kind == RawKind.PrimitiveArray ? PrimitiveCodec.SizeOf(PrimitiveCodec.CodeOf(typeof(T).GetElementType()!)) : 0;
     }
+
+    private static class ObjectCodecCache<T>
+    {
+        public static ObjectCodecEntry? Entry;
+    }
+
+    private sealed record ObjectCodecEntry(JsonSerializerOptions Options, BinaryObjectCodec? Codec);
 
     private static class TypeInfoCache<T>
     {

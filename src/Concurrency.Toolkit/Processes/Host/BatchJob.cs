@@ -32,12 +32,20 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
         _inputs = new FrameBuffer(Math.Max(256, batch.Count * 8));
         _offsets = new int[batch.Count];
         _lengths = new int[batch.Count];
+        SerializeInputs(serializer, maxMessageBytes);
+    }
+
+    /// <summary>The host's per-item loop of a map: compiled optimized at once, since a command line's one map is over before tiering would reach it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void SerializeInputs(WorkSerializer serializer, int maxMessageBytes)
+    {
+        var batch = _batch;
         for (var i = 0; i < batch.Count; i++)
         {
-            var start = _inputs.Length;
+            var start = _inputs!.Length;
             try
             {
-                AppendInput(serializer, _inputs, batch.Inputs[i], maxMessageBytes);
+                AppendInput(serializer, _inputs!, batch.Inputs[i], maxMessageBytes);
             }
             catch (WorkSerializationException ex)
             {
@@ -45,8 +53,13 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
                 continue;
             }
 
-            _offsets[i] = start;
-            _lengths[i] = _inputs.Length - start;
+            _offsets![i] = start;
+            _lengths![i] = _inputs.Length - start;
+            if (i == 0 && batch.Count > 1)
+            {
+                // Room for the rest at the first one's size: large inputs are not copied again each time the buffer doubles.
+                _inputs.GetSpan((int)Math.Min((long)_lengths[0] * (batch.Count - 1), maxMessageBytes));
+            }
         }
     }
 
@@ -54,6 +67,7 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
 
     public override int InputBytes(int slot) => _lengths![slot];
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override ReadOnlyMemory<byte> BuildFrame(int batchId, int[] slots)
     {
         if (PackedSize > 0)
@@ -106,6 +120,7 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
     }
 
     /// <summary>The hot path of tiny items: one loop, no call per item.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void DeliverPacked(ReadOnlySpan<int> slots, ReadOnlySpan<byte> values)
     {
         var size = PrimitiveCodec<TOut>.Size;

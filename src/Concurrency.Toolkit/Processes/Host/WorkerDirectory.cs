@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Concurrency.Toolkit.Processes.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Concurrency.Toolkit.Processes.Host;
@@ -56,6 +57,8 @@ internal sealed class WorkerDirectory
     /// <summary>Deletes the folder and what is in it; false when something kept it (logged by the caller).</summary>
     public bool TryDelete(out Exception? error)
     {
+        // Shared frames a worker never opened (normally none: each is removed as soon as its worker has it open).
+        SharedFrames.RemoveAll(Directory.Name);
         try
         {
             Directory.Delete(recursive: true);
@@ -98,6 +101,7 @@ internal sealed class WorkerDirectory
                     continue;
                 }
 
+                SharedFrames.RemoveAll(candidate.Name);
                 candidate.Delete(recursive: true);
                 removed.Add(candidate.FullName);
                 if (logger.IsEnabled(LogLevel.Debug))

@@ -15,6 +15,9 @@ namespace Concurrency.Toolkit.Processes.Host;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The write lock lives as long as the connection; sends racing the worker's end must not meet a disposed lock.")]
 internal sealed class WorkerHandle
 {
+    /// <summary>How long a worker keeps its shared segment after its last frame: longer than the gap between two frames of a map, as the worker's own idle trim.</summary>
+    private static readonly TimeSpan SegmentIdleDelay = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How long the connection may stay open after the process has exited (only a process the worker started without exec, which its group's kill ends, could hold it).</summary>
     private static readonly TimeSpan ConnectionCloseGrace = TimeSpan.FromSeconds(2);
 
@@ -23,6 +26,9 @@ internal sealed class WorkerHandle
     private readonly FrameReader _reader;
     private readonly ProgressMarker _marker;
     private readonly string _markerPath;
+    private readonly string _poolName;
+    private readonly Lock _sharedGate = new();
+    private readonly int _maxFrameBytes;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TaskCompletionSource<WorkerDeath> _death = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,6 +38,11 @@ internal sealed class WorkerHandle
     private string? _killDetail;
     private int _nextBatchId;
     private long _watchedItem;
+    private int _segmentSequence;
+
+    /// <summary>The shared segment this worker's large frames go through (see <see cref="SharedFrames"/>); null until one is needed, and once it is idle.</summary>
+    private SharedMapping? _segment;
+    private ITimer? _segmentIdle;
     private long _watchedSince;
 
     public WorkerHandle(int id, WorkerProcess process, NetworkStream stream, FrameReader reader, ProgressMarker marker, string markerPath, ILogger logger)
@@ -44,6 +55,8 @@ internal sealed class WorkerHandle
         _marker = marker;
         _markerPath = markerPath;
         _logger = logger;
+        _poolName = Path.GetFileName(Path.GetDirectoryName(markerPath)) ?? "";
+        _maxFrameBytes = reader.MaxFrameBytes;
     }
 
     public int Id { get; }
@@ -112,6 +125,11 @@ internal sealed class WorkerHandle
                 _definedWork.Add(workId);
             }
 
+            if (frame.Length - ProtocolConstants.HeaderSize > SharedFrames.Threshold && SharedFrames.Available)
+            {
+                frame = ShareLarge(frame);
+            }
+
             await SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
@@ -120,7 +138,75 @@ internal sealed class WorkerHandle
         }
     }
 
-    public void EndRun(IWorkerRun run) => Interlocked.CompareExchange(ref _current, null, run);
+    public void EndRun(IWorkerRun run)
+    {
+        Interlocked.CompareExchange(ref _current, null, run);
+        lock (_sharedGate)
+        {
+            if (_segment is not null)
+            {
+                _segmentIdle ??= TimeProvider.System.CreateTimer(static state => ((WorkerHandle)state!).ReleaseIdleSegment(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _segmentIdle.Change(SegmentIdleDelay, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts a large frame's body into this worker's shared segment (made, or replaced by a larger one, as needed) and
+    /// returns the small frame that names it; the frame as it is when shared memory is not to be had.
+    /// </summary>
+    private ReadOnlyMemory<byte> ShareLarge(ReadOnlyMemory<byte> frame)
+    {
+        var body = frame.Length - ProtocolConstants.HeaderSize;
+        lock (_sharedGate)
+        {
+            _segmentIdle?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (_segment is null || _segment.Capacity < body)
+            {
+                // The worker lets go of the old segment when the new one's first frame names another path.
+                DropSegmentLocked();
+                if (!OperatingSystem.IsLinux() || SharedFrames.TryCreate(SharedFrames.PathOf(_poolName, Id, ++_segmentSequence), body, _maxFrameBytes) is not { } created)
+                {
+                    return frame;
+                }
+
+                _segment = created;
+            }
+
+            return SharedFrames.Share(frame, _segment);
+        }
+    }
+
+    /// <summary>The worker has been idle for a moment: both sides let go of the segment, so an idle worker holds no shared memory.</summary>
+    private void ReleaseIdleSegment()
+    {
+        string path;
+        lock (_sharedGate)
+        {
+            if (_segment is null || _current is not null)
+            {
+                return;
+            }
+
+            path = _segment.Path;
+            DropSegmentLocked();
+        }
+
+        _ = SendQuietlyAsync(SharedFrames.Release(path));
+    }
+
+    /// <summary>Unmaps the host's side of the segment, and removes its name should the worker not have opened it (it unlinks it when it does).</summary>
+    private void DropSegmentLocked()
+    {
+        if (_segment is null)
+        {
+            return;
+        }
+
+        SharedFrames.Remove(_segment.Path);
+        _segment.Release();
+        _segment = null;
+    }
 
     public void SendCancel(int batchId) => _ = SendQuietlyAsync(HostMessages.Cancel(batchId));
 
@@ -249,6 +335,13 @@ internal sealed class WorkerHandle
         {
             _current?.OnDeath(death);
             Died?.Invoke(this, death);
+        }
+
+        // Its shared segment goes with it, the name too if it died before it opened it (mid-transfer).
+        lock (_sharedGate)
+        {
+            _segmentIdle?.Dispose();
+            DropSegmentLocked();
         }
 
         _marker.Dispose();

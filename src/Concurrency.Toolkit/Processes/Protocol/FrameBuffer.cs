@@ -9,7 +9,8 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 /// </summary>
 internal sealed class FrameBuffer(int initialCapacity = 4096) : IBufferWriter<byte>
 {
-    private byte[] _buffer = new byte[Math.Max(initialCapacity, 64)];
+    // Not zeroed: every byte is written before it is read, and a large frame would pay for clearing it first.
+    private byte[] _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 64));
     private int _position;
 
     /// <summary>Gets how many bytes the buffer can hold before it grows.</summary>
@@ -63,7 +64,9 @@ internal sealed class FrameBuffer(int initialCapacity = 4096) : IBufferWriter<by
     {
         if (_position + extra > _buffer.Length)
         {
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _position + extra));
+            var larger = GC.AllocateUninitializedArray<byte>(Math.Max(_buffer.Length * 2, _position + extra));
+            _buffer.AsSpan(0, _position).CopyTo(larger);
+            _buffer = larger;
         }
     }
 }

@@ -20,6 +20,7 @@ internal abstract class WorkInvoker
     /// <summary>The one per-item loop; the two work shapes differ only in how an item is called.</summary>
     private abstract class TypedInvoker<TIn, TOut> : WorkInvoker
     {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public sealed override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
         {
             var token = batch.Cancellation.Token;

@@ -50,6 +50,7 @@ internal sealed class WorkerBatch : IDisposable
 
     /// <summary>Parses a batch frame; the batch owns <paramref name="frame"/> if this returns, the caller still does if it throws.</summary>
     /// <exception cref="ProtocolViolationException">The body is malformed.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static WorkerBatch Parse(Frame frame)
     {
         var payload = frame.Payload;

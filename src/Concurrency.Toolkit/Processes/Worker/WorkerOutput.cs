@@ -43,6 +43,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private bool _flushArmed;
 
     /// <summary>Appends an item's result to the pending results frame. Called only from the execution thread.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void AddResult<T>(int batchId, int index, T value, WorkSerializer serializer)
     {
         lock (_gate)
@@ -104,6 +105,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     /// Appends a primitive result to the pending packed results frame: its bytes only, no length or text. Called only
     /// from the execution thread, for values the default serializer packs.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void AddPackedResult<T>(int batchId, int index, T value)
     {
         lock (_gate)

@@ -22,6 +22,12 @@ internal sealed class WorkerRuntime
     public const int InitFailedExitCode = 71;
 
     private readonly WorkerArguments _args;
+
+    /// <summary>The name of the pool's private folder, which names its shared frames too.</summary>
+    private readonly string _poolName;
+
+    /// <summary>The shared segment large frames arrive in; read and replaced by the reading thread only.</summary>
+    private SharedMapping? _shared;
     private readonly Dictionary<int, (WorkInvoker? Invoker, RemoteError? Error)> _work = [];
     private readonly BlockingCollection<WorkerBatch> _queue = new();
     private readonly ConcurrentDictionary<int, WorkerBatch> _running = new();
@@ -31,7 +37,11 @@ internal sealed class WorkerRuntime
     private WorkerOutput _output = null!;
     private ProgressMarker _marker = null!;
 
-    public WorkerRuntime(WorkerArguments args) => _args = args;
+    public WorkerRuntime(WorkerArguments args)
+    {
+        _args = args;
+        _poolName = Path.GetFileName(Path.GetDirectoryName(args.SocketPath)) ?? "";
+    }
 
     public int Run()
     {
@@ -107,7 +117,7 @@ internal sealed class WorkerRuntime
         var stage = "serializer factory";
         try
         {
-            _serializer = serializerFactory is null ? new JsonWorkSerializer() : ((Func<WorkSerializer>)serializerFactory.CreateDelegate())()
+            _serializer = serializerFactory is null ? JsonWorkSerializer.ForProcesses() : ((Func<WorkSerializer>)serializerFactory.CreateDelegate())()
                 ?? throw new InvalidOperationException($"The serializer factory '{serializerFactory}' returned null.");
             if (initializer is not null)
             {
@@ -169,6 +179,17 @@ internal sealed class WorkerRuntime
                     batch = WorkerBatch.ParsePacked(frame);
                     Enqueue(batch);
                     return true;
+                case FrameType.SharedFrame:
+                    Enqueue(ParseShared(frame.Payload));
+                    return true;
+                case FrameType.ReleaseShared:
+                    if (_shared is not null && _shared.Path == SharedFrames.ReadRelease(frame.Payload))
+                    {
+                        _shared.Release();
+                        _shared = null;
+                    }
+
+                    return true;
                 case FrameType.Cancel:
                     if (_running.TryGetValue(HostMessages.ReadCancel(frame.Payload), out var running))
                     {
@@ -199,6 +220,21 @@ internal sealed class WorkerRuntime
             {
                 frame.Dispose();
             }
+        }
+    }
+
+    /// <summary>A batch whose body came through shared memory: the batch owns the mapping, or it is unmapped here if the body is malformed.</summary>
+    private WorkerBatch ParseShared(ReadOnlySpan<byte> payload)
+    {
+        var shared = SharedFrames.Open(payload, _poolName, _args.MaxMessageBytes, ref _shared);
+        try
+        {
+            return shared.Type == FrameType.Batch ? WorkerBatch.Parse(shared) : WorkerBatch.ParsePacked(shared);
+        }
+        catch
+        {
+            shared.Dispose();
+            throw;
         }
     }
 

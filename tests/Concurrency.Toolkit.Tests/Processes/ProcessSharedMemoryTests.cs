@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Concurrency.Toolkit.Processes.Host;
+using Concurrency.Toolkit.Processes.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Concurrency.Toolkit.Tests.Processes;
+
+/// <summary>
+/// Large frames cross through a shared-memory segment in <c>/dev/shm</c> (Linux): the values arrive, and no segment is
+/// left behind, whether the map ends, the worker dies before it could open its segment, or the host dies (the sweep).
+/// </summary>
+public sealed partial class ProcessSharedMemoryTests
+{
+    private const string Root = "/dev/shm/";
+
+    private static readonly TimeSpan SafetyNet = TimeSpan.FromSeconds(60);
+
+    /// <summary>An input whose frame is larger than the threshold on its own.</summary>
+    private const int LargeInput = SharedFrames.Threshold + (64 * 1024);
+
+    [Fact]
+    public async Task MapAsync_LargeInputs_CrossThroughSharedMemoryAndLeaveNothing()
+    {
+        var inputs = Enumerable.Range(0, 6).Select(Blob).ToArray();
+        var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 2, PrespawnWorkers = true });
+        string pool;
+        await using (strategy)
+        {
+            await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 2, SafetyNet, "both workers to start");
+            pool = PoolName(strategy.WorkerProcessIds.First());
+            var results = new List<long>();
+            await foreach (var r in strategy.MapAsync(inputs, static (byte[] b) => SharedMapped() ? Checksum(b) : -1))
+            {
+                results.Add(r);
+            }
+
+            Assert.Equal(inputs.Select(Checksum), results);
+
+            // Once the workers are idle a moment, they and the host let go of their segments.
+            await ProcessTestHelpers.WaitUntilAsync(() => Segments(pool).Length == 0, SafetyNet, "the idle workers' segments to go");
+            Assert.Equal(Checksum(inputs[0]), await strategy.RunAsync(static (byte[] b) => Checksum(b), inputs[0]));
+        }
+
+        Assert.Empty(Segments(pool));
+    }
+
+    [Fact]
+    public async Task MapAsync_WorkerKilledMidTransfer_SegmentRemovedAndItemRunsElsewhere()
+    {
+        var input = Blob(1);
+        await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+        var worker = strategy.WorkerProcessIds.Single();
+        var pool = PoolName(worker);
+
+        // Stopped, the worker cannot open the segment the host writes for it: the transfer is caught half done.
+        Signal("STOP", worker);
+        var running = strategy.RunAsync(static (byte[] b) => Checksum(b), input).AsTask();
+        await ProcessTestHelpers.WaitUntilAsync(() => Segments(pool).Length == 1, SafetyNet, "the host to write the worker's segment");
+        var stranded = Segments(pool).Single();
+        Signal("KILL", worker);
+
+        Assert.Equal(Checksum(input), await running.WaitAsync(SafetyNet));
+        Assert.False(File.Exists(stranded), $"the segment of the killed worker, {stranded}, is left behind");
+        Assert.NotEqual(worker, strategy.WorkerProcessIds.Single());
+    }
+
+    [Fact]
+    public void SweepStale_SegmentsOfADeadHost_RemovedAndALiveHostsKept()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "segments-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var dead = Path.Combine(root, WorkerDirectory.Prefix + Guid.NewGuid().ToString("N")[..6]);
+        var live = Path.Combine(root, WorkerDirectory.Prefix + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(dead);
+        Directory.CreateDirectory(live);
+        File.WriteAllText(Path.Combine(dead, WorkerDirectory.OwnerFileName), WorkerDirectory.OwnerLine(Environment.ProcessId, "linux:1"));
+        File.WriteAllText(Path.Combine(live, WorkerDirectory.OwnerFileName), WorkerDirectory.OwnerLine(Environment.ProcessId, WorkerDirectory.StartToken(Environment.ProcessId)!));
+        var deadSegment = SharedFrames.PathOf(Path.GetFileName(dead), 1, 1);
+        var liveSegment = SharedFrames.PathOf(Path.GetFileName(live), 1, 1);
+        File.WriteAllBytes(deadSegment, new byte[16]);
+        File.WriteAllBytes(liveSegment, new byte[16]);
+        try
+        {
+            Assert.Equal([dead], WorkerDirectory.SweepStale(root, NullLogger.Instance));
+            Assert.False(File.Exists(deadSegment));
+            Assert.True(File.Exists(liveSegment));
+        }
+        finally
+        {
+            File.Delete(liveSegment);
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Open_SegmentOutsideThePoolOrOverTheCap_ProtocolViolation()
+    {
+        SharedMapping? current = null;
+        Assert.Throws<ProtocolViolationException>(() => SharedFrames.Open(SharedFrame(FrameType.Batch, 100, "/etc/passwd"), "ctk-abcdef", 1 << 20, ref current));
+        Assert.Throws<ProtocolViolationException>(() => SharedFrames.Open(SharedFrame(FrameType.Batch, 100, Root + "ctk-other-w1-1"), "ctk-abcdef", 1 << 20, ref current));
+        Assert.Throws<ProtocolViolationException>(() => SharedFrames.Open(SharedFrame(FrameType.Batch, 100, Root + "ctk-abcdef-w1/../../x"), "ctk-abcdef", 1 << 20, ref current));
+        Assert.Throws<ProtocolViolationException>(() => SharedFrames.Open(SharedFrame(FrameType.Batch, (1 << 20) + 1, Root + "ctk-abcdef-w1-1"), "ctk-abcdef", 1 << 20, ref current));
+        Assert.Throws<ProtocolViolationException>(() => SharedFrames.Open(SharedFrame(FrameType.Shutdown, 100, Root + "ctk-abcdef-w1-1"), "ctk-abcdef", 1 << 20, ref current));
+        Assert.Null(current);
+    }
+
+    public static long Checksum(byte[] data)
+    {
+        long sum = data.Length;
+        for (var i = 0; i < data.Length; i += 97)
+        {
+            sum = (sum * 31) + data[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>Whether this process maps a shared segment of a pool (run in a worker: the proof the frame came that way).</summary>
+    public static bool SharedMapped() => File.ReadAllText("/proc/self/maps").Contains(Root + WorkerDirectory.Prefix, StringComparison.Ordinal);
+
+    private static byte[] Blob(int seed)
+    {
+        var blob = new byte[LargeInput];
+        new Random(seed).NextBytes(blob);
+        return blob;
+    }
+
+    private static byte[] SharedFrame(FrameType type, int length, string path)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(path);
+        var payload = new byte[9 + name.Length];
+        payload[0] = (byte)type;
+        BitConverter.TryWriteBytes(payload.AsSpan(1), length);
+        BitConverter.TryWriteBytes(payload.AsSpan(5), name.Length);
+        name.CopyTo(payload, 9);
+        return payload;
+    }
+
+    /// <summary>The pool's folder name, from a worker's command line (it names the pool's socket).</summary>
+    private static string PoolName(int workerPid)
+        => PoolFolder().Match(File.ReadAllText($"/proc/{workerPid}/cmdline")).Value;
+
+    private static string[] Segments(string pool) => Directory.GetFiles(Root, pool + "-w*");
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    [GeneratedRegex("ctk-[A-Za-z0-9_-]{6}")]
+    private static partial Regex PoolFolder();
+}
