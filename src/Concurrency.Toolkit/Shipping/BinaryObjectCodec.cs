@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the binary record form and its member codecs (numbers, strings, bytes, primitive arrays,
+// nested records, JSON for the rest) are one wire format, read and written in step; each codec is a small nested type.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Reflection;

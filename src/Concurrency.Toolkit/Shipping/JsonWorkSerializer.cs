@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the default serializer's one decision (docs/serialization.md) in one place: the JSON
+// options, the contract check that refuses lossy types, and the three wire forms it picks between (raw primitives and
+// bytes, binary records through BinaryObjectCodec, JSON). The raw forms (WriteRaw, ReadRaw) could move out next.
 using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;

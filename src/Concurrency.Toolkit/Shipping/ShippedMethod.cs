@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: a method's identity has one definition here, its checks (what can ship and why not),
+// its wire form (read, write) and its resolution in the receiving process (delegate, typed runner); split, a change
+// to the identity would have to be made in step in several files.
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
