@@ -66,7 +66,7 @@ internal sealed class WorkerHandle
     /// <summary>Gets or sets how many items were handed to this worker (for recycling by item count).</summary>
     public int ItemsAssigned { get; set; }
 
-    /// <summary>Gets or sets the working set the worker reported after its last batch (set by the run it ended, before the run's end is seen).</summary>
+    /// <summary>Gets or sets the working set the worker reported after its last batch (set by that batch's run, before the run's end is seen).</summary>
     public long WorkingSet { get; set; }
 
     public bool IsAlive => !_death.Task.IsCompleted && Volatile.Read(ref _killReason) == 0;
@@ -270,10 +270,7 @@ internal sealed class WorkerHandle
             {
                 using (frame)
                 {
-                    if (WorkerReports.Route(frame, _current) is var workingSet and >= 0)
-                    {
-                        WorkingSet = workingSet;
-                    }
+                    WorkerReports.Route(frame, _current);
                 }
             }
         }

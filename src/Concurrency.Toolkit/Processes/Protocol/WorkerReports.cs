@@ -31,9 +31,8 @@ internal static class WorkerReports
     /// Reads one frame and hands it to <paramref name="run"/> when it is about that run's batch (reports about a batch the
     /// host gave up on are dropped).
     /// </summary>
-    /// <returns>The worker's working set, when the frame reports a batch done; otherwise -1.</returns>
     /// <exception cref="ProtocolViolationException">The frame is not a report, or it is malformed.</exception>
-    public static long Route(in Frame frame, IBatchReports? run)
+    public static void Route(in Frame frame, IBatchReports? run)
     {
         try
         {
@@ -44,22 +43,22 @@ internal static class WorkerReports
             {
                 case FrameType.Results:
                     target?.OnResults(ref reader, reader.ReadInt32(), reader.ReadInt32());
-                    return -1;
+                    return;
                 case FrameType.PackedResults:
                     var (first, count, typeCode) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadByte());
                     target?.OnPackedResults(reader.Take(reader.Remaining), first, count, typeCode);
-                    return -1;
+                    return;
                 case FrameType.ItemFailed:
                     target?.OnItemFailed(reader.ReadInt32(), (ItemFailureKind)reader.ReadByte(), RemoteError.Read(ref reader));
-                    return -1;
+                    return;
                 case FrameType.BatchFailed:
                     target?.OnBatchFailed(reader.ReadInt32(), RemoteError.Read(ref reader));
-                    return -1;
+                    return;
                 case FrameType.BatchDone:
                     var processed = reader.ReadInt32();
                     var workingSet = reader.ReadInt64();
                     target?.OnDone(processed, Math.Max(0, workingSet));
-                    return Math.Max(0, workingSet);
+                    return;
                 default:
                     throw new ProtocolViolationException($"Unexpected {frame.Type} frame from a running worker.");
             }
