@@ -87,45 +87,36 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
             return this;
         }
 
-        var longest = LongestText();
         if (Shortened(MinKeptChars, maxBytes, limit).EncodedSize() <= maxBytes)
         {
-            // The longest per-text length that fits, by bisection: the size grows with it.
-            int fits = MinKeptChars, tooLong = longest;
-            while (tooLong - fits > 1)
-            {
-                var mid = fits + ((tooLong - fits) / 2);
-                if (Shortened(mid, maxBytes, limit).EncodedSize() <= maxBytes)
-                {
-                    fits = mid;
-                }
-                else
-                {
-                    tooLong = mid;
-                }
-            }
-
-            return Shortened(fits, maxBytes, limit);
+            // The longest per-text length that fits: the size grows with it.
+            var chars = LargestFitting(MinKeptChars, LongestText(), n => Shortened(n, maxBytes, limit).EncodedSize() <= maxBytes);
+            return Shortened(chars, maxBytes, limit);
         }
 
         // Too many exceptions to keep even short texts of all: keep the first ones, in order, as many as fit.
-        var total = Count();
-        int keep = 1, tooMany = total;
-        while (tooMany - keep > 1)
+        var keep = LargestFitting(1, Count(), n => Pruned(n, maxBytes, limit).EncodedSize() <= maxBytes);
+        var pruned = Pruned(keep, maxBytes, limit);
+        return pruned.EncodedSize() <= maxBytes ? pruned : Last(maxBytes, limit);
+    }
+
+    /// <summary>Bisects for the largest n in [<paramref name="fitting"/>, <paramref name="tooLarge"/>) that <paramref name="fits"/>, which holds up to some n and not above it.</summary>
+    private static int LargestFitting(int fitting, int tooLarge, Func<int, bool> fits)
+    {
+        while (tooLarge - fitting > 1)
         {
-            var mid = keep + ((tooMany - keep) / 2);
-            if (Pruned(mid, maxBytes, limit).EncodedSize() <= maxBytes)
+            var mid = fitting + ((tooLarge - fitting) / 2);
+            if (fits(mid))
             {
-                keep = mid;
+                fitting = mid;
             }
             else
             {
-                tooMany = mid;
+                tooLarge = mid;
             }
         }
 
-        var pruned = Pruned(keep, maxBytes, limit);
-        return pruned.EncodedSize() <= maxBytes ? pruned : Last(maxBytes, limit);
+        return fitting;
     }
 
     /// <summary>Builds the caller-side exception with every inner exception that crossed.</summary>
