@@ -163,17 +163,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
     private static IAsyncEnumerable<TIn> FromSync<TIn>(IEnumerable<TIn> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return Iterate(inputs);
-
-        static async IAsyncEnumerable<TIn> Iterate(IEnumerable<TIn> inputs)
-        {
-            foreach (var input in inputs)
-            {
-                yield return input;
-            }
-
-            await Task.CompletedTask.ConfigureAwait(false);
-        }
+        return inputs.ToAsyncEnumerable();
     }
 
     private static IAsyncEnumerable<TIn> NotNull<TIn>(IAsyncEnumerable<TIn> inputs)
