@@ -401,12 +401,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private async Task<bool> WaitDrainedAsync(TimeSpan timeout)
     {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            await _drained.Task.ConfigureAwait(false);
-            return true;
-        }
-
         try
         {
             await _drained.Task.WaitAsync(timeout).ConfigureAwait(false);
