@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -65,11 +66,7 @@ internal static class ThreadClock
             var read = RandomAccess.Read(handle, buffer, 0);
             return ParseSecondField(buffer[..read]);
         }
-        catch (IOException)
-        {
-            return 0;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return 0;
         }
@@ -78,23 +75,7 @@ internal static class ThreadClock
     internal static long ParseSecondField(ReadOnlySpan<byte> line)
     {
         var space = line.IndexOf((byte)' ');
-        if (space < 0)
-        {
-            return 0;
-        }
-
-        long value = 0;
-        foreach (var b in line[(space + 1)..])
-        {
-            if (b is < (byte)'0' or > (byte)'9')
-            {
-                break;
-            }
-
-            value = (value * 10) + (b - '0');
-        }
-
-        return value;
+        return space >= 0 && Utf8Parser.TryParse(line[(space + 1)..], out long value, out _) ? value : 0;
     }
 
     private static class NativeMethods
