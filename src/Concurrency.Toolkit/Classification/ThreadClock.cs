@@ -18,9 +18,6 @@ internal static class ThreadClock
     private static readonly bool HasSchedStat = OperatingSystem.IsLinux() && File.Exists("/proc/thread-self/schedstat");
     private static bool s_cpuClockBroken;
 
-    /// <summary>Gets a value indicating whether the thread CPU clock works on this platform.</summary>
-    public static bool IsSupported => !s_cpuClockBroken && CpuTimeNanoseconds() >= 0;
-
     /// <summary>Returns the CPU time the calling thread has used, in nanoseconds, or -1 when the platform does not tell.</summary>
     public static long CpuTimeNanoseconds()
     {
