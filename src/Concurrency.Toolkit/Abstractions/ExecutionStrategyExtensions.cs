@@ -45,11 +45,7 @@ public static class ExecutionStrategyExtensions
     // ---------------------------------------------------------------- RunAsync
 
     /// <summary>Runs one unit of synchronous work.</summary>
-    /// <inheritdoc cref="IExecutionStrategy.RunAsync{TIn, TOut}(Work{TIn, TOut}, TIn, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc cref="RunAsync{TIn, TOut}(IExecutionStrategy, Func{TIn, CancellationToken, ValueTask{TOut}}, TIn, CancellationToken)"/>
     /// <exception cref="ArgumentException"><typeparamref name="TOut"/> is a <see cref="Task"/> or a <see cref="ValueTask"/> (reached only with explicit type arguments or from generic code): nothing would await it.</exception>
     public static ValueTask<TOut> RunAsync<TIn, TOut>(this IExecutionStrategy strategy, Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
         => NotNull(strategy).RunAsync(Work<TIn, TOut>.From(work), input, cancellationToken);
