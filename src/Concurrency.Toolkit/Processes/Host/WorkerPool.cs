@@ -26,7 +26,6 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly WorkerLauncher _launcher;
     private readonly WorkerDirectory _directory;
-    private readonly string _socketPath;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentDictionary<int, PendingWorker> _pending = new();
@@ -55,12 +54,12 @@ internal sealed class WorkerPool : IAsyncDisposable
         _breaker = new CrashLoopBreaker(options, logger);
         _launcher = new WorkerLauncher(options.WorkerExecutablePath, options.InheritEnvironment, options.WorkerEnvironment);
         _directory = WorkerDirectory.Create();
-        _socketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
+        SocketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            ThrowIfSocketPathTooLong(_socketPath);
-            _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
+            ThrowIfSocketPathTooLong(SocketPath);
+            _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
             _listener.Listen(64);
         }
         catch
@@ -93,7 +92,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     }
 
     /// <summary>Gets the path of the socket workers connect to (for tests of the channel's protection).</summary>
-    internal string SocketPath => _socketPath;
+    internal string SocketPath { get; }
 
     /// <summary>Gets the process ids of the workers alive now.</summary>
     public IReadOnlyList<int> ProcessIds => LiveWorkers().Select(w => w.ProcessId).ToArray();
@@ -401,7 +400,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
         try
         {
-            var arguments = new WorkerArguments(_socketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
+            var arguments = new WorkerArguments(SocketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
             timeout.CancelAfter(_options.WorkerStartTimeout);
             process = WorkerProcess.Start(_launcher.CreateStartInfo(arguments), id, _logger);
             pending.ProcessId = process.Id;
