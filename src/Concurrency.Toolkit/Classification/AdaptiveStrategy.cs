@@ -207,7 +207,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private async IAsyncEnumerable<TOut> OrderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
     {
-        ThrowIfDisposed();
         using var call = Enter(cancellationToken, enumeratorToken);
         var token = call.Token;
         var source = inputs.GetAsyncEnumerator(token);
@@ -247,7 +246,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private async IAsyncEnumerable<WorkOutcome<TIn, TOut>> UnorderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
     {
-        ThrowIfDisposed();
         using var call = Enter(cancellationToken, enumeratorToken);
         var token = call.Token;
         var source = inputs.GetAsyncEnumerator(token);
