@@ -1,6 +1,7 @@
 // Over 400 lines on purpose: one short method per call form (3 operations x 10 shapes of work, plus the refused
-// no-result maps and ForEachAsync), each a one-line wrap into Work<TIn, TOut>. Splitting them by shape would scatter
-// the one table a reader checks overload resolution against.
+// no-result maps and ForEachAsync), each a one-line wrap into Work<TIn, TOut>, documented once per operation (the
+// other forms inherit that doc). Splitting them by shape would scatter the one table a reader checks overload
+// resolution against.
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
@@ -44,11 +45,7 @@ public static class ExecutionStrategyExtensions
     // ---------------------------------------------------------------- RunAsync
 
     /// <summary>Runs one unit of synchronous work.</summary>
-    /// <inheritdoc cref="IExecutionStrategy.RunAsync{TIn, TOut}(Work{TIn, TOut}, TIn, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc cref="RunAsync{TIn, TOut}(IExecutionStrategy, Func{TIn, CancellationToken, ValueTask{TOut}}, TIn, CancellationToken)"/>
     /// <exception cref="ArgumentException"><typeparamref name="TOut"/> is a <see cref="Task"/> or a <see cref="ValueTask"/> (reached only with explicit type arguments or from generic code): nothing would await it.</exception>
     public static ValueTask<TOut> RunAsync<TIn, TOut>(this IExecutionStrategy strategy, Func<TIn, TOut> work, TIn input, CancellationToken cancellationToken = default)
         => NotNull(strategy).RunAsync(Work<TIn, TOut>.From(work), input, cancellationToken);
@@ -64,30 +61,18 @@ public static class ExecutionStrategyExtensions
         => NotNull(strategy).RunAsync(Work<TIn, TOut>.From(work), input, cancellationToken);
 
     /// <summary>Runs one unit of asynchronous work that takes the call's token.</summary>
-    /// <inheritdoc cref="IExecutionStrategy.RunAsync{TIn, TOut}(Work{TIn, TOut}, TIn, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc cref="RunAsync{TIn, TOut}(IExecutionStrategy, Func{TIn, CancellationToken, ValueTask{TOut}}, TIn, CancellationToken)"/>
     public static ValueTask<TOut> RunAsync<TIn, TOut>(this IExecutionStrategy strategy, Func<TIn, CancellationToken, Task<TOut>> work, TIn input, CancellationToken cancellationToken = default)
         => NotNull(strategy).RunAsync(Work<TIn, TOut>.From(work), input, cancellationToken);
 
     /// <summary>Runs one unit of asynchronous work without a token.</summary>
-    /// <inheritdoc cref="IExecutionStrategy.RunAsync{TIn, TOut}(Work{TIn, TOut}, TIn, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc cref="RunAsync{TIn, TOut}(IExecutionStrategy, Func{TIn, CancellationToken, ValueTask{TOut}}, TIn, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static ValueTask<TOut> RunAsync<TIn, TOut>(this IExecutionStrategy strategy, Func<TIn, ValueTask<TOut>> work, TIn input, CancellationToken cancellationToken = default)
         => NotNull(strategy).RunAsync(Work<TIn, TOut>.From(work), input, cancellationToken);
 
     /// <summary>Runs one unit of asynchronous work without a token.</summary>
-    /// <inheritdoc cref="IExecutionStrategy.RunAsync{TIn, TOut}(Work{TIn, TOut}, TIn, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc cref="RunAsync{TIn, TOut}(IExecutionStrategy, Func{TIn, CancellationToken, ValueTask{TOut}}, TIn, CancellationToken)"/>
     public static ValueTask<TOut> RunAsync<TIn, TOut>(this IExecutionStrategy strategy, Func<TIn, Task<TOut>> work, TIn input, CancellationToken cancellationToken = default)
         => NotNull(strategy).RunAsync(Work<TIn, TOut>.From(work), input, cancellationToken);
 
@@ -105,56 +90,24 @@ public static class ExecutionStrategyExtensions
         => Discard(NotNull(strategy).RunAsync(Work<TIn, ValueTuple>.From(work), input, cancellationToken));
 
     /// <summary>Runs one unit of asynchronous work without a result that takes the call's token.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>A task that completes when the work has.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="RunAsync{TIn}(IExecutionStrategy, Action{TIn}, TIn, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static ValueTask RunAsync<TIn>(this IExecutionStrategy strategy, Func<TIn, CancellationToken, ValueTask> work, TIn input, CancellationToken cancellationToken = default)
         => Discard(NotNull(strategy).RunAsync(Work<TIn, ValueTuple>.From(work), input, cancellationToken));
 
     /// <summary>Runs one unit of asynchronous work without a result that takes the call's token.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>A task that completes when the work has.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="RunAsync{TIn}(IExecutionStrategy, Action{TIn}, TIn, CancellationToken)"/>
     public static ValueTask RunAsync<TIn>(this IExecutionStrategy strategy, Func<TIn, CancellationToken, Task> work, TIn input, CancellationToken cancellationToken = default)
         => Discard(NotNull(strategy).RunAsync(Work<TIn, ValueTuple>.From(work), input, cancellationToken));
 
     /// <summary>Runs one unit of asynchronous work without a result, without a token.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>A task that completes when the work has.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="RunAsync{TIn}(IExecutionStrategy, Action{TIn}, TIn, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static ValueTask RunAsync<TIn>(this IExecutionStrategy strategy, Func<TIn, ValueTask> work, TIn input, CancellationToken cancellationToken = default)
         => Discard(NotNull(strategy).RunAsync(Work<TIn, ValueTuple>.From(work), input, cancellationToken));
 
     /// <summary>Runs one unit of asynchronous work without a result, without a token.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="input">The input passed to <paramref name="work"/>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>A task that completes when the work has.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="RunAsync{TIn}(IExecutionStrategy, Action{TIn}, TIn, CancellationToken)"/>
     public static ValueTask RunAsync<TIn>(this IExecutionStrategy strategy, Func<TIn, Task> work, TIn input, CancellationToken cancellationToken = default)
         => Discard(NotNull(strategy).RunAsync(Work<TIn, ValueTuple>.From(work), input, cancellationToken));
 
@@ -163,94 +116,49 @@ public static class ExecutionStrategyExtensions
     /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
     /// <param name="strategy">The strategy that runs the work.</param>
     /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: synchronous work.</param>
+    /// <param name="work">The work.</param>
     /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
     /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: synchronous work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<TOut> MapAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
@@ -266,114 +174,51 @@ public static class ExecutionStrategyExtensions
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Action<TIn> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Action<TIn> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<ValueTuple> MapAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
@@ -383,94 +228,49 @@ public static class ExecutionStrategyExtensions
     /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
     /// <param name="strategy">The strategy that runs the work.</param>
     /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: synchronous work.</param>
+    /// <param name="work">The work.</param>
     /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
     /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: synchronous work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, TOut> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work that takes the call's token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, ValueTask<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
-    /// <inheritdoc cref="IExecutionStrategy.MapUnorderedAsync{TIn, TOut}(IAsyncEnumerable{TIn}, Work{TIn, TOut}, MapOptions?, CancellationToken)"/>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work: asynchronous work without a token.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn, TOut}(IExecutionStrategy, IEnumerable{TIn}, Func{TIn, TOut}, MapOptions?, CancellationToken)"/>
     public static IAsyncEnumerable<WorkOutcome<TIn, TOut>> MapUnorderedAsync<TIn, TOut>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, Task<TOut>> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, TOut>.From(work), options, cancellationToken);
 
@@ -486,114 +286,51 @@ public static class ExecutionStrategyExtensions
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Action<TIn> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Action<TIn> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     [OverloadResolutionPriority(1)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
 
-    /// <summary>Not available: work without a result yields nothing to map. Use <c>ForEachAsync</c>, or return a value from the work.</summary>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy.</param>
-    /// <param name="inputs">The inputs.</param>
-    /// <param name="work">The work, which returns no result.</param>
-    /// <param name="options">Per-call options.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Nothing: calling this does not compile.</returns>
+    /// <inheritdoc cref="MapUnorderedAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [Obsolete(MapWithoutResult, error: true)]
     public static IAsyncEnumerable<WorkOutcome<TIn, ValueTuple>> MapUnorderedAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => throw new NotSupportedException(MapWithoutResult);
@@ -601,7 +338,7 @@ public static class ExecutionStrategyExtensions
     // ---------------------------------------------------------------- ForEachAsync
 
     /// <summary>
-    /// Runs synchronous work without a result on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
+    /// Runs work without a result on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
     /// like <see cref="Parallel.ForEachAsync{TSource}(IEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
     /// </summary>
     /// <remarks>
@@ -622,205 +359,43 @@ public static class ExecutionStrategyExtensions
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Action<TIn> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result that takes the call's token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result that takes the call's token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result, without a token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result, without a token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IEnumerable<TIn> inputs, Func<TIn, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs synchronous work without a result on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IAsyncEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Action<TIn> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result that takes the call's token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IAsyncEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result that takes the call's token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IAsyncEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, CancellationToken, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result, without a token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IAsyncEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, ValueTask> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 
-    /// <summary>
-    /// Runs asynchronous work without a result, without a token on every input, at most the strategy's degree (or <see cref="MapOptions.MaxDegreeOfParallelism"/>) at once,
-    /// like <see cref="Parallel.ForEachAsync{TSource}(IAsyncEnumerable{TSource}, Func{TSource, CancellationToken, ValueTask})"/>.
-    /// </summary>
-    /// <remarks>
-    /// The first item to fail ends the call: outstanding items are cancelled, no more input is read, and its exception is
-    /// thrown. As with <c>MapAsync</c>, the call then ends promptly; an item that ignores its token may still hold its lane
-    /// for a while (disposing the strategy waits for it).
-    /// </remarks>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="strategy">The strategy that runs the work.</param>
-    /// <param name="inputs">The inputs, read lazily with a bounded look-ahead.</param>
-    /// <param name="work">The work.</param>
-    /// <param name="options">Per-call options; <see langword="null"/> takes the strategy's defaults.</param>
-    /// <param name="cancellationToken">Cancels the call and every outstanding item.</param>
-    /// <returns>A task that completes when every item has run, or fails with the first item's failure.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="strategy"/>, <paramref name="inputs"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The strategy was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <inheritdoc cref="ForEachAsync{TIn}(IExecutionStrategy, IEnumerable{TIn}, Action{TIn}, MapOptions?, CancellationToken)"/>
     public static Task ForEachAsync<TIn>(this IExecutionStrategy strategy, IAsyncEnumerable<TIn> inputs, Func<TIn, Task> work, MapOptions? options = null, CancellationToken cancellationToken = default)
         => Drain(NotNull(strategy).MapUnorderedAsync(inputs, Work<TIn, ValueTuple>.From(work), options, cancellationToken));
 

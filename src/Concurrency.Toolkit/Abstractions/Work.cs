@@ -195,18 +195,10 @@ public sealed class Work<TIn, TOut>
 
     private static ValueTask<TOut> FromTask(Task<TOut> task) => new(task ?? throw ReturnedNull());
 
-    private static ValueTask<TOut> NoResult(Task task)
-        => (task ?? throw ReturnedNull()).IsCompletedSuccessfully ? default : AwaitNoResultAsync(task);
+    private static ValueTask<TOut> NoResult(Task task) => NoResult(new ValueTask(task ?? throw ReturnedNull()));
 
     private static ValueTask<TOut> NoResult(ValueTask task)
         => task.IsCompletedSuccessfully ? default : AwaitNoResultAsync(task);
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<TOut> AwaitNoResultAsync(Task task)
-    {
-        await task.ConfigureAwait(false);
-        return default!;
-    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<TOut> AwaitNoResultAsync(ValueTask task)

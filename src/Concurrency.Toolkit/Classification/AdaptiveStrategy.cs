@@ -163,17 +163,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
     private static IAsyncEnumerable<TIn> FromSync<TIn>(IEnumerable<TIn> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return Iterate(inputs);
-
-        static async IAsyncEnumerable<TIn> Iterate(IEnumerable<TIn> inputs)
-        {
-            foreach (var input in inputs)
-            {
-                yield return input;
-            }
-
-            await Task.CompletedTask.ConfigureAwait(false);
-        }
+        return inputs.ToAsyncEnumerable();
     }
 
     private static IAsyncEnumerable<TIn> NotNull<TIn>(IAsyncEnumerable<TIn> inputs)
@@ -217,7 +207,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private async IAsyncEnumerable<TOut> OrderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
     {
-        ThrowIfDisposed();
         using var call = Enter(cancellationToken, enumeratorToken);
         var token = call.Token;
         var source = inputs.GetAsyncEnumerator(token);
@@ -257,7 +246,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private async IAsyncEnumerable<WorkOutcome<TIn, TOut>> UnorderedCore<TIn, TOut>(IAsyncEnumerable<TIn> inputs, Work<TIn, TOut> work, MapOptions? options, CancellationToken cancellationToken, [EnumeratorCancellation] CancellationToken enumeratorToken = default)
     {
-        ThrowIfDisposed();
         using var call = Enter(cancellationToken, enumeratorToken);
         var token = call.Token;
         var source = inputs.GetAsyncEnumerator(token);
@@ -411,12 +399,6 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
 
     private async Task<bool> WaitDrainedAsync(TimeSpan timeout)
     {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            await _drained.Task.ConfigureAwait(false);
-            return true;
-        }
-
         try
         {
             await _drained.Task.WaitAsync(timeout).ConfigureAwait(false);

@@ -39,7 +39,6 @@ internal sealed class SegmentMeter
     private long _segmentWall;
     private long _delay;
     private long _overhead;
-    private int _segments;
     private bool _cpuUnavailable;
 
     /// <summary>Gets the thread CPU time of all segments, in nanoseconds.</summary>
@@ -59,9 +58,6 @@ internal sealed class SegmentMeter
 
     /// <summary>Gets the time the meter itself spent outside the segments' windows, in <see cref="Stopwatch"/> ticks; the item's wall time is corrected by it.</summary>
     public long OverheadTicks => Volatile.Read(ref _overhead);
-
-    /// <summary>Gets how many segments ran.</summary>
-    public int Segments => Volatile.Read(ref _segments);
 
     /// <summary>Starts metering the calling flow: this thread from now on, and every continuation that flows from it.</summary>
     public void Attach() => Current.Value = this;
@@ -117,6 +113,5 @@ internal sealed class SegmentMeter
         Interlocked.Add(ref _allocated, allocated);
         Interlocked.Add(ref _delay, Math.Max(0, delay));
         Interlocked.Add(ref _segmentWall, wall);
-        Interlocked.Increment(ref _segments);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -16,9 +17,6 @@ internal static class ThreadClock
     private static readonly int UnixClockId = OperatingSystem.IsMacOS() || OperatingSystem.IsIOS() ? MacThreadCpuClock : LinuxThreadCpuClock;
     private static readonly bool HasSchedStat = OperatingSystem.IsLinux() && File.Exists("/proc/thread-self/schedstat");
     private static bool s_cpuClockBroken;
-
-    /// <summary>Gets a value indicating whether the thread CPU clock works on this platform.</summary>
-    public static bool IsSupported => !s_cpuClockBroken && CpuTimeNanoseconds() >= 0;
 
     /// <summary>Returns the CPU time the calling thread has used, in nanoseconds, or -1 when the platform does not tell.</summary>
     public static long CpuTimeNanoseconds()
@@ -65,11 +63,7 @@ internal static class ThreadClock
             var read = RandomAccess.Read(handle, buffer, 0);
             return ParseSecondField(buffer[..read]);
         }
-        catch (IOException)
-        {
-            return 0;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return 0;
         }
@@ -78,23 +72,7 @@ internal static class ThreadClock
     internal static long ParseSecondField(ReadOnlySpan<byte> line)
     {
         var space = line.IndexOf((byte)' ');
-        if (space < 0)
-        {
-            return 0;
-        }
-
-        long value = 0;
-        foreach (var b in line[(space + 1)..])
-        {
-            if (b is < (byte)'0' or > (byte)'9')
-            {
-                break;
-            }
-
-            value = (value * 10) + (b - '0');
-        }
-
-        return value;
+        return space >= 0 && Utf8Parser.TryParse(line[(space + 1)..], out long value, out _) ? value : 0;
     }
 
     private static class NativeMethods

@@ -28,8 +28,6 @@ namespace Concurrency.Toolkit;
 /// </example>
 public sealed class WorkloadClassifier : IWorkloadClassifier
 {
-    private readonly WorkloadProfiler _profiler;
-
     /// <summary>Initializes a classifier with default thresholds, sized for this machine's cores.</summary>
     public WorkloadClassifier()
         : this(new WorkloadClassifierOptions())
@@ -44,13 +42,13 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Snapshot();
-        _profiler = new WorkloadProfiler(Options);
+        Profiler = new WorkloadProfiler(Options);
     }
 
     /// <summary>The classifier's own copy of its options, taken and validated when it was built.</summary>
     internal WorkloadClassifierOptions Options { get; }
 
-    internal WorkloadProfiler Profiler => _profiler;
+    internal WorkloadProfiler Profiler { get; }
 
     /// <inheritdoc/>
     public StrategyRecommendation Recommend(WorkloadProfile profile)
@@ -84,7 +82,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(samples);
-        return _profiler.ProfileAsync(work, samples, cancellationToken);
+        return Profiler.ProfileAsync(work, samples, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -92,7 +90,7 @@ public sealed class WorkloadClassifier : IWorkloadClassifier
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(samples);
-        return Recommend(await _profiler.ProfileAsync(work, samples, cancellationToken).ConfigureAwait(false));
+        return Recommend(await Profiler.ProfileAsync(work, samples, cancellationToken).ConfigureAwait(false));
     }
 
     private WorkloadKind? TryKind(WorkloadProfile profile)

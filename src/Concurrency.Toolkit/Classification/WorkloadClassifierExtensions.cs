@@ -26,44 +26,24 @@ public static class WorkloadClassifierExtensions
         => NotNull(classifier).ProfileAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<WorkloadProfile> ProfileAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<WorkloadProfile> ProfileAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, Task<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<WorkloadProfile> ProfileAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<WorkloadProfile> ProfileAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, Task<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
@@ -79,48 +59,24 @@ public static class WorkloadClassifierExtensions
         => NotNull(classifier).ProfileAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work without a result that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<WorkloadProfile> ProfileAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, ValueTask> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work without a result that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<WorkloadProfile> ProfileAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, Task> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work without a result, without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<WorkloadProfile> ProfileAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, ValueTask> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures asynchronous work without a result, without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.ProfileAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The measured profile.</returns>
+    /// <inheritdoc cref="ProfileAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<WorkloadProfile> ProfileAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, Task> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).ProfileAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
@@ -135,44 +91,24 @@ public static class WorkloadClassifierExtensions
         => NotNull(classifier).RecommendAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, Task<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, ValueTask<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn, TOut}(IWorkloadClassifier, Func{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<StrategyRecommendation> RecommendAsync<TIn, TOut>(this IWorkloadClassifier classifier, Func<TIn, Task<TOut>> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, TOut>.From(work), samples, cancellationToken);
 
@@ -188,48 +124,24 @@ public static class WorkloadClassifierExtensions
         => NotNull(classifier).RecommendAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work without a result that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<StrategyRecommendation> RecommendAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, ValueTask> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work without a result that takes the call's token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<StrategyRecommendation> RecommendAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, CancellationToken, Task> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work without a result, without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     [OverloadResolutionPriority(1)]
     public static Task<StrategyRecommendation> RecommendAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, ValueTask> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 
     /// <summary>Measures and recommends a strategy for asynchronous work without a result, without a token.</summary>
-    /// <inheritdoc cref="IWorkloadClassifier.RecommendAsync{TIn, TOut}(Work{TIn, TOut}, IEnumerable{TIn}, CancellationToken)"/>
-    /// <typeparam name="TIn">The input type.</typeparam>
-    /// <param name="classifier">The classifier.</param>
-    /// <param name="work">The work to measure.</param>
-    /// <param name="samples">Representative inputs.</param>
-    /// <param name="cancellationToken">Cancels profiling.</param>
-    /// <returns>The recommendation; its <see cref="StrategyRecommendation.Profile"/> holds the measured figures.</returns>
+    /// <inheritdoc cref="RecommendAsync{TIn}(IWorkloadClassifier, Action{TIn}, IEnumerable{TIn}, CancellationToken)"/>
     public static Task<StrategyRecommendation> RecommendAsync<TIn>(this IWorkloadClassifier classifier, Func<TIn, Task> work, IEnumerable<TIn> samples, CancellationToken cancellationToken = default)
         => NotNull(classifier).RecommendAsync(Work<TIn, ValueTuple>.From(work), samples, cancellationToken);
 

@@ -57,17 +57,7 @@ internal sealed class WorkloadProfiler(WorkloadClassifierOptions options)
 
     private static List<TIn> Take<TIn>(IEnumerable<TIn> samples, int count)
     {
-        var items = new List<TIn>(Math.Min(count, 64));
-        foreach (var sample in samples)
-        {
-            if (items.Count == count)
-            {
-                break;
-            }
-
-            items.Add(sample);
-        }
-
+        var items = samples.Take(count).ToList();
         if (items.Count == 0)
         {
             throw new ArgumentException("At least one sample input is needed to profile a workload; pass a few representative inputs, or declare its traits and call Recommend(new WorkloadProfile { Traits = ... }) instead.", nameof(samples));

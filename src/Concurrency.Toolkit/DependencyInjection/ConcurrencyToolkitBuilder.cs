@@ -184,18 +184,9 @@ public sealed class ConcurrencyToolkitBuilder
     private bool IsRegistered(ExecutionStrategyKind kind)
         => Services.Any(d => d.ServiceType == typeof(IExecutionStrategy) && d.IsKeyedService && Equals(d.ServiceKey, kind));
 
+    // A keyed descriptor throws on ImplementationInstance, so the key is checked first.
     private static StrategyRegistry? FindRegistry(IServiceCollection services)
-    {
-        foreach (var descriptor in services)
-        {
-            if (descriptor.ServiceType == typeof(StrategyRegistry) && !descriptor.IsKeyedService && descriptor.ImplementationInstance is StrategyRegistry registry)
-            {
-                return registry;
-            }
-        }
-
-        return null;
-    }
+        => services.Where(static d => d.ServiceType == typeof(StrategyRegistry) && !d.IsKeyedService).Select(static d => d.ImplementationInstance).OfType<StrategyRegistry>().FirstOrDefault();
 
     private static StrategyRegistry AddRegistry(IServiceCollection services)
     {

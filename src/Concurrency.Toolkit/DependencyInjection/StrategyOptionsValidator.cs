@@ -12,9 +12,15 @@ internal sealed class StrategyOptionsValidator<TOptions> : IValidateOptions<TOpt
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        return Run(name, options.Validate);
+    }
+
+    /// <summary>Runs an options class's own <c>Validate()</c> and turns its exception into the pipeline's failure; for the classifier's options too.</summary>
+    internal static ValidateOptionsResult Run(string? name, Action validate)
+    {
         try
         {
-            options.Validate();
+            validate();
             return ValidateOptionsResult.Success;
         }
         catch (ArgumentException ex)

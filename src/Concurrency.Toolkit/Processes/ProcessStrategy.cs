@@ -32,10 +32,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 {
     private const int MaxBatch = 16384;
 
-    private readonly ProcessStrategyOptions _options;
     private readonly WorkerPool _pool;
-    private readonly Dispatcher _dispatcher;
-    private readonly WorkSerializer _serializer;
     private readonly bool _packsPrimitives;
     private readonly ConcurrentDictionary<string, int> _workIds = new();
     private readonly ConcurrentDictionary<ShippedMethod, ICallQueue> _callQueues = new();
@@ -61,11 +58,11 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     private ProcessStrategy(ProcessStrategyOptions options, ExecutionStrategyKind kind)
         : base(kind, options, options.WorkerCount)
     {
-        _options = options;
-        _serializer = options.SerializerFactory?.Invoke() ?? JsonWorkSerializer.ForProcesses();
-        _packsPrimitives = _serializer is JsonWorkSerializer { PacksPrimitives: true };
+        Options = options;
+        Serializer = options.SerializerFactory?.Invoke() ?? JsonWorkSerializer.ForProcesses();
+        _packsPrimitives = Serializer is JsonWorkSerializer { PacksPrimitives: true };
         _pool = new WorkerPool(options, Logger, Telemetry);
-        _dispatcher = new Dispatcher(_pool, options, Telemetry, Logger);
+        Dispatcher = new Dispatcher(_pool, options, Telemetry, Logger);
         if (options.PrespawnWorkers)
         {
             _pool.Prespawn();
@@ -76,7 +73,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     }
 
     /// <summary>Gets the most worker processes the pool runs at once.</summary>
-    public int WorkerCount => _options.WorkerCount;
+    public int WorkerCount => Options.WorkerCount;
 
     /// <summary>Gets the operating-system process ids of the workers alive now, for diagnostics.</summary>
     public IReadOnlyList<int> WorkerProcessIds => _pool.ProcessIds;
@@ -84,11 +81,11 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <summary>Gets the path of the socket workers connect to.</summary>
     internal string ChannelPath => _pool.SocketPath;
 
-    internal ProcessStrategyOptions Options => _options;
+    internal ProcessStrategyOptions Options { get; }
 
-    internal Dispatcher Dispatcher => _dispatcher;
+    internal Dispatcher Dispatcher { get; }
 
-    internal WorkSerializer Serializer => _serializer;
+    internal WorkSerializer Serializer { get; }
 
     internal ILogger Log => Logger;
 
@@ -125,7 +122,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         var workId = WorkIdFor(method);
         if (Resilience is null)
         {
-            await _dispatcher.RunAsync(Job(batch, workId, method), cancellationToken).ConfigureAwait(false);
+            await Dispatcher.RunAsync(Job(batch, workId, method), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -151,7 +148,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                         single.Add(state.batch.Inputs[state.i]);
                         var worker = state.lease.Worker;
                         state.lease.Worker = null;
-                        await state.self._dispatcher.RunAsync(state.self.Job(single, state.workId, state.method), ct, worker).ConfigureAwait(false);
+                        await state.self.Dispatcher.RunAsync(state.self.Job(single, state.workId, state.method), ct, worker).ConfigureAwait(false);
                         if (single.GetError(0) is { } error)
                         {
                             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
@@ -259,15 +256,15 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <summary>Refuses, before anything is sent, input and result types whose values the serializer would not carry intact (cached per type).</summary>
     private void EnsureTypesCross<TIn, TOut>()
     {
-        _serializer.EnsureSupported<TIn>();
-        _serializer.EnsureSupported<TOut>();
+        Serializer.EnsureSupported<TIn>();
+        Serializer.EnsureSupported<TOut>();
     }
 
     /// <summary>Whether inputs of type <typeparamref name="TIn"/> cross as raw bytes (the default serializer's fast path).</summary>
     internal bool PacksInputs<TIn>() => _packsPrimitives && PrimitiveCodec<TIn>.IsPackable;
 
     private BatchJob<TIn, TOut> Job<TIn, TOut>(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method)
-        => new(batch, workId, method, _serializer, PacksInputs<TIn>(), _options.MaxMessageBytes);
+        => new(batch, workId, method, Serializer, PacksInputs<TIn>(), Options.MaxMessageBytes);
 
     private sealed class LeaseHolder
     {

@@ -12,17 +12,7 @@ internal class RegisteredWork(string name, Delegate work)
     public virtual TRunner CreateRunner<TRunner>(IRunnerFactory<TRunner> factory, string receiver)
         => throw new InvalidOperationException($"'{Name}' is registered as a {Delegate.GetType().Name}, which {receiver} cannot run as work.");
 
-    public string Describe()
-    {
-        try
-        {
-            return $"{Delegate.Method.DeclaringType?.FullName}.{Delegate.Method.Name}";
-        }
-        catch (NotSupportedException)
-        {
-            return Delegate.GetType().Name;
-        }
-    }
+    public string Describe() => ShippedMethod.Describe(Delegate);
 }
 
 /// <summary>Registered work of known types: its runner is built by plain generic code, with no reflection.</summary>

@@ -65,12 +65,8 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
     /// <summary>Gets the bytes <see cref="Write"/> takes.</summary>
     public int EncodedSize()
     {
-        var size = 16L + Encoding.UTF8.GetByteCount(Type) + Encoding.UTF8.GetByteCount(Message) + (StackTrace is null ? 0 : Encoding.UTF8.GetByteCount(StackTrace));
-        foreach (var inner in Inner)
-        {
-            size += inner.EncodedSize();
-        }
-
+        var size = 16L + Encoding.UTF8.GetByteCount(Type) + Encoding.UTF8.GetByteCount(Message) + (StackTrace is null ? 0 : Encoding.UTF8.GetByteCount(StackTrace))
+            + Inner.Sum(static i => (long)i.EncodedSize());
         return (int)Math.Min(size, int.MaxValue);
     }
 
@@ -121,15 +117,7 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
 
     /// <summary>Builds the caller-side exception with every inner exception that crossed.</summary>
     public RemoteWorkException ToException()
-    {
-        var inner = new RemoteWorkException[Inner.Count];
-        for (var i = 0; i < inner.Length; i++)
-        {
-            inner[i] = Inner[i].ToException();
-        }
-
-        return RemoteWorkException.WithInnerExceptions(Type, Message, StackTrace, inner);
-    }
+        => RemoteWorkException.WithInnerExceptions(Type, Message, StackTrace, [.. Inner.Select(static i => i.ToException())]);
 
     private static RemoteError From(Exception exception, int depth, ref int remaining)
     {
@@ -230,27 +218,9 @@ internal sealed record RemoteError(string Type, string Message, string? StackTra
         return string.Create(CultureInfo.InvariantCulture, $"{text.AsSpan(0, keep)} … [cut to fit {limit} ({maxBytes:N0} bytes): {keep:N0} of {text.Length:N0} characters kept]");
     }
 
-    private int LongestText()
-    {
-        var longest = Math.Max(Message.Length, StackTrace?.Length ?? 0);
-        foreach (var inner in Inner)
-        {
-            longest = Math.Max(longest, inner.LongestText());
-        }
+    private int LongestText() => Inner.Select(static i => i.LongestText()).Append(Message.Length).Append(StackTrace?.Length ?? 0).Max();
 
-        return longest;
-    }
-
-    private int Count()
-    {
-        var count = 1;
-        foreach (var inner in Inner)
-        {
-            count += inner.Count();
-        }
-
-        return count;
-    }
+    private int Count() => 1 + Inner.Sum(static i => i.Count());
 
     private RemoteError Shortened(int maxChars, int maxBytes, string limit)
         => new(Cut(Type, 1024, maxBytes, limit), Cut(Message, maxChars, maxBytes, limit), StackTrace is null ? null : Cut(StackTrace, maxChars, maxBytes, limit), [.. Inner.Select(i => i.Shortened(maxChars, maxBytes, limit))]);

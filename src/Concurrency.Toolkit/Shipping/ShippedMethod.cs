@@ -439,25 +439,12 @@ public sealed class ShippedMethod
         return null;
     }
 
-    private static Refusal NotRegistered(Delegate work)
-    {
-        string name;
-        try
-        {
-            name = Describe(work.Method);
-        }
-        catch (NotSupportedException)
-        {
-            name = work.GetType().Name;
-        }
-
-        return new(
-            "is not registered, and this app is compiled with Native AOT",
-            $"Work '{name}' cannot cross to a worker process: this app is compiled with Native AOT, where work crosses by a registered name, and this work is not registered. " +
-            "Pass a named static method that the app's code can reach (public or internal), as a method group: the Concurrency.Toolkit package's source generator registers those in a module initializer. " +
-            "A lambda has no name to register: move its body into a static method. Or register the work yourself, in a module initializer, with WorkRegistry.Register.",
-            []);
-    }
+    private static Refusal NotRegistered(Delegate work) => new(
+        "is not registered, and this app is compiled with Native AOT",
+        $"Work '{Describe(work)}' cannot cross to a worker process: this app is compiled with Native AOT, where work crosses by a registered name, and this work is not registered. " +
+        "Pass a named static method that the app's code can reach (public or internal), as a method group: the Concurrency.Toolkit package's source generator registers those in a module initializer. " +
+        "A lambda has no name to register: move its body into a static method. Or register the work yourself, in a module initializer, with WorkRegistry.Register.",
+        []);
 
     [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = MetadataPathJustification)]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = MetadataPathJustification)]
@@ -504,6 +491,19 @@ public sealed class ShippedMethod
 
     private static string Describe(MethodInfo method)
         => method.DeclaringType is { } t ? $"{t.FullName}.{method.Name}" : method.Name;
+
+    /// <summary>The delegate's method by name, or its delegate type's name where the method cannot be seen (Native AOT).</summary>
+    internal static string Describe(Delegate work)
+    {
+        try
+        {
+            return Describe(work.Method);
+        }
+        catch (NotSupportedException)
+        {
+            return work.GetType().Name;
+        }
+    }
 
     /// <summary>Why a delegate cannot be shipped: a short clause for a choice's reason, and the full refusal that teaches the fix.</summary>
     private sealed record Refusal(string What, string Message, IReadOnlyList<string> Captured)

@@ -45,15 +45,8 @@ internal sealed class StrategyTelemetry
 
     public void ItemsStarted(int count)
     {
-        if (Started.Enabled)
-        {
-            Started.Add(count, _kindTag, _nameTag);
-        }
-
-        if (InFlight.Enabled)
-        {
-            InFlight.Add(count, _kindTag, _nameTag);
-        }
+        Add(Started, count);
+        Add(InFlight, count);
     }
 
     /// <summary>Gets a value indicating whether anyone listens to the duration histogram, so that callers read the clock only then.</summary>
@@ -88,14 +81,10 @@ internal sealed class StrategyTelemetry
             }
         }
 
-        if (InFlight.Enabled)
+        Add(InFlight, -count);
+        if (count > failed)
         {
-            InFlight.Add(-count, _kindTag, _nameTag);
-        }
-
-        if (count > failed && Completed.Enabled)
-        {
-            Completed.Add(count - failed, _kindTag, _nameTag);
+            Add(Completed, count - failed);
         }
 
         if (count > 0 && startedTimestamp != 0 && Duration.Enabled)
@@ -120,13 +109,7 @@ internal sealed class StrategyTelemetry
         }
     }
 
-    public void QueueChanged(int delta)
-    {
-        if (Queued.Enabled)
-        {
-            Queued.Add(delta, _kindTag, _nameTag);
-        }
-    }
+    public void QueueChanged(int delta) => Add(Queued, delta);
 
     public void WorkerSpawned() => Add(Spawns, 1);
 

@@ -36,14 +36,10 @@ internal sealed class WorkerDirectory
     /// <summary>Creates a private folder in the temporary folder, owned by this process.</summary>
     public static WorkerDirectory Create()
     {
+        // On Unix the BCL creates it owner-only (mode 0700, as mkdtemp does), so no other user can reach the socket.
         var directory = System.IO.Directory.CreateTempSubdirectory(Prefix);
         try
         {
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-
             File.WriteAllText(Path.Combine(directory.FullName, OwnerFileName), OwnerLine(Environment.ProcessId, StartToken(Environment.ProcessId)!));
             return new WorkerDirectory(directory);
         }

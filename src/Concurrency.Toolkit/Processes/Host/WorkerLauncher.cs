@@ -224,15 +224,7 @@ internal sealed class WorkerLauncher
     private static bool IsEssential(string name)
     {
         var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        foreach (var essential in EssentialVariables)
-        {
-            if (essential.EndsWith('*') ? name.StartsWith(essential[..^1], comparison) : string.Equals(name, essential, comparison))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return EssentialVariables.Any(e => e.EndsWith('*') ? name.StartsWith(e[..^1], comparison) : string.Equals(name, e, comparison));
     }
 
     private static bool StartupHooksSupported() =>
@@ -274,22 +266,10 @@ internal sealed class WorkerLauncher
 
     [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Only reached outside single-file bundles, where assemblies have locations.")]
     private static string? FindWorkerAssembly()
-    {
-        var libraryDirectory = Path.GetDirectoryName(typeof(WorkerLauncher).Assembly.Location);
-        foreach (var dir in new[] { AppContext.BaseDirectory, libraryDirectory })
-        {
-            if (!string.IsNullOrEmpty(dir))
-            {
-                var path = Path.Combine(dir, WorkerAssemblyFileName);
-                if (File.Exists(path))
-                {
-                    return path;
-                }
-            }
-        }
-
-        return null;
-    }
+        => new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(WorkerLauncher).Assembly.Location) }
+            .Where(static dir => !string.IsNullOrEmpty(dir))
+            .Select(static dir => Path.Combine(dir!, WorkerAssemblyFileName))
+            .FirstOrDefault(File.Exists);
 
     private static string FindMuxer()
     {

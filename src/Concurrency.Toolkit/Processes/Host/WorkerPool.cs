@@ -26,7 +26,6 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly WorkerLauncher _launcher;
     private readonly WorkerDirectory _directory;
-    private readonly string _socketPath;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentDictionary<int, PendingWorker> _pending = new();
@@ -55,12 +54,12 @@ internal sealed class WorkerPool : IAsyncDisposable
         _breaker = new CrashLoopBreaker(options, logger);
         _launcher = new WorkerLauncher(options.WorkerExecutablePath, options.InheritEnvironment, options.WorkerEnvironment);
         _directory = WorkerDirectory.Create();
-        _socketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
+        SocketPath = Path.Combine(_directory.FullName, WorkerDirectory.SocketFileName);
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            ThrowIfSocketPathTooLong(_socketPath);
-            _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
+            ThrowIfSocketPathTooLong(SocketPath);
+            _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
             _listener.Listen(64);
         }
         catch
@@ -93,19 +92,10 @@ internal sealed class WorkerPool : IAsyncDisposable
     }
 
     /// <summary>Gets the path of the socket workers connect to (for tests of the channel's protection).</summary>
-    internal string SocketPath => _socketPath;
+    internal string SocketPath { get; }
 
     /// <summary>Gets the process ids of the workers alive now.</summary>
-    public IReadOnlyList<int> ProcessIds
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _live.Select(w => w.ProcessId).ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<int> ProcessIds => LiveWorkers().Select(w => w.ProcessId).ToArray();
 
     /// <summary>Starts workers until <see cref="ProcessStrategyOptions.WorkerCount"/> are alive or starting.</summary>
     public void Prespawn()
@@ -185,12 +175,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     /// <summary>Kills every worker now (disposal gave up waiting for running items).</summary>
     public void KillAll(WorkerDeathReason reason)
     {
-        WorkerHandle[] live;
-        lock (_gate)
-        {
-            live = [.. _live];
-        }
-
+        var live = LiveWorkers();
         foreach (var worker in live)
         {
             if (worker.Kill(reason, "the strategy was disposed"))
@@ -202,7 +187,6 @@ internal sealed class WorkerPool : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        WorkerHandle[] live;
         Task[] starts;
         lock (_gate)
         {
@@ -212,7 +196,6 @@ internal sealed class WorkerPool : IAsyncDisposable
             }
 
             _disposed = true;
-            live = [.. _live];
             starts = [.. _starts];
             while (_waiters.TryDequeue(out var waiter))
             {
@@ -224,12 +207,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         await _disposing.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
         await Task.WhenAll(starts).ConfigureAwait(false);
-        lock (_gate)
-        {
-            live = [.. _live];
-        }
-
-        await Task.WhenAll(live.Select(w => w.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2)))).ConfigureAwait(false);
+        await Task.WhenAll(LiveWorkers().Select(w => w.StopAsync(WorkerDeathReason.Disposed, TimeSpan.FromSeconds(2)))).ConfigureAwait(false);
         AppDomain.CurrentDomain.ProcessExit -= _onHostExit;
         if (!_directory.TryDelete(out var error) && _logger.IsEnabled(LogLevel.Debug))
         {
@@ -237,6 +215,15 @@ internal sealed class WorkerPool : IAsyncDisposable
         }
 
         _disposing.Dispose();
+    }
+
+    /// <summary>A copy of the workers alive now, taken under the lock, to act on outside it.</summary>
+    private WorkerHandle[] LiveWorkers()
+    {
+        lock (_gate)
+        {
+            return [.. _live];
+        }
     }
 
     /// <summary>A Unix domain socket's path has a fixed-size field: 108 bytes with its terminator on Linux, 104 on macOS.</summary>
@@ -255,12 +242,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     /// <summary>The host is exiting with this pool never disposed: end every worker's tree and remove the folder, synchronously.</summary>
     private void OnHostExit()
     {
-        WorkerHandle[] live;
-        lock (_gate)
-        {
-            live = [.. _live];
-        }
-
+        var live = LiveWorkers();
         foreach (var worker in live)
         {
             worker.Kill(WorkerDeathReason.Disposed, "the host exited");
@@ -390,12 +372,7 @@ internal sealed class WorkerPool : IAsyncDisposable
 
     private void CheckTimeouts(TimeSpan timeout)
     {
-        WorkerHandle[] live;
-        lock (_gate)
-        {
-            live = [.. _live];
-        }
-
+        var live = LiveWorkers();
         var now = Stopwatch.GetTimestamp();
         foreach (var worker in live)
         {
@@ -423,7 +400,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
         try
         {
-            var arguments = new WorkerArguments(_socketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
+            var arguments = new WorkerArguments(SocketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
             timeout.CancelAfter(_options.WorkerStartTimeout);
             process = WorkerProcess.Start(_launcher.CreateStartInfo(arguments), id, _logger);
             pending.ProcessId = process.Id;
