@@ -7,7 +7,7 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 /// <summary>
 /// Large frames through shared memory (Linux). The host keeps one segment per busy worker: a file in <c>/dev/shm</c>
 /// (memory, never a disk; created with mode 0600, named after the pool's private folder) that both map. It writes a
-/// large frame's body into the segment and sends a small <see cref="FrameType.SharedFrame"/> naming it; the worker maps
+/// large frame into the segment (built there in the first place: see <see cref="FrameBuffer(SharedMapping)"/>) and sends a small <see cref="FrameType.SharedFrame"/> naming it; the worker maps
 /// the segment the first time it sees its name, unlinks the name at once (both sides have it open then, so nothing is
 /// left to find), and reads the batch in place. A worker runs one frame at a time and the host writes the next only after
 /// the last one's batch is done, so one segment serves every frame. The segment grows by being replaced, and goes when
@@ -95,16 +95,17 @@ internal static class SharedFrames
         }
     }
 
-    /// <summary>Host side: copies <paramref name="frame"/>'s body into <paramref name="segment"/> and returns the small frame that names it.</summary>
-    public static ReadOnlyMemory<byte> Share(ReadOnlyMemory<byte> frame, SharedMapping segment)
+    /// <summary>
+    /// Host side: the small frame that names <paramref name="segment"/>, into which a whole frame (header first) of type
+    /// <paramref name="type"/> with a body of <paramref name="payloadLength"/> bytes after its type was written.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Announce(SharedMapping segment, FrameType type, int payloadLength)
     {
-        var body = frame.Span[ProtocolConstants.HeaderSize..];
-        body.CopyTo(segment.Write());
         var name = Encoding.UTF8.GetBytes(segment.Path);
         var shared = new FrameBuffer(ProtocolConstants.HeaderSize + 13 + name.Length);
         shared.Begin(FrameType.SharedFrame);
-        shared.WriteByte(frame.Span[4]);
-        shared.WriteInt32(body.Length);
+        shared.WriteByte((byte)type);
+        shared.WriteInt32(payloadLength);
         shared.WriteBytes(name);
         return shared.Complete();
     }
@@ -161,9 +162,9 @@ internal static class SharedFrames
             current = next;
         }
 
-        if (length > current.Capacity)
+        if (length > current.Capacity - ProtocolConstants.HeaderSize)
         {
-            throw new ProtocolViolationException($"Malformed shared frame: {length} bytes announced in a segment of {current.Capacity}.");
+            throw new ProtocolViolationException($"Malformed shared frame: {length} bytes announced after a header in a segment of {current.Capacity}.");
         }
 
         return new Frame(type, current, length);
