@@ -44,6 +44,9 @@ internal sealed class WorkerHandle
     private SharedMapping? _segment;
     private ITimer? _segmentIdle;
 
+    /// <summary>The worker's segment of large results frames as this side maps it (see <see cref="RouteShared"/>); null until one came, and once the worker is idle.</summary>
+    private SharedMapping? _results;
+
     /// <summary>Whether a run has the segment (from <see cref="SegmentFor"/> to <see cref="EndRun"/>): its frame is in it, and the idle release must wait.</summary>
     private bool _segmentBusy;
     private long _watchedSince;
@@ -142,7 +145,7 @@ internal sealed class WorkerHandle
         lock (_sharedGate)
         {
             _segmentBusy = false;
-            if (_segment is not null)
+            if (_segment is not null || _results is not null)
             {
                 _segmentIdle ??= TimeProvider.System.CreateTimer(static state => ((WorkerHandle)state!).ReleaseIdleSegment(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 _segmentIdle.Change(SegmentIdleDelay, Timeout.InfiniteTimeSpan);
@@ -195,7 +198,20 @@ internal sealed class WorkerHandle
         string path;
         lock (_sharedGate)
         {
-            if (_segment is null || _segmentBusy || _current is not null)
+            if (_segmentBusy || _current is not null)
+            {
+                return;
+            }
+
+            if (_results is not null)
+            {
+                // The worker's results segment (its name is gone): the worker makes a new one for its next large results.
+                _results.Release();
+                _results = null;
+                _ = SendQuietlyAsync(SharedFrames.ResultsLetGo);
+            }
+
+            if (_segment is null)
             {
                 return;
             }
@@ -282,7 +298,14 @@ internal sealed class WorkerHandle
             {
                 using (frame)
                 {
-                    WorkerReports.Route(frame, _current);
+                    if (frame.Type == FrameType.SharedFrame)
+                    {
+                        RouteShared(frame.Payload);
+                    }
+                    else
+                    {
+                        WorkerReports.Route(frame, _current);
+                    }
                 }
             }
         }
@@ -306,6 +329,26 @@ internal sealed class WorkerHandle
         }
 
         await OnEndedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A results frame the worker sent through its own segment: read in place, then the worker is told it may write the
+    /// segment again.
+    /// </summary>
+    private void RouteShared(ReadOnlySpan<byte> payload)
+    {
+        Frame shared;
+        lock (_sharedGate)
+        {
+            shared = SharedFrames.Open(payload, _poolName, _maxFrameBytes, ref _results, resultsOf: Id);
+        }
+
+        using (shared)
+        {
+            WorkerReports.Route(shared, _current);
+        }
+
+        _ = SendQuietlyAsync(SharedFrames.ResultsRead);
     }
 
     /// <summary>
@@ -351,6 +394,9 @@ internal sealed class WorkerHandle
         {
             _segmentIdle?.Dispose();
             DropSegmentLocked();
+            _results?.Release();
+            _results = null;
+            SharedFrames.RemoveResults(_poolName, Id);
         }
 
         _marker.Dispose();
