@@ -74,6 +74,12 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
 
     public Span<byte> GetSpan(int sizeHint = 0)
     {
+        // The per-item path of tiny values: the array's room is checked first (a frame in a segment has an empty array).
+        if (_position + Math.Max(sizeHint, 1) <= _buffer.Length)
+        {
+            return _buffer.AsSpan(_position);
+        }
+
         EnsureCapacity(Math.Max(sizeHint, 1));
         return Space[_position..];
     }
