@@ -298,11 +298,7 @@ internal sealed class WorkerHandle
             {
                 using (frame)
                 {
-                    if (frame.Type == FrameType.SharedFrame)
-                    {
-                        RouteShared(frame.Payload);
-                    }
-                    else
+                    if (!RouteShared(frame))
                     {
                         WorkerReports.Route(frame, _current);
                     }
@@ -332,15 +328,18 @@ internal sealed class WorkerHandle
     }
 
     /// <summary>
-    /// A results frame the worker sent through its own segment: read in place, then the worker is told it may write the
-    /// segment again.
+    /// Routes a results frame the worker sent through its own segment, read in place, then tells the worker it may write
+    /// the segment again; <see langword="false"/> for a frame that came whole.
     /// </summary>
-    private void RouteShared(ReadOnlySpan<byte> payload)
+    private bool RouteShared(in Frame frame)
     {
         Frame shared;
         lock (_sharedGate)
         {
-            shared = SharedFrames.Open(payload, _poolName, _maxFrameBytes, ref _results, resultsOf: Id);
+            if (!SharedFrames.TryOpenResults(frame, _poolName, Id, _maxFrameBytes, ref _results, out shared))
+            {
+                return false;
+            }
         }
 
         using (shared)
@@ -349,6 +348,7 @@ internal sealed class WorkerHandle
         }
 
         _ = SendQuietlyAsync(SharedFrames.ResultsRead);
+        return true;
     }
 
     /// <summary>
