@@ -328,6 +328,23 @@ public sealed class JsonWorkSerializer : WorkSerializer
             : type.IsSZArray && PrimitiveCodec.CodeOf(type.GetElementType()!) != 0 ? RawKind.PrimitiveArray
             : RawKind.None;
 
+    /// <summary>
+    /// Gets whether values of <typeparamref name="T"/> cross as one block of their own bytes (<c>byte[]</c>,
+    /// <see cref="ReadOnlyMemory{T}"/> of bytes, arrays of fixed-size primitives): their size is known without encoding
+    /// them, so the process strategy writes them straight into the frame that carries them (<see cref="BlockLength{T}"/>,
+    /// then <see cref="Serialize{T}"/>), and never into a buffer of their own first.
+    /// </summary>
+    internal bool CrossesAsBlock<T>() => _rawShapes && RawShape<T>.Kind is RawKind.Bytes or RawKind.Memory or RawKind.PrimitiveArray;
+
+    /// <summary>Gets the bytes <see cref="Serialize{T}"/> writes for a value that <see cref="CrossesAsBlock{T}"/>.</summary>
+    internal static long BlockLength<T>(T value)
+        => RawShape<T>.Kind == RawKind.Memory ? Unsafe.As<T, ReadOnlyMemory<byte>>(ref value).Length
+            : value is null ? 1
+            : 1L + Buffer.ByteLength((Array)(object)value);
+
+    /// <summary>Writes a value that <see cref="CrossesAsBlock{T}"/> as <see cref="Serialize{T}"/> does: <see cref="BlockLength{T}"/> bytes.</summary>
+    internal static void WriteBlock<T>(IBufferWriter<byte> writer, T value) => WriteRaw(writer, value);
+
     /// <summary>Writes a raw shape: a presence byte (0 for null) then the bytes, except for memory, which cannot be null.</summary>
     private static void WriteRaw<T>(IBufferWriter<byte> writer, T value)
     {

@@ -67,6 +67,51 @@ public sealed partial class ProcessSharedMemoryTests
     }
 
     [Fact]
+    public async Task MapAsync_LargeResults_CrossThroughTheWorkersSegmentAndLeaveNothing()
+    {
+        var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        string pool;
+        await using (strategy)
+        {
+            await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+            pool = PoolName(strategy.WorkerProcessIds.Single());
+
+            // One worker, one batch: the large results of the first items were sent before the last item looks.
+            var results = new List<byte[]>();
+            using (var cts = new CancellationTokenSource(SafetyNet))
+            {
+                await foreach (var r in strategy.MapAsync([1, 2, 3, 0], static (int seed) => seed > 0 ? Blob(seed) : [ResultsSegmentMapped() ? (byte)1 : (byte)0], cancellationToken: cts.Token))
+                {
+                    results.Add(r);
+                }
+            }
+
+            Assert.Equal([Blob(1), Blob(2), Blob(3)], results.Take(3));
+            Assert.Equal([(byte)1], results[3]);
+
+            // Idle a moment, both sides let go; the next large results take a new segment.
+            await ProcessTestHelpers.WaitUntilAsync(() => !strategy.WorkerProcessIds.Any(MapsResultsSegment), SafetyNet, "the idle worker to let go of its results segment");
+            Assert.Equal(Blob(4), await strategy.RunAsync(static (int seed) => Blob(seed), 4).AsTask().WaitAsync(SafetyNet));
+            Assert.Equal(Blob(5), await strategy.RunAsync(static (int seed) => Blob(seed), 5).AsTask().WaitAsync(SafetyNet));
+        }
+
+        Assert.Empty(Segments(pool));
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkerDiesWithAResultsSegmentTheHostNeverOpened_SegmentRemoved()
+    {
+        await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+        var stranded = ResultsSegmentPath(strategy.WorkerProcessIds.Single());
+
+        // The worker made a results segment and died before it could announce it: killed mid-transfer.
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() => strategy.RunAsync(static (int _) => StrandResultsSegmentAndDie(), 0).AsTask().WaitAsync(SafetyNet));
+        Assert.IsNotType<TimeoutException>(failed);
+        await ProcessTestHelpers.WaitUntilAsync(() => !File.Exists(stranded), SafetyNet, $"the dead worker's results segment {stranded} to be removed");
+    }
+
+    [Fact]
     public void SweepStale_SegmentsOfADeadHost_RemovedAndALiveHostsKept()
     {
         var root = Path.Combine(Path.GetTempPath(), "segments-" + Guid.NewGuid().ToString("N"));
@@ -120,6 +165,26 @@ public sealed partial class ProcessSharedMemoryTests
     /// <summary>Whether this process maps a shared segment of a pool (run in a worker: the proof the frame came that way).</summary>
     public static bool SharedMapped() => File.ReadAllText("/proc/self/maps").Contains(Root + WorkerDirectory.Prefix, StringComparison.Ordinal);
 
+    /// <summary>Whether this process maps a results segment of a pool (run in a worker: the proof its results went that way).</summary>
+    public static bool ResultsSegmentMapped() => MapsResultsSegment(Environment.ProcessId);
+
+    /// <summary>Run in a worker: makes a file where its results segment would be, then kills its own process.</summary>
+    public static int StrandResultsSegmentAndDie()
+    {
+        File.WriteAllBytes(ResultsSegmentPath(Environment.ProcessId), new byte[16]);
+        Environment.FailFast("killed mid-transfer");
+        return 0;
+    }
+
+    private static string ResultsSegmentPath(int workerPid)
+    {
+        var args = WorkerArguments.TryParse(File.ReadAllText($"/proc/{workerPid}/cmdline").Split('\0'))!;
+        return SharedFrames.ResultsPathOf(PoolName(workerPid), args.WorkerId, 999);
+    }
+
+    private static bool MapsResultsSegment(int pid)
+        => File.ReadAllText($"/proc/{pid}/maps").Split('\n').Any(line => line.Contains(Root + WorkerDirectory.Prefix, StringComparison.Ordinal) && ResultsName().IsMatch(line));
+
     private static byte[] Blob(int seed)
     {
         var blob = new byte[LargeInput];
@@ -153,4 +218,7 @@ public sealed partial class ProcessSharedMemoryTests
 
     [GeneratedRegex("ctk-[A-Za-z0-9_-]{6}")]
     private static partial Regex PoolFolder();
+
+    [GeneratedRegex("-w[0-9]+-r[0-9]+")]
+    private static partial Regex ResultsName();
 }

@@ -48,6 +48,24 @@ public class ProcessWorkerRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_OneMiBArray_WorkerAllocatesItYoungAndTheAppCanOverride()
+    {
+        // A 1 MiB array a worker allocates (an input it hands the work) is young, not on the large object heap.
+        await using (var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 }))
+        {
+            Assert.Equal(0, await s.RunAsync(WorkerRuntimeWork.GenerationOfNewArray, 1024 * 1024).AsTask().WaitAsync(SafetyNet));
+            Assert.Equal(System.GC.MaxGeneration, await s.RunAsync(WorkerRuntimeWork.GenerationOfNewArray, 4 * 1024 * 1024).AsTask().WaitAsync(SafetyNet));
+        }
+
+        var options = new ProcessStrategyOptions { WorkerCount = 1 };
+        options.WorkerEnvironment["DOTNET_GCLOHThreshold"] = null;
+        await using (var s = new ProcessStrategy(options))
+        {
+            Assert.Equal(System.GC.MaxGeneration, await s.RunAsync(WorkerRuntimeWork.GenerationOfNewArray, 1024 * 1024).AsTask().WaitAsync(SafetyNet));
+        }
+    }
+
+    [Fact]
     public async Task MapAsync_LargePayloads_WorkerGivesItsMemoryBackWhenIdle()
     {
         // 24 inputs of 8 MiB, sent back: frames of up to MaxMessageBytes (64 MiB) each way, each input an 8 MiB array in
@@ -86,6 +104,8 @@ public static class WorkerRuntimeWork
     public static bool IsServerGc(int _) => System.Runtime.GCSettings.IsServerGC;
 
     public static int Length(byte[] data) => data.Length;
+
+    public static int GenerationOfNewArray(int length) => GC.GetGeneration(GC.AllocateUninitializedArray<byte>(length));
 }
 
 /// <summary>Tests that change the test process's environment, which the workers of every other test would inherit.</summary>

@@ -15,7 +15,7 @@ internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, S
 
     public override int InputBytes(int slot) => calls[slot].Payload.Length;
 
-    public override ReadOnlyMemory<byte> BuildFrame(int batchId, int[] slots)
+    public override ReadOnlyMemory<byte> BuildFrame(int batchId, int[] slots, SharedMapping? segment)
     {
         var bytes = 0;
         foreach (var slot in slots)
@@ -24,7 +24,7 @@ internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, S
         }
 
         // Packed calls carry their value's raw bytes (see ProcessStrategy.PacksInputs), so the frame is a packed batch.
-        var frame = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, packed ? PrimitiveCodec<TIn>.TypeCode : (byte)0, bytes);
+        var frame = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, packed ? PrimitiveCodec<TIn>.TypeCode : (byte)0, bytes, segment);
         foreach (var slot in slots)
         {
             frame.Add(calls[slot].Payload);

@@ -35,8 +35,29 @@ internal abstract class DispatchJob<TIn, TOut>(int workId, ShippedMethod method,
     /// <summary>Gets the bytes of a serialized input.</summary>
     public abstract int InputBytes(int slot);
 
-    /// <summary>Builds the batch frame that carries <paramref name="slots"/>, in that order.</summary>
-    public abstract ReadOnlyMemory<byte> BuildFrame(int batchId, int[] slots);
+    /// <summary>
+    /// Builds the batch frame that carries <paramref name="slots"/>, in that order: into <paramref name="segment"/> when one
+    /// is given (it holds <see cref="FrameBytes"/>; the frame returned is then the small one that names it), otherwise into
+    /// a buffer of its own.
+    /// </summary>
+    public abstract ReadOnlyMemory<byte> BuildFrame(int batchId, int[] slots, SharedMapping? segment);
+
+    /// <summary>Gets the bytes of the frame that would carry <paramref name="slots"/>, header included (an upper bound).</summary>
+    public long FrameBytes(int[] slots)
+    {
+        if (PackedSize > 0)
+        {
+            return BatchFrameWriter.FrameBytes(slots.Length, packed: true, (long)slots.Length * PackedSize);
+        }
+
+        long bytes = 0;
+        foreach (var slot in slots)
+        {
+            bytes += InputBytes(slot);
+        }
+
+        return BatchFrameWriter.FrameBytes(slots.Length, packed: false, bytes);
+    }
 
     /// <summary>Gets the outcome of the slots left when the job's own token is cancelled.</summary>
     public abstract Exception CancelledError(CancellationToken token);
@@ -173,7 +194,11 @@ internal abstract class DispatchJob<TIn, TOut>(int workId, ShippedMethod method,
         if (length > maxMessageBytes - HostMessages.BatchHeaderBytes - HostMessages.ItemOverhead(packed: false))
         {
             buffer.Truncate(start);
-            throw new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' is {length} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({maxMessageBytes}) allows.", typeof(TIn).FullName, null);
+            throw TooLarge(length, maxMessageBytes);
         }
     }
+
+    /// <summary>The error of an input that serializes to more than a frame may carry.</summary>
+    protected static WorkSerializationException TooLarge(long length, int maxMessageBytes)
+        => new($"The input of type '{typeof(TIn).FullName}' is {length} bytes serialized, more than ProcessStrategyOptions.MaxMessageBytes ({maxMessageBytes}) allows.", typeof(TIn).FullName, null);
 }

@@ -81,7 +81,7 @@ internal sealed class Dispatcher(WorkerPool pool, ProcessStrategyOptions options
                 RunEndKind end;
                 using (cancellationToken.UnsafeRegister(static state => ((FrameRun<TIn, TOut>)state!).OnJobCancelled(), run))
                 {
-                    await worker.StartRunAsync(run, job.WorkId, job.Method, job.BuildFrame(run.BatchId, slots)).ConfigureAwait(false);
+                    await worker.StartRunAsync(run, job.WorkId, job.Method, BuildFrame(job, worker, run.BatchId, slots)).ConfigureAwait(false);
                     end = await run.Finished.ConfigureAwait(false);
                 }
 
@@ -225,6 +225,20 @@ internal sealed class Dispatcher(WorkerPool pool, ProcessStrategyOptions options
         var copied = job.CopyUnsettled(rest, CollectionsMarshal.AsSpan(next)[unsettled.Count..], out _);
         CollectionsMarshal.SetCount(next, unsettled.Count + copied);
         return next;
+    }
+
+    /// <summary>A frame for <paramref name="worker"/>: a large one straight into its shared segment (the inputs' only copy on this side), a small one into a buffer.</summary>
+    private static ReadOnlyMemory<byte> BuildFrame<TIn, TOut>(DispatchJob<TIn, TOut> job, WorkerHandle worker, int batchId, int[] slots)
+    {
+        var segment = worker.SegmentFor(job.FrameBytes(slots));
+        try
+        {
+            return job.BuildFrame(batchId, slots, segment);
+        }
+        finally
+        {
+            segment?.Release();
+        }
     }
 
     /// <summary>

@@ -43,6 +43,12 @@ internal sealed class WorkerHandle
     /// <summary>The shared segment this worker's large frames go through (see <see cref="SharedFrames"/>); null until one is needed, and once it is idle.</summary>
     private SharedMapping? _segment;
     private ITimer? _segmentIdle;
+
+    /// <summary>The worker's segment of large results frames as this side maps it (see <see cref="RouteShared"/>); null until one came, and once the worker is idle.</summary>
+    private SharedMapping? _results;
+
+    /// <summary>Whether a run has the segment (from <see cref="SegmentFor"/> to <see cref="EndRun"/>): its frame is in it, and the idle release must wait.</summary>
+    private bool _segmentBusy;
     private long _watchedSince;
 
     public WorkerHandle(int id, WorkerProcess process, NetworkStream stream, FrameReader reader, ProgressMarker marker, string markerPath, ILogger logger)
@@ -125,11 +131,6 @@ internal sealed class WorkerHandle
                 _definedWork.Add(workId);
             }
 
-            if (frame.Length - ProtocolConstants.HeaderSize > SharedFrames.Threshold && SharedFrames.Available)
-            {
-                frame = ShareLarge(frame);
-            }
-
             await SendAsync(frame, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
@@ -143,7 +144,8 @@ internal sealed class WorkerHandle
         Interlocked.CompareExchange(ref _current, null, run);
         lock (_sharedGate)
         {
-            if (_segment is not null)
+            _segmentBusy = false;
+            if (_segment is not null || _results is not null)
             {
                 _segmentIdle ??= TimeProvider.System.CreateTimer(static state => ((WorkerHandle)state!).ReleaseIdleSegment(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 _segmentIdle.Change(SegmentIdleDelay, Timeout.InfiniteTimeSpan);
@@ -152,28 +154,41 @@ internal sealed class WorkerHandle
     }
 
     /// <summary>
-    /// Puts a large frame's body into this worker's shared segment (made, or replaced by a larger one, as needed) and
-    /// returns the small frame that names it; the frame as it is when shared memory is not to be had.
+    /// Gets the shared segment to write a batch frame of <paramref name="frameBytes"/> bytes (header included) into, made or
+    /// replaced by a larger one as needed, for the run about to start (the segment stays this worker's until
+    /// <see cref="EndRun"/>); <see langword="null"/> when the frame is small enough for the socket or shared memory is not to
+    /// be had. The caller holds a reference to the segment while it writes, and releases it.
     /// </summary>
-    private ReadOnlyMemory<byte> ShareLarge(ReadOnlyMemory<byte> frame)
+    public SharedMapping? SegmentFor(long frameBytes)
     {
-        var body = frame.Length - ProtocolConstants.HeaderSize;
+        if (frameBytes - ProtocolConstants.HeaderSize <= SharedFrames.Threshold || frameBytes > _maxFrameBytes + (long)ProtocolConstants.HeaderSize
+            || !SharedFrames.Available || !OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
         lock (_sharedGate)
         {
+            if (_death.Task.IsCompleted)
+            {
+                return null;
+            }
+
             _segmentIdle?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            if (_segment is null || _segment.Capacity < body)
+            if (_segment is null || _segment.Capacity < frameBytes)
             {
                 // The worker lets go of the old segment when the new one's first frame names another path.
                 DropSegmentLocked();
-                if (!OperatingSystem.IsLinux() || SharedFrames.TryCreate(SharedFrames.PathOf(_poolName, Id, ++_segmentSequence), body, _maxFrameBytes) is not { } created)
+                if (SharedFrames.TryCreate(SharedFrames.PathOf(_poolName, Id, ++_segmentSequence), (int)frameBytes, _maxFrameBytes + ProtocolConstants.HeaderSize) is not { } created)
                 {
-                    return frame;
+                    return null;
                 }
 
                 _segment = created;
             }
 
-            return SharedFrames.Share(frame, _segment);
+            _segmentBusy = true;
+            return _segment.AddReference();
         }
     }
 
@@ -183,7 +198,20 @@ internal sealed class WorkerHandle
         string path;
         lock (_sharedGate)
         {
-            if (_segment is null || _current is not null)
+            if (_segmentBusy || _current is not null)
+            {
+                return;
+            }
+
+            if (_results is not null)
+            {
+                // The worker's results segment (its name is gone): the worker makes a new one for its next large results.
+                _results.Release();
+                _results = null;
+                _ = SendQuietlyAsync(SharedFrames.ResultsLetGo);
+            }
+
+            if (_segment is null)
             {
                 return;
             }
@@ -270,7 +298,10 @@ internal sealed class WorkerHandle
             {
                 using (frame)
                 {
-                    WorkerReports.Route(frame, _current);
+                    if (!RouteShared(frame))
+                    {
+                        WorkerReports.Route(frame, _current);
+                    }
                 }
             }
         }
@@ -294,6 +325,30 @@ internal sealed class WorkerHandle
         }
 
         await OnEndedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Routes a results frame the worker sent through its own segment, read in place, then tells the worker it may write
+    /// the segment again; <see langword="false"/> for a frame that came whole.
+    /// </summary>
+    private bool RouteShared(in Frame frame)
+    {
+        Frame shared;
+        lock (_sharedGate)
+        {
+            if (!SharedFrames.TryOpenResults(frame, _poolName, Id, _maxFrameBytes, ref _results, out shared))
+            {
+                return false;
+            }
+        }
+
+        using (shared)
+        {
+            WorkerReports.Route(shared, _current);
+        }
+
+        _ = SendQuietlyAsync(SharedFrames.ResultsRead);
+        return true;
     }
 
     /// <summary>
@@ -339,6 +394,9 @@ internal sealed class WorkerHandle
         {
             _segmentIdle?.Dispose();
             DropSegmentLocked();
+            _results?.Release();
+            _results = null;
+            SharedFrames.RemoveResults(_poolName, Id);
         }
 
         _marker.Dispose();

@@ -21,12 +21,13 @@ internal readonly struct BatchFrameWriter
     /// <summary>
     /// Starts a frame of <paramref name="count"/> items whose inputs take <paramref name="itemBytes"/> bytes in all
     /// (lengths not included); <paramref name="packedTypeCode"/> is the primitive type code of packed inputs, or 0 when
-    /// each input is serialized on its own.
+    /// each input is serialized on its own. Written into <paramref name="segment"/> when one is given (a large frame; it
+    /// holds at least <see cref="FrameBytes"/>), otherwise into a buffer of its own.
     /// </summary>
-    public static BatchFrameWriter Begin(int batchId, int workId, int count, byte packedTypeCode, int itemBytes)
+    public static BatchFrameWriter Begin(int batchId, int workId, int count, byte packedTypeCode, int itemBytes, SharedMapping? segment = null)
     {
         var packed = packedTypeCode != 0;
-        var frame = new FrameBuffer(HostMessages.BatchHeaderBytes + itemBytes + (count * HostMessages.ItemOverhead(packed)));
+        var frame = segment is null ? new FrameBuffer((int)FrameBytes(count, packed, itemBytes)) : new FrameBuffer(segment);
         frame.Begin(packed ? FrameType.PackedBatch : FrameType.Batch);
         frame.WriteInt32(batchId);
         frame.WriteInt32(workId);
@@ -38,6 +39,15 @@ internal readonly struct BatchFrameWriter
 
         return new BatchFrameWriter(frame, packed);
     }
+
+    /// <summary>Gets the bytes of a batch frame, header included, whose <paramref name="count"/> inputs take <paramref name="itemBytes"/> bytes (lengths not included).</summary>
+    public static long FrameBytes(int count, bool packed, long itemBytes) => HostMessages.BatchHeaderBytes + itemBytes + ((long)count * HostMessages.ItemOverhead(packed));
+
+    /// <summary>Gets the frame being written, for inputs that encode themselves into it (their length first, see <see cref="BeginInput"/>).</summary>
+    public FrameBuffer Buffer => _frame;
+
+    /// <summary>Starts an input of <paramref name="length"/> bytes that the caller writes into <see cref="Buffer"/> itself.</summary>
+    public void BeginInput(int length) => _frame.WriteInt32(length);
 
     /// <summary>Adds one input as it was encoded: serialized bytes, or a packed value's raw bytes.</summary>
     public void Add(ReadOnlySpan<byte> input)
@@ -67,6 +77,12 @@ internal readonly struct BatchFrameWriter
         _frame.Advance(PrimitiveCodec<T>.Size);
     }
 
-    /// <summary>Writes the frame's length and returns it, ready to send.</summary>
-    public ReadOnlyMemory<byte> Complete() => _frame.Complete();
+    /// <summary>Writes the frame's length and returns it, ready to send; for a frame written into a shared segment, the small frame that names the segment.</summary>
+    public ReadOnlyMemory<byte> Complete()
+    {
+        var frame = _frame.Complete();
+        return _frame.Segment is { } segment
+            ? SharedFrames.Announce(segment, _packed ? FrameType.PackedBatch : FrameType.Batch, _frame.Length - ProtocolConstants.HeaderSize)
+            : frame;
+    }
 }

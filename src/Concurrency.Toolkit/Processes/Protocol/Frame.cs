@@ -21,7 +21,10 @@ internal readonly struct Frame : IDisposable
         _pool = pool;
     }
 
-    /// <summary>A frame whose body is the first <paramref name="length"/> bytes of a shared segment; holds a reference to it until disposed.</summary>
+    /// <summary>
+    /// A frame written whole into a shared segment (header first, as on the socket): its body is the <paramref name="length"/>
+    /// bytes after the header. Holds a reference to the segment until disposed.
+    /// </summary>
     public Frame(FrameType type, SharedMapping mapping, int length)
     {
         Type = type;
@@ -31,7 +34,7 @@ internal readonly struct Frame : IDisposable
 
     public FrameType Type { get; }
 
-    public ReadOnlySpan<byte> Payload => _mapping is not null ? _mapping.Read(_length) : _buffer.AsSpan(0, _length);
+    public ReadOnlySpan<byte> Payload => _mapping is not null ? _mapping.Read(ProtocolConstants.HeaderSize, _length) : _buffer.AsSpan(0, _length);
 
     public int Length => _length;
 

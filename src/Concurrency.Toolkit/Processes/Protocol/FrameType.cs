@@ -30,11 +30,17 @@ internal enum FrameType : byte
     /// <summary>Host to worker: a batch id, a work id, a count, a primitive type code and the inputs as one block of values.</summary>
     PackedBatch = 14,
 
-    /// <summary>Host to worker: a batch frame whose body is in a shared-memory segment (its type, its length, the segment's path); see <see cref="SharedFrames"/>.</summary>
+    /// <summary>
+    /// Host to worker, a batch frame, or worker to host, a results frame, whose body is in a shared-memory segment (its
+    /// type, its length, the segment's path); see <see cref="SharedFrames"/>.
+    /// </summary>
     SharedFrame = 15,
 
     /// <summary>Host to worker: unmap the shared segment of this path (the worker is idle, or gone on to another segment).</summary>
     ReleaseShared = 16,
+
+    /// <summary>Host to worker: the results frame last sent through the worker's own segment was read; the worker may write the segment again.</summary>
+    SharedResultsRead = 17,
 
     /// <summary>Worker to host: serialized results of consecutive items of a batch.</summary>
     Results = 20,

@@ -7,7 +7,7 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 /// <summary>
 /// Large frames through shared memory (Linux). The host keeps one segment per busy worker: a file in <c>/dev/shm</c>
 /// (memory, never a disk; created with mode 0600, named after the pool's private folder) that both map. It writes a
-/// large frame's body into the segment and sends a small <see cref="FrameType.SharedFrame"/> naming it; the worker maps
+/// large frame into the segment (built there in the first place: see <see cref="FrameBuffer(SharedMapping)"/>) and sends a small <see cref="FrameType.SharedFrame"/> naming it; the worker maps
 /// the segment the first time it sees its name, unlinks the name at once (both sides have it open then, so nothing is
 /// left to find), and reads the batch in place. A worker runs one frame at a time and the host writes the next only after
 /// the last one's batch is done, so one segment serves every frame. The segment grows by being replaced, and goes when
@@ -42,6 +42,33 @@ internal static class SharedFrames
 
     /// <summary>Gets the path of segment <paramref name="sequence"/> of worker <paramref name="workerId"/> of the pool whose folder is <paramref name="poolName"/>.</summary>
     public static string PathOf(string poolName, int workerId, int sequence) => $"{Root}{poolName}-w{workerId}-{sequence}";
+
+    /// <summary>Gets the path of results segment <paramref name="sequence"/>, which worker <paramref name="workerId"/> makes for its own large results frames.</summary>
+    public static string ResultsPathOf(string poolName, int workerId, int sequence) => $"{ResultsPrefix(poolName, workerId)}{sequence}";
+
+    /// <summary>Gets the start of the paths of worker <paramref name="workerId"/>'s results segments (its sequence follows).</summary>
+    public static string ResultsPrefix(string poolName, int workerId) => $"{Root}{poolName}-w{workerId}-r";
+
+    /// <summary>The frame that tells a worker its last shared results frame was read (the same bytes each time).</summary>
+    public static ReadOnlyMemory<byte> ResultsRead { get; } = ResultsReadFrame(letGo: false);
+
+    /// <summary>The frame that tells an idle worker the host let go of its results segment: the next large results frame needs a new one.</summary>
+    public static ReadOnlyMemory<byte> ResultsLetGo { get; } = ResultsReadFrame(letGo: true);
+
+    /// <summary>Worker side: whether a <see cref="FrameType.SharedResultsRead"/> says the host let go of the segment.</summary>
+    public static bool ReadResultsLetGo(ReadOnlySpan<byte> payload) => payload is [1];
+
+    private static ReadOnlyMemory<byte> ResultsReadFrame(bool letGo)
+    {
+        var frame = new FrameBuffer(ProtocolConstants.HeaderSize + 1);
+        frame.Begin(FrameType.SharedResultsRead);
+        if (letGo)
+        {
+            frame.WriteByte(1);
+        }
+
+        return frame.Complete().ToArray();
+    }
 
     /// <summary>
     /// Host side: creates a segment that holds at least <paramref name="bytes"/> (room to grow: frames of a map grow as
@@ -95,16 +122,17 @@ internal static class SharedFrames
         }
     }
 
-    /// <summary>Host side: copies <paramref name="frame"/>'s body into <paramref name="segment"/> and returns the small frame that names it.</summary>
-    public static ReadOnlyMemory<byte> Share(ReadOnlyMemory<byte> frame, SharedMapping segment)
+    /// <summary>
+    /// Host side: the small frame that names <paramref name="segment"/>, into which a whole frame (header first) of type
+    /// <paramref name="type"/> with a body of <paramref name="payloadLength"/> bytes after its type was written.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Announce(SharedMapping segment, FrameType type, int payloadLength)
     {
-        var body = frame.Span[ProtocolConstants.HeaderSize..];
-        body.CopyTo(segment.Write());
         var name = Encoding.UTF8.GetBytes(segment.Path);
         var shared = new FrameBuffer(ProtocolConstants.HeaderSize + 13 + name.Length);
         shared.Begin(FrameType.SharedFrame);
-        shared.WriteByte(frame.Span[4]);
-        shared.WriteInt32(body.Length);
+        shared.WriteByte((byte)type);
+        shared.WriteInt32(payloadLength);
         shared.WriteBytes(name);
         return shared.Complete();
     }
@@ -127,12 +155,31 @@ internal static class SharedFrames
     }
 
     /// <summary>
-    /// Worker side: the frame a <see cref="FrameType.SharedFrame"/> announces, read from <paramref name="current"/> when it
-    /// names that segment, otherwise from the segment it names, which is opened, unlinked and mapped, and replaces
-    /// <paramref name="current"/>. The length is checked against the segment and <paramref name="maxFrameBytes"/>.
+    /// Host side: when <paramref name="frame"/> announces a results frame that worker <paramref name="workerId"/> sent
+    /// through its own segment, that frame (see <see cref="Open"/>); <see langword="false"/> for a frame that came whole.
+    /// </summary>
+    /// <exception cref="ProtocolViolationException">The announcement is malformed or names a segment that is not the worker's.</exception>
+    public static bool TryOpenResults(in Frame frame, string poolName, int workerId, int maxFrameBytes, ref SharedMapping? current, out Frame results)
+    {
+        if (frame.Type != FrameType.SharedFrame)
+        {
+            results = default;
+            return false;
+        }
+
+        results = Open(frame.Payload, poolName, maxFrameBytes, ref current, resultsOf: workerId);
+        return true;
+    }
+
+    /// <summary>
+    /// The frame a <see cref="FrameType.SharedFrame"/> announces, read from <paramref name="current"/> when it names that
+    /// segment, otherwise from the segment it names, which is opened, unlinked and mapped, and replaces
+    /// <paramref name="current"/>. The length is checked against the segment and <paramref name="maxFrameBytes"/>. A
+    /// worker opens the host's batch frames (<paramref name="resultsOf"/> 0); the host opens the results frames of worker
+    /// <paramref name="resultsOf"/>, which must be in that worker's own segments.
     /// </summary>
     /// <exception cref="ProtocolViolationException">The frame is malformed, names a file outside the pool's, or the file is not what it says.</exception>
-    public static Frame Open(ReadOnlySpan<byte> payload, string poolName, int maxFrameBytes, ref SharedMapping? current)
+    public static Frame Open(ReadOnlySpan<byte> payload, string poolName, int maxFrameBytes, ref SharedMapping? current, int resultsOf = 0)
     {
         var reader = new PayloadReader(payload);
         FrameType type;
@@ -149,30 +196,30 @@ internal static class SharedFrames
             throw new ProtocolViolationException($"Malformed shared frame: {ex.Message}", ex);
         }
 
-        if (type is not (FrameType.Batch or FrameType.PackedBatch) || length < 1 || length > maxFrameBytes)
+        var expected = resultsOf == 0 ? type is FrameType.Batch or FrameType.PackedBatch : type is FrameType.Results or FrameType.PackedResults;
+        if (!expected || length < 1 || length > maxFrameBytes)
         {
             throw new ProtocolViolationException($"Malformed shared frame: a {type} frame of {length} bytes (the cap is {maxFrameBytes} bytes, MaxMessageBytes).");
         }
 
         if (current is null || current.Path != path)
         {
-            var next = Map(path, poolName);
+            var next = Map(path, resultsOf == 0 ? Root + poolName + "-" : ResultsPrefix(poolName, resultsOf));
             current?.Release();
             current = next;
         }
 
-        if (length > current.Capacity)
+        if (length > current.Capacity - ProtocolConstants.HeaderSize)
         {
-            throw new ProtocolViolationException($"Malformed shared frame: {length} bytes announced in a segment of {current.Capacity}.");
+            throw new ProtocolViolationException($"Malformed shared frame: {length} bytes announced after a header in a segment of {current.Capacity}.");
         }
 
         return new Frame(type, current, length);
     }
 
-    private static SharedMapping Map(string path, string poolName)
+    private static SharedMapping Map(string path, string prefix)
     {
-        var name = path.StartsWith(Root, StringComparison.Ordinal) ? path[Root.Length..] : "";
-        if (!name.StartsWith(poolName + "-", StringComparison.Ordinal) || name.Contains('/', StringComparison.Ordinal))
+        if (!path.StartsWith(prefix, StringComparison.Ordinal) || path.AsSpan(Root.Length).Contains('/'))
         {
             throw new ProtocolViolationException($"Malformed shared frame: '{path}' is not one of this pool's shared segments.");
         }
@@ -221,6 +268,27 @@ internal static class SharedFrames
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Gone already, or not ours.
+        }
+    }
+
+    /// <summary>Removes the results segments worker <paramref name="workerId"/> made and the host never opened (it died mid-transfer).</summary>
+    public static void RemoveResults(string poolName, int workerId)
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(Root))
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(Root, $"{poolName}-w{workerId}-r*"))
+            {
+                Remove(file);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing to enumerate.
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.MemoryMappedFiles;
 using Microsoft.Win32.SafeHandles;
 
@@ -14,6 +15,7 @@ internal sealed unsafe class SharedMapping
     private readonly MemoryMappedViewAccessor _view;
     private byte* _pointer;
     private int _references = 1;
+    private Manager? _memory;
 
     public SharedMapping(SafeFileHandle handle, string path, int capacity, bool writable)
     {
@@ -39,11 +41,14 @@ internal sealed unsafe class SharedMapping
 
     public int Capacity { get; }
 
-    /// <summary>Gets the first <paramref name="length"/> bytes of the segment.</summary>
-    public ReadOnlySpan<byte> Read(int length) => _pointer is null ? throw new ObjectDisposedException(nameof(SharedMapping)) : new(_pointer, length);
+    /// <summary>Gets <paramref name="length"/> bytes of the segment from <paramref name="offset"/> (checked by the caller against <see cref="Capacity"/>).</summary>
+    public ReadOnlySpan<byte> Read(int offset, int length) => _pointer is null ? throw new ObjectDisposedException(nameof(SharedMapping)) : new(_pointer + offset, length);
 
-    /// <summary>Gets the segment to write (host side).</summary>
+    /// <summary>Gets the segment to write.</summary>
     public Span<byte> Write() => _pointer is null ? throw new ObjectDisposedException(nameof(SharedMapping)) : new(_pointer, Capacity);
+
+    /// <summary>Gets the segment to write as memory, for writers that ask for <see cref="Memory{T}"/>; valid while a reference is held.</summary>
+    public Memory<byte> WriteMemory() => (_memory ??= new Manager(this)).Memory;
 
     /// <summary>Adds a reference for a frame read from the segment.</summary>
     public SharedMapping AddReference()
@@ -64,5 +69,21 @@ internal sealed unsafe class SharedMapping
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
+    }
+
+    /// <summary>The segment as <see cref="Memory{T}"/>: it is mapped, never moved, so pinning is a no-op.</summary>
+    private sealed class Manager(SharedMapping mapping) : MemoryManager<byte>
+    {
+        public override Span<byte> GetSpan() => mapping.Write();
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(mapping._pointer + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 }

@@ -11,6 +11,7 @@ namespace Concurrency.Toolkit.Processes.Worker;
 /// that started right after them (the execution thread, busy in that item, cannot); it is armed only then, so a
 /// batch that simply ends sends its results with its done frame and wakes no timer.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "One per worker process, which it lives as long as; the reader loop may signal it until the process ends.")]
 internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 {
     private static readonly long FlushInterval = Stopwatch.Frequency / 1000;
@@ -22,6 +23,9 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private const int ResultsHeader = ProtocolConstants.HeaderSize + 12;
     private const int FrameCapacity = 64 * 1024;
     private const int ControlCapacity = 1024;
+
+    /// <summary>How long a large results frame waits for the host to have read the last one before it takes the socket instead.</summary>
+    private static readonly TimeSpan ResultsReadWait = TimeSpan.FromSeconds(2);
 
     private readonly Lock _gate = new();
 
@@ -41,6 +45,19 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private int _itemsUntilClock = 1;
     private Timer? _flushTimer;
     private bool _flushArmed;
+
+    /// <summary>The start of this worker's results segments' paths; <see langword="null"/> while results take the socket only.</summary>
+    private string? _resultsPrefix;
+    private int _resultsSequence;
+
+    /// <summary>This worker's segment for large results frames (see <see cref="ShareLargeResults"/>), once one was needed.</summary>
+    private SharedMapping? _results;
+
+    /// <summary>Set while the host has read the last results frame sent through <see cref="_results"/>: the segment may be written.</summary>
+    private readonly ManualResetEventSlim _resultsRead = new(initialState: true);
+
+    /// <summary>Set when the host let go of <see cref="_results"/>: it is not written again.</summary>
+    private bool _resultsLetGo;
 
     /// <summary>Appends an item's result to the pending results frame. Called only from the execution thread.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -218,8 +235,44 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 trimmed = true;
             }
 
+            if (_results is not null && _resultsRead.IsSet)
+            {
+                // The host has read it and unlinked its name: unmapped here, its memory goes when the host lets go too.
+                _results.Release();
+                _results = null;
+                trimmed = true;
+            }
+
             return trimmed;
         }
+    }
+
+    /// <summary>
+    /// Sends results frames larger than <see cref="SharedFrames.Threshold"/> through a shared-memory segment this worker
+    /// makes (on Linux), as the host sends large batches: the host maps it, unlinks its name at once, reads the frame in
+    /// place and says so (<see cref="OnSharedResultsRead"/>), and only then is the segment written again.
+    /// </summary>
+    public void ShareLargeResults(string poolName, int workerId)
+    {
+        if (SharedFrames.Available)
+        {
+            _resultsPrefix = SharedFrames.ResultsPrefix(poolName, workerId);
+        }
+    }
+
+    /// <summary>
+    /// The host has read the last results frame sent through the segment (from the reader loop); with
+    /// <paramref name="letGo"/>, it has also let go of the segment (the worker was idle), whose name is gone: the next
+    /// large results frame goes into a new one.
+    /// </summary>
+    public void OnSharedResultsRead(bool letGo)
+    {
+        if (letGo)
+        {
+            Volatile.Write(ref _resultsLetGo, true);
+        }
+
+        _resultsRead.Set();
     }
 
     /// <summary>Writes <paramref name="error"/> into <paramref name="frame"/>, shortened to what a frame may carry.</summary>
@@ -316,9 +369,55 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         }
 
         _frame.PatchInt32(ProtocolConstants.HeaderSize + 8, _count);
-        SendLocked(_frame);
+        if (_frame.Length - ProtocolConstants.HeaderSize > SharedFrames.Threshold && _resultsPrefix is not null && TryShareLocked(out var announce))
+        {
+            stream.Write(announce.Span);
+            stream.Flush();
+        }
+        else
+        {
+            SendLocked(_frame);
+        }
+
         _count = 0;
         _lastFlush = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Copies the pending results frame into this worker's results segment (made, or replaced by a larger one, as needed)
+    /// and gives the small frame that names it; <see langword="false"/> when the frame is to take the socket: no shared
+    /// memory to be had, or the host has not read the last one yet after a while.
+    /// </summary>
+    private bool TryShareLocked(out ReadOnlyMemory<byte> announce)
+    {
+        announce = default;
+        if (!OperatingSystem.IsLinux() || !SharedFrames.Available || !_resultsRead.Wait(ResultsReadWait))
+        {
+            return false;
+        }
+
+        var frame = _frame.Complete();
+        if (Volatile.Read(ref _resultsLetGo))
+        {
+            _resultsLetGo = false;
+            _results?.Release();
+            _results = null;
+        }
+
+        if (_results is null || _results.Capacity < frame.Length)
+        {
+            _results?.Release();
+            _results = SharedFrames.TryCreate(_resultsPrefix + (++_resultsSequence).ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Length, maxFrameBytes + ProtocolConstants.HeaderSize);
+            if (_results is null)
+            {
+                return false;
+            }
+        }
+
+        frame.Span.CopyTo(_results.Write());
+        _resultsRead.Reset();
+        announce = SharedFrames.Announce(_results, (FrameType)frame.Span[4], frame.Length - ProtocolConstants.HeaderSize);
+        return true;
     }
 
     private void SendLocked(FrameBuffer frame)

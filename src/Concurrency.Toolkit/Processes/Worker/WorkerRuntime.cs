@@ -68,6 +68,7 @@ internal sealed class WorkerRuntime
         socket.Connect(new UnixDomainSocketEndPoint(_args.SocketPath));
         using var stream = new NetworkStream(socket, ownsSocket: false);
         _output = new WorkerOutput(stream, _args.MaxMessageBytes);
+        _output.ShareLargeResults(_poolName, _args.WorkerId);
         _marker = ProgressMarker.Open(_args.MarkerPath);
 
         var hello = new FrameBuffer(256);
@@ -189,6 +190,9 @@ internal sealed class WorkerRuntime
                         _shared = null;
                     }
 
+                    return true;
+                case FrameType.SharedResultsRead:
+                    _output.OnSharedResultsRead(SharedFrames.ReadResultsLetGo(frame.Payload));
                     return true;
                 case FrameType.Cancel:
                     if (_running.TryGetValue(HostMessages.ReadCancel(frame.Payload), out var running))
