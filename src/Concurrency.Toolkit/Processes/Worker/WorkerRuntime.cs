@@ -252,13 +252,36 @@ internal sealed class WorkerRuntime
     private void Define(ReadOnlySpan<byte> payload)
     {
         var (id, method) = HostMessages.ReadDefineWork(payload);
+        WorkInvoker invoker;
         try
         {
-            _work[id] = (WorkInvoker.Create(method), null);
+            invoker = WorkInvoker.Create(method);
         }
         catch (Exception ex)
         {
-            _work[id] = (null, RemoteError.From(ex));
+            Record(id, null, RemoteError.From(ex));
+            return;
+        }
+
+        try
+        {
+            // The types' one-time set-up when the frame that names them arrives, not in the first item's time.
+            invoker.Prepare(_serializer);
+        }
+        catch (Exception)
+        {
+            // Left to the first item, which takes the same path and reports what went wrong as that item's failure.
+        }
+
+        Record(id, invoker, null);
+    }
+
+    /// <summary>Under the lock the execution thread reads it with: a batch of other work may be running meanwhile.</summary>
+    private void Record(int id, WorkInvoker? invoker, RemoteError? error)
+    {
+        lock (_work)
+        {
+            _work[id] = (invoker, error);
         }
     }
 
