@@ -28,6 +28,7 @@ internal sealed partial class MapRun<TIn, TOut>
         return runner;
     }
 
+    // One reader of the input, not workers pulling under a lock as in Parallel.ForEachAsync: that took 327 CPU ns per yield-once item against 205 here (engine suite, 2026-12-06; see Runner).
     private async Task DispatchAsync()
     {
         var token = _dispatchCts.Token;

@@ -11,6 +11,7 @@ internal sealed partial class MapRun<TIn, TOut>
     /// per item (and tiered up late) than the work it reported. Everything else (the first read, a failure, the next
     /// batch, the end) takes the asynchronous path.
     /// </summary>
+    // Hand-written, not an async iterator: a compiler-built iterator over this reader took 24-26 CPU ns per tiny item against 12 (MapAsync) and 29-31 against 18-20 (MapUnorderedAsync) (engine suite, 2026-12-06).
     private abstract class Reader<TResult>(MapRun<TIn, TOut> run) : IAsyncEnumerator<TResult>
     {
         private Runner? _runner;

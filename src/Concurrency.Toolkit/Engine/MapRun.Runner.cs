@@ -10,6 +10,7 @@ internal sealed partial class MapRun<TIn, TOut>
     /// Drives one batch on its lane and hands it to the consumer, then serves later batches once the consumer has read
     /// its outcomes. It waits for the strategy with a cached continuation, so a batch costs no async state machine.
     /// </summary>
+    // Hand-written, not a pull model: workers taking batches under the input's lock as in Parallel.ForEachAsync (no dispatcher, no runner) took 327 CPU ns per yield-once item against 205 here, 1,220 against 1,118 per Task.Delay item (engine suite, 2026-12-06).
     private sealed class Runner
     {
         private readonly MapRun<TIn, TOut> _run;
