@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one worker's connection (its sends, its reader loop, its death) and the shared segments
+// that carry its large frames both ways, which may be let go only when neither the current run nor the reader loop
+// has a frame in them: the handle is where both are seen. (The segments, SegmentFor to RouteShared, could move out next.)
 using System.Diagnostics;
 using System.Net.Sockets;
 using Concurrency.Toolkit.Processes.Protocol;

@@ -24,9 +24,6 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private const int FrameCapacity = 64 * 1024;
     private const int ControlCapacity = 1024;
 
-    /// <summary>How long a large results frame waits for the host to have read the last one before it takes the socket instead.</summary>
-    private static readonly TimeSpan ResultsReadWait = TimeSpan.FromSeconds(2);
-
     private readonly Lock _gate = new();
 
     /// <summary>What an error may take in a failure frame: the cap less the frame's own fields, so that a failure is always reported as one.</summary>
@@ -46,18 +43,8 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     private Timer? _flushTimer;
     private bool _flushArmed;
 
-    /// <summary>The start of this worker's results segments' paths; <see langword="null"/> while results take the socket only.</summary>
-    private string? _resultsPrefix;
-    private int _resultsSequence;
-
-    /// <summary>This worker's segment for large results frames (see <see cref="ShareLargeResults"/>), once one was needed.</summary>
-    private SharedMapping? _results;
-
-    /// <summary>Set while the host has read the last results frame sent through <see cref="_results"/>: the segment may be written.</summary>
-    private readonly ManualResetEventSlim _resultsRead = new(initialState: true);
-
-    /// <summary>Set when the host let go of <see cref="_results"/>: it is not written again.</summary>
-    private bool _resultsLetGo;
+    /// <summary>Where large results frames go instead of the socket (see <see cref="ShareLargeResults"/>); <see langword="null"/> while results take the socket only.</summary>
+    private SharedResults? _shared;
 
     /// <summary>Appends an item's result to the pending results frame. Called only from the execution thread.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -235,11 +222,8 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
                 trimmed = true;
             }
 
-            if (_results is not null && _resultsRead.IsSet)
+            if (_shared is not null && _shared.TryRelease())
             {
-                // The host has read it and unlinked its name: unmapped here, its memory goes when the host lets go too.
-                _results.Release();
-                _results = null;
                 trimmed = true;
             }
 
@@ -252,28 +236,14 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
     /// makes (on Linux), as the host sends large batches: the host maps it, unlinks its name at once, reads the frame in
     /// place and says so (<see cref="OnSharedResultsRead"/>), and only then is the segment written again.
     /// </summary>
-    public void ShareLargeResults(string poolName, int workerId)
-    {
-        if (SharedFrames.Available)
-        {
-            _resultsPrefix = SharedFrames.ResultsPrefix(poolName, workerId);
-        }
-    }
+    public void ShareLargeResults(string poolName, int workerId) => _shared = SharedResults.For(poolName, workerId, maxFrameBytes);
 
     /// <summary>
     /// The host has read the last results frame sent through the segment (from the reader loop); with
     /// <paramref name="letGo"/>, it has also let go of the segment (the worker was idle), whose name is gone: the next
     /// large results frame goes into a new one.
     /// </summary>
-    public void OnSharedResultsRead(bool letGo)
-    {
-        if (letGo)
-        {
-            Volatile.Write(ref _resultsLetGo, true);
-        }
-
-        _resultsRead.Set();
-    }
+    public void OnSharedResultsRead(bool letGo) => _shared?.OnRead(letGo);
 
     /// <summary>Writes <paramref name="error"/> into <paramref name="frame"/>, shortened to what a frame may carry.</summary>
     public void WriteError(FrameBuffer frame, RemoteError error) => error.FitTo(ErrorBudget - frame.Length).Write(frame);
@@ -369,7 +339,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         }
 
         _frame.PatchInt32(ProtocolConstants.HeaderSize + 8, _count);
-        if (_frame.Length - ProtocolConstants.HeaderSize > SharedFrames.Threshold && _resultsPrefix is not null && TryShareLocked(out var announce))
+        if (_frame.Length - ProtocolConstants.HeaderSize > SharedFrames.Threshold && _shared is not null && _shared.TryShare(_frame.Complete(), out var announce))
         {
             stream.Write(announce.Span);
             stream.Flush();
@@ -381,43 +351,6 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 
         _count = 0;
         _lastFlush = Stopwatch.GetTimestamp();
-    }
-
-    /// <summary>
-    /// Copies the pending results frame into this worker's results segment (made, or replaced by a larger one, as needed)
-    /// and gives the small frame that names it; <see langword="false"/> when the frame is to take the socket: no shared
-    /// memory to be had, or the host has not read the last one yet after a while.
-    /// </summary>
-    private bool TryShareLocked(out ReadOnlyMemory<byte> announce)
-    {
-        announce = default;
-        if (!OperatingSystem.IsLinux() || !SharedFrames.Available || !_resultsRead.Wait(ResultsReadWait))
-        {
-            return false;
-        }
-
-        var frame = _frame.Complete();
-        if (Volatile.Read(ref _resultsLetGo))
-        {
-            _resultsLetGo = false;
-            _results?.Release();
-            _results = null;
-        }
-
-        if (_results is null || _results.Capacity < frame.Length)
-        {
-            _results?.Release();
-            _results = SharedFrames.TryCreate(_resultsPrefix + (++_resultsSequence).ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Length, maxFrameBytes + ProtocolConstants.HeaderSize);
-            if (_results is null)
-            {
-                return false;
-            }
-        }
-
-        frame.Span.CopyTo(_results.Write());
-        _resultsRead.Reset();
-        announce = SharedFrames.Announce(_results, (FrameType)frame.Span[4], frame.Length - ProtocolConstants.HeaderSize);
-        return true;
     }
 
     private void SendLocked(FrameBuffer frame)
