@@ -68,14 +68,26 @@ public sealed class WorkBatch<TIn, TOut>
     {
         var inputs = _inputs;
         var count = Count;
-        if ((uint)count >= (uint)inputs.Length)
+        if (typeof(TIn).IsValueType)
         {
-            throw new InvalidOperationException("A batch was filled past its capacity; this is a bug in the map engine.");
+            inputs[count] = input;
+        }
+        else
+        {
+            if ((uint)count >= (uint)inputs.Length)
+            {
+                ThrowFull();
+            }
+
+            Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(inputs), count) = input;
         }
 
-        Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(inputs), count) = input;
         Count = count + 1;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowFull() => throw new InvalidOperationException("A batch was filled past its capacity; this is a bug in the map engine.");
 
     /// <summary>Records the result of item <paramref name="index"/>, replacing an outcome recorded before.</summary>
     /// <param name="index">The item's position in the batch, from 0 to <see cref="Count"/> - 1.</param>
