@@ -59,7 +59,35 @@ public sealed class WorkBatch<TIn, TOut>
 
     internal bool HasErrors => _errors is not null;
 
-    internal void Add(TIn input) => _inputs[Count++] = input;
+    /// <remarks>
+    /// Stored through a reference: the array is exactly a <typeparamref name="TIn"/>[] (made here), so the covariance check
+    /// an array store makes of a reference type (reading each input's type, often a cache miss on the caller's objects,
+    /// in the engine's per-item loop) would never fail.
+    /// </remarks>
+    internal void Add(TIn input)
+    {
+        var inputs = _inputs;
+        var count = Count;
+        if (typeof(TIn).IsValueType)
+        {
+            inputs[count] = input;
+        }
+        else
+        {
+            if ((uint)count >= (uint)inputs.Length)
+            {
+                ThrowFull();
+            }
+
+            Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(inputs), count) = input;
+        }
+
+        Count = count + 1;
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowFull() => throw new InvalidOperationException("A batch was filled past its capacity; this is a bug in the map engine.");
 
     /// <summary>Records the result of item <paramref name="index"/>, replacing an outcome recorded before.</summary>
     /// <param name="index">The item's position in the batch, from 0 to <see cref="Count"/> - 1.</param>
