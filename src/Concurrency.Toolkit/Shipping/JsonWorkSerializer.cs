@@ -350,78 +350,42 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
     /// <summary>
     /// Gets whether values of <typeparamref name="T"/> cross as one block of their own bytes (<c>byte[]</c>,
-    /// <see cref="ReadOnlyMemory{T}"/> of bytes, arrays of fixed-size primitives): their size is known without encoding
-    /// them, so the process strategy writes them straight into the frame that carries them (<see cref="BlockLength{T}"/>,
-    /// then <see cref="Serialize{T}"/>), and never into a buffer of their own first.
+    /// <see cref="ReadOnlyMemory{T}"/> of bytes, arrays of fixed-size primitives, strings as UTF-8): their size is known
+    /// (or counted) without writing them, so the process strategy writes them straight into the frame that carries them
+    /// (<see cref="BlockLength{T}"/>, then <see cref="WriteBlock{T}"/>), and never into a buffer of their own first.
     /// </summary>
-    internal bool CrossesAsBlock<T>() => _rawShapes && RawShape<T>.Kind is RawKind.Bytes or RawKind.Memory or RawKind.PrimitiveArray;
-
-    /// <summary>
-    /// Gets whether strings cross as their UTF-8 bytes (<see cref="StringBlockLength"/>, <see cref="WriteStringBlock"/>,
-    /// <see cref="ReadStringBlock"/>): the process strategy then writes them straight into the frame that carries them,
-    /// their size counted up front, and reads them without a generic call per item.
-    /// </summary>
-    internal bool RawStrings => _rawShapes;
-
-    /// <summary>Gets the bytes <see cref="Serialize{T}"/> writes for a string: a presence byte, then its UTF-8 bytes.</summary>
-    /// <exception cref="WorkSerializationException">The string is not valid UTF-16 (a lone surrogate), so UTF-8 cannot carry it.</exception>
-    internal static long StringBlockLength(string? text)
-    {
-        if (text is null)
-        {
-            return 1;
-        }
-
-        try
-        {
-            return 1L + StrictUtf8.GetByteCount(text);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new WorkSerializationException($"The input of type '{typeof(string).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(string).FullName, ex);
-        }
-    }
-
-    /// <summary>Writes a string as <see cref="Serialize{T}"/> does into <paramref name="destination"/>, which holds exactly its <see cref="StringBlockLength"/> bytes.</summary>
-    internal static void WriteStringBlock(Span<byte> destination, string? text)
-    {
-        if (text is null)
-        {
-            destination[0] = 0;
-            return;
-        }
-
-        destination[0] = 1;
-        if (StrictUtf8.GetBytes(text, destination[1..]) != destination.Length - 1)
-        {
-            throw new InvalidOperationException("A string's UTF-8 length changed between measuring and writing it; a string that is shared mutably cannot cross to a worker process.");
-        }
-    }
-
-    /// <summary>Reads a string that <see cref="Serialize{T}"/> wrote, as <see cref="Deserialize{T}"/> does.</summary>
-    internal static string? ReadStringBlock(ReadOnlySpan<byte> data)
-    {
-        if (data.IsEmpty || data[0] > 1)
-        {
-            throw new InvalidDataException($"Malformed raw value of type '{typeof(string).FullName}': no presence byte.");
-        }
-
-        if (data[0] == 0)
-        {
-            return data.Length == 1 ? null : throw new InvalidDataException($"Malformed raw value of type '{typeof(string).FullName}': bytes after a null.");
-        }
-
-        return StrictUtf8.GetString(data[1..]);
-    }
+    internal bool CrossesAsBlock<T>() => _rawShapes && RawShape<T>.Kind != RawKind.None;
 
     /// <summary>Gets the bytes <see cref="Serialize{T}"/> writes for a value that <see cref="CrossesAsBlock{T}"/>.</summary>
+    /// <exception cref="ArgumentException">A string is not valid UTF-16 (a lone surrogate), so UTF-8 cannot carry it, as <see cref="Serialize{T}"/> throws.</exception>
     internal static long BlockLength<T>(T value)
         => RawShape<T>.Kind == RawKind.Memory ? Unsafe.As<T, ReadOnlyMemory<byte>>(ref value).Length
             : value is null ? 1
+            : RawShape<T>.Kind == RawKind.String ? 1L + StrictUtf8.GetByteCount(Unsafe.As<T, string>(ref value))
             : 1L + Buffer.ByteLength((Array)(object)value);
 
-    /// <summary>Writes a value that <see cref="CrossesAsBlock{T}"/> as <see cref="Serialize{T}"/> does: <see cref="BlockLength{T}"/> bytes.</summary>
-    internal static void WriteBlock<T>(IBufferWriter<byte> writer, T value) => WriteRaw(writer, value);
+    /// <summary>
+    /// Writes a value that <see cref="CrossesAsBlock{T}"/> as <see cref="Serialize{T}"/> does, in exactly its
+    /// <paramref name="length"/> (<see cref="BlockLength{T}"/>) bytes: a frame sized up front (a shared segment) has no
+    /// room for the UTF-8 encoder's worst case.
+    /// </summary>
+    internal static void WriteBlock<T>(IBufferWriter<byte> writer, T value, int length)
+    {
+        if (RawShape<T>.Kind != RawKind.String || value is null)
+        {
+            WriteRaw(writer, value);
+            return;
+        }
+
+        var span = writer.GetSpan(length);
+        span[0] = 1;
+        if (StrictUtf8.GetBytes(Unsafe.As<T, string>(ref value), span[1..length]) != length - 1)
+        {
+            throw new InvalidOperationException("A string's UTF-8 length changed between measuring and writing it; a string that is shared mutably cannot cross to a worker process.");
+        }
+
+        writer.Advance(length);
+    }
 
     /// <summary>Writes a raw shape: a presence byte (0 for null) then the bytes, except for memory, which cannot be null.</summary>
     private static void WriteRaw<T>(IBufferWriter<byte> writer, T value)

@@ -10,11 +10,11 @@ namespace Concurrency.Toolkit.Processes.Host;
 /// caller's arrays straight into their frames), its outcomes written into the batch.
 /// </summary>
 /// <remarks>
-/// Blocks (a <c>byte[]</c>, <see cref="ReadOnlyMemory{T}"/> of bytes, an array of primitives, as the default serializer
-/// carries them) are not serialized ahead: their size is known from the array, so a frame is sized first and each block is
-/// copied once, into the frame, which for a large frame is the worker's shared segment. A 1 MiB blob costs the host one
-/// pass over its bytes instead of three (into the batch's buffer, into the frame, into the segment). Strings go the same
-/// way: their UTF-8 length is counted up front, and each is encoded once, into its frame.
+/// Blocks (a <c>byte[]</c>, <see cref="ReadOnlyMemory{T}"/> of bytes, an array of primitives, a string, as the default
+/// serializer carries them) are not serialized ahead: their size is known from the array (a string's UTF-8 length is
+/// counted), so a frame is sized first and each block is written once, into the frame, which for a large frame is the
+/// worker's shared segment. A 1 MiB blob costs the host one pass over its bytes instead of three (into the batch's buffer,
+/// into the frame, into the segment); a string, one encoding instead of a serializer call, a buffer and a copy.
 /// </remarks>
 internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
 {
@@ -25,9 +25,6 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
 
     /// <summary>Whether inputs are blocks written into their frames as they are built (see the remarks); <see cref="_lengths"/> then holds their sizes.</summary>
     private readonly bool _blocks;
-
-    /// <summary>Whether inputs are strings written into their frames as UTF-8 as they are built, like blocks; <see cref="_lengths"/> then holds their sizes.</summary>
-    private readonly bool _strings;
 
     /// <summary>
     /// Serializes the batch's inputs, unless <c>packed</c> says they cross as raw primitives (the default serializer's
@@ -51,26 +48,30 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
             return;
         }
 
-        if (typeof(TIn) == typeof(string) && serializer is JsonWorkSerializer { RawStrings: true })
-        {
-            _strings = true;
-            MeasureStrings(maxMessageBytes);
-            return;
-        }
-
         _inputs = new FrameBuffer(Math.Max(256, batch.Count * 8));
         _offsets = new int[batch.Count];
         SerializeInputs(serializer, maxMessageBytes);
     }
 
-    /// <summary>Sizes each block input, settling with the serializer's error any that a frame could not carry.</summary>
+    /// <summary>Sizes each block input, settling with the serializer's error any that UTF-8 (a string with a lone surrogate) or a frame could not carry.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void MeasureBlocks(int maxMessageBytes)
     {
         var batch = _batch;
         var limit = maxMessageBytes - HostMessages.BatchHeaderBytes - HostMessages.ItemOverhead(packed: false);
         for (var i = 0; i < batch.Count; i++)
         {
-            var length = JsonWorkSerializer.BlockLength(batch.Inputs[i]);
+            long length;
+            try
+            {
+                length = JsonWorkSerializer.BlockLength(batch.Inputs[i]);
+            }
+            catch (Exception ex)
+            {
+                Fail(i, NotSerialized(ex));
+                continue;
+            }
+
             if (length > limit)
             {
                 Fail(i, TooLarge(length, maxMessageBytes));
@@ -80,46 +81,6 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
             _lengths![i] = (int)length;
         }
     }
-
-    /// <summary>
-    /// Counts each string input's UTF-8 bytes, settling with the serializer's error any that UTF-8 cannot carry (a lone
-    /// surrogate) or that a frame could not carry. Counting first lets <see cref="BuildFrame"/> encode each string once,
-    /// straight into its frame: the per-item serializer call, its buffer and the copy from there into the frame cost a
-    /// string of 100 characters several times what encoding it does.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void MeasureStrings(int maxMessageBytes)
-    {
-        var texts = Strings(_batch.Inputs);
-        var lengths = _lengths!;
-        var limit = maxMessageBytes - HostMessages.BatchHeaderBytes - HostMessages.ItemOverhead(packed: false);
-        for (var i = 0; i < texts.Length; i++)
-        {
-            long length;
-            try
-            {
-                length = JsonWorkSerializer.StringBlockLength(texts[i]);
-            }
-            catch (WorkSerializationException ex)
-            {
-                Fail(i, ex);
-                continue;
-            }
-
-            if (length > limit)
-            {
-                Fail(i, TooLarge(length, maxMessageBytes));
-                continue;
-            }
-
-            lengths[i] = (int)length;
-        }
-    }
-
-    /// <summary>The inputs as strings, when <typeparamref name="TIn"/> is <see cref="string"/>: no generic code per item.</summary>
-    private static ReadOnlySpan<string?> Strings(ReadOnlySpan<TIn> inputs)
-        => System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(
-            ref System.Runtime.CompilerServices.Unsafe.As<TIn, string?>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs)), inputs.Length);
 
     /// <summary>The host's per-item loop of a map: compiled optimized at once, since a command line's one map is over before tiering would reach it.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -187,23 +148,9 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
             var inputs = _batch.Inputs;
             foreach (var slot in slots)
             {
-                frame.BeginInput(_lengths![slot]);
-                JsonWorkSerializer.WriteBlock(frame.Buffer, inputs[slot]);
-            }
-
-            return frame.Complete();
-        }
-
-        if (_strings)
-        {
-            var texts = Strings(_batch.Inputs);
-            var buffer = frame.Buffer;
-            foreach (var slot in slots)
-            {
                 var length = _lengths![slot];
                 frame.BeginInput(length);
-                JsonWorkSerializer.WriteStringBlock(buffer.GetSpan(length)[..length], texts[slot]);
-                buffer.Advance(length);
+                JsonWorkSerializer.WriteBlock(frame.Buffer, inputs[slot], length);
             }
 
             return frame.Complete();

@@ -187,7 +187,7 @@ internal abstract class DispatchJob<TIn, TOut>(int workId, ShippedMethod method,
         catch (Exception ex)
         {
             buffer.Truncate(start);
-            throw ex as WorkSerializationException ?? new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex);
+            throw NotSerialized(ex);
         }
 
         var length = buffer.Length - start;
@@ -197,6 +197,10 @@ internal abstract class DispatchJob<TIn, TOut>(int workId, ShippedMethod method,
             throw TooLarge(length, maxMessageBytes);
         }
     }
+
+    /// <summary>The error of an input the serializer failed on, as the serializer's own error when it is one.</summary>
+    protected static WorkSerializationException NotSerialized(Exception ex)
+        => ex as WorkSerializationException ?? new WorkSerializationException($"The input of type '{typeof(TIn).FullName}' could not be serialized to cross to a worker process: {ex.Message}", typeof(TIn).FullName, ex);
 
     /// <summary>The error of an input that serializes to more than a frame may carry.</summary>
     protected static WorkSerializationException TooLarge(long length, int maxMessageBytes)

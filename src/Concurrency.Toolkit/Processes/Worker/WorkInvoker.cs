@@ -48,8 +48,6 @@ internal abstract class WorkInvoker
 
             // The default serializer's binary fast path for results; a serializer of the user's is never bypassed.
             var packResults = PrimitiveCodec<TOut>.IsPackable && serializer is JsonWorkSerializer { PacksPrimitives: true };
-            // Strings read without the serializer's generic call per item (the same bytes, see JsonWorkSerializer.ReadStringBlock).
-            var rawStrings = typeof(TIn) == typeof(string) && serializer is JsonWorkSerializer { RawStrings: true };
             var inputSize = PrimitiveCodec<TIn>.Size;
             var packed = packedInputs ? batch.PackedInputs : default;
             for (var i = 0; i < batch.Count; i++)
@@ -62,19 +60,7 @@ internal abstract class WorkInvoker
                 TIn input;
                 try
                 {
-                    if (packedInputs)
-                    {
-                        input = PrimitiveCodec<TIn>.Read(packed.Slice(i * inputSize, inputSize));
-                    }
-                    else if (rawStrings)
-                    {
-                        var text = JsonWorkSerializer.ReadStringBlock(batch.Item(i));
-                        input = System.Runtime.CompilerServices.Unsafe.As<string?, TIn>(ref text);
-                    }
-                    else
-                    {
-                        input = serializer.Deserialize<TIn>(batch.Item(i));
-                    }
+                    input = packedInputs ? PrimitiveCodec<TIn>.Read(packed.Slice(i * inputSize, inputSize)) : serializer.Deserialize<TIn>(batch.Item(i));
                 }
                 catch (Exception ex)
                 {
