@@ -226,26 +226,6 @@ public sealed class JsonWorkSerializer : WorkSerializer
         return JsonSerializer.Deserialize(data, TypeInfo<T>())!;
     }
 
-    /// <summary>
-    /// Builds now what the first value of <typeparamref name="T"/> would build (its binary record codec, or its
-    /// System.Text.Json metadata), so that a worker does it when the work that names the type is defined, not in the
-    /// middle of its first batch. A type that cannot be described is left for its first value to report.
-    /// </summary>
-    internal void Prepare<T>()
-    {
-        if ((_rawShapes && RawShape<T>.Kind != RawKind.None) || PrimitiveCodec.CodeOf(typeof(T)) != 0 || _noMetadata)
-        {
-            return;
-        }
-
-        if (_binaryObjects && !typeof(T).IsValueType && ObjectCodec<T>() is not null)
-        {
-            return;
-        }
-
-        _ = TypeInfo<T>();
-    }
-
     /// <summary>Skips the options' type-info dictionary on the per-item path: one cached entry per type, valid while the options are the same.</summary>
     private JsonTypeInfo<T> TypeInfo<T>()
     {

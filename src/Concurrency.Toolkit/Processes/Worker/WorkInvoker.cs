@@ -11,12 +11,6 @@ internal abstract class WorkInvoker
 {
     public static WorkInvoker Create(ShippedMethod method) => method.CreateRunner(Factory.Instance, "a worker");
 
-    /// <summary>
-    /// Prepares the serializer for the work's input and result types when the work is defined, ahead of its first
-    /// batch (see <see cref="JsonWorkSerializer.Prepare{T}"/>); a serializer of the user's is left as it is.
-    /// </summary>
-    public abstract void Prepare(WorkSerializer serializer);
-
     /// <summary>Runs items in order; returns how many ran (fewer when the batch was cancelled).</summary>
     public abstract int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker);
 
@@ -26,15 +20,6 @@ internal abstract class WorkInvoker
     /// <summary>The one per-item loop; the two work shapes differ only in how an item is called.</summary>
     private abstract class TypedInvoker<TIn, TOut> : WorkInvoker
     {
-        public sealed override void Prepare(WorkSerializer serializer)
-        {
-            if (serializer is JsonWorkSerializer json)
-            {
-                json.Prepare<TIn>();
-                json.Prepare<TOut>();
-            }
-        }
-
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public sealed override int Run(WorkerBatch batch, WorkSerializer serializer, WorkerOutput output, ProgressMarker marker)
         {

@@ -252,28 +252,14 @@ internal sealed class WorkerRuntime
     private void Define(ReadOnlySpan<byte> payload)
     {
         var (id, method) = HostMessages.ReadDefineWork(payload);
-        WorkInvoker invoker;
         try
         {
-            invoker = WorkInvoker.Create(method);
+            Record(id, WorkInvoker.Create(method), null);
         }
         catch (Exception ex)
         {
             Record(id, null, RemoteError.From(ex));
-            return;
         }
-
-        try
-        {
-            // The types' one-time set-up when the frame that names them arrives, not in the first item's time.
-            invoker.Prepare(_serializer);
-        }
-        catch (Exception)
-        {
-            // Left to the first item, which takes the same path and reports what went wrong as that item's failure.
-        }
-
-        Record(id, invoker, null);
     }
 
     /// <summary>Under the lock the execution thread reads it with: a batch of other work may be running meanwhile.</summary>
