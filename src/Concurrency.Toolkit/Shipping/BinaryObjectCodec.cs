@@ -30,8 +30,6 @@ internal sealed class BinaryObjectCodec
     /// <summary>Nesting deeper than this fails, as System.Text.Json's default <see cref="JsonSerializerOptions.MaxDepth"/> does (a cycle, in practice).</summary>
     private const int MaxDepth = 64;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly Type _type;
     private Member[] _members = [];
     private Func<object>? _create;
@@ -398,8 +396,8 @@ internal sealed class BinaryObjectCodec
                 return;
             }
 
-            var span = writer.GetSpan(4 + StrictUtf8.GetMaxByteCount(text.Length));
-            var length = StrictUtf8.GetBytes(text, span[4..]);
+            var span = writer.GetSpan(4 + StrictText.GetMaxByteCount(text.Length));
+            var length = StrictText.GetBytes(text, span[4..]);
             BinaryPrimitives.WriteInt32LittleEndian(span, length);
             writer.Advance(4 + length);
         }
@@ -408,7 +406,7 @@ internal sealed class BinaryObjectCodec
         public override object? Read(ref PayloadReader reader, int depth)
         {
             var length = ReadLength(ref reader);
-            return length < 0 ? null : StrictUtf8.GetString(reader.Take(length));
+            return length < 0 ? null : StrictText.GetString(reader.Take(length));
         }
     }
 

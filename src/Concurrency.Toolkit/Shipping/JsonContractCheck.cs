@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
@@ -68,15 +70,43 @@ internal static class JsonContractCheck
         switch (info.Kind)
         {
             case JsonTypeInfoKind.Enumerable:
-                return info.ElementType is { } element ? Walk(element, path + "[]", options, checkFields, visited) : null;
+                return Reversed(type, path) ?? NotReadBack(info, path)
+                    ?? (info.ElementType is { } element ? Walk(element, path + "[]", options, checkFields, visited) : null);
             case JsonTypeInfoKind.Dictionary:
-                return (info.KeyType is { } key ? Walk(key, path + ".Keys[]", options, checkFields, visited) : null)
+                return NotReadBack(info, path)
+                    ?? (info.KeyType is { } key ? Walk(key, path + ".Keys[]", options, checkFields, visited) : null)
                     ?? (info.ElementType is { } value ? Walk(value, path + "[key]", options, checkFields, visited) : null);
             case JsonTypeInfoKind.Object:
                 return WalkObject(info, path, options, checkFields, visited);
             default:
                 // A value the serializer writes whole (numbers, strings, dates, a custom converter): it decides.
                 return null;
+        }
+    }
+
+    /// <summary>System.Text.Json writes a stack top first and reads it back by pushing in that order: it would arrive upside down.</summary>
+    private static string? Reversed(Type type, string path)
+        => type.IsGenericType && type.GetGenericTypeDefinition() is var definition
+            && (definition == typeof(Stack<>) || definition == typeof(ConcurrentStack<>) || definition == typeof(ImmutableStack<>))
+            ? $"'{path}' is of type '{TypeName(type)}', which System.Text.Json writes top first and reads back by pushing in that order, so it would arrive reversed. "
+                + "Send its items as an array (ToArray(), top first) and rebuild the stack from them in reverse on the other side."
+            : null;
+
+    /// <summary>
+    /// A collection the serializer writes but cannot create (ArraySegment, ReadOnlyCollection, IReadOnlySet, ...) would
+    /// otherwise fail only on the other side, once per item; an empty one is read once here to know.
+    /// </summary>
+    private static string? NotReadBack(JsonTypeInfo info, string path)
+    {
+        try
+        {
+            JsonSerializer.Deserialize(info.Kind == JsonTypeInfoKind.Dictionary ? "{}"u8 : "[]"u8, info);
+            return null;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or JsonException)
+        {
+            return $"'{path}' is of type '{info.Type.FullName}', which System.Text.Json writes but cannot read back ({ex.Message.Split(" Path: ")[0]}). "
+                + "Declare an array, a List<T> or a Dictionary<TKey, TValue> (or IReadOnlyList<T>, IReadOnlyDictionary<TKey, TValue>) instead.";
         }
     }
 

@@ -44,7 +44,6 @@ public sealed class JsonWorkSerializer : WorkSerializer
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly JsonSerializerOptions _options;
     private readonly bool _plainIntegers;
@@ -99,6 +98,8 @@ public sealed class JsonWorkSerializer : WorkSerializer
             options = new JsonSerializerOptions(options) { TypeInfoResolver = JsonTypeInfoResolver.Combine() };
         }
 
+        // Last, so that a string converter of the user's still wins.
+        options.Converters.Add(new StrictStringJsonConverter());
         options.MakeReadOnly();
         _options = options;
         _checkFields = reflectionEnabled;
@@ -341,7 +342,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
     internal static long BlockLength<T>(T value)
         => RawShape<T>.Kind == RawKind.Memory ? Unsafe.As<T, ReadOnlyMemory<byte>>(ref value).Length
             : value is null ? 1
-            : RawShape<T>.Kind == RawKind.String ? 1L + StrictUtf8.GetByteCount(Unsafe.As<T, string>(ref value))
+            : RawShape<T>.Kind == RawKind.String ? 1L + StrictText.GetByteCount(Unsafe.As<T, string>(ref value))
             : 1L + Buffer.ByteLength((Array)(object)value);
 
     /// <summary>
@@ -359,7 +360,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
         var span = writer.GetSpan(length);
         span[0] = 1;
-        if (StrictUtf8.GetBytes(Unsafe.As<T, string>(ref value), span[1..length]) != length - 1)
+        if (StrictText.GetBytes(Unsafe.As<T, string>(ref value), span[1..length]) != length - 1)
         {
             throw new InvalidOperationException("A string's UTF-8 length changed between measuring and writing it; a string that is shared mutably cannot cross to a worker process.");
         }
@@ -390,8 +391,8 @@ public sealed class JsonWorkSerializer : WorkSerializer
                 break;
             case RawKind.String:
                 var text = (string)(object)value;
-                var span = writer.GetSpan(StrictUtf8.GetMaxByteCount(text.Length));
-                writer.Advance(StrictUtf8.GetBytes(text, span));
+                var span = writer.GetSpan(StrictText.GetMaxByteCount(text.Length));
+                writer.Advance(StrictText.GetBytes(text, span));
                 break;
             default:
                 var array = (Array)(object)value;
@@ -429,7 +430,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
                 body.CopyTo(bytes);
                 return (T)(object)bytes;
             case RawKind.String:
-                return (T)(object)StrictUtf8.GetString(body);
+                return (T)(object)StrictText.GetString(body);
             default:
                 var size = RawShape<T>.ElementSize;
                 if (body.Length % size != 0)

@@ -79,6 +79,61 @@ public class ProcessStringShippingTests
         Assert.Equal(700 * 1024, byIndex[2].Result);
     }
 
+    [Fact]
+    public async Task MapAsync_LoneSurrogateInsideARecordOrAResult_FailsItsItemInsteadOfArrivingChanged()
+    {
+        // A string inside a collection takes the JSON path, whose writer would have put U+FFFD in its place.
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
+        using var cts = new CancellationTokenSource(SafetyNet);
+        Tagged[] inputs = [new(["a", "b"]), new(["ok", "cut\uD83D"]), new(["😀"])];
+
+        var outcomes = new List<WorkOutcome<Tagged, string>>();
+        await foreach (var o in s.MapUnorderedAsync(inputs, static (Tagged t) => string.Join("|", t.Tags), cancellationToken: cts.Token))
+        {
+            outcomes.Add(o);
+        }
+
+        var byIndex = outcomes.OrderBy(o => o.Index).ToArray();
+        Assert.Equal("a|b", byIndex[0].Result);
+        Assert.Contains("lone UTF-16 surrogate", Assert.IsType<WorkSerializationException>(byIndex[1].Exception).Message, StringComparison.Ordinal);
+        Assert.Equal("😀", byIndex[2].Result);
+
+        // The other way: a result made in the worker.
+        var results = new List<WorkOutcome<int, List<string>>>();
+        await foreach (var o in s.MapUnorderedAsync([0, 1], static (int cut) => new List<string> { "😀".Substring(0, cut == 1 ? 1 : 2) }, cancellationToken: cts.Token))
+        {
+            results.Add(o);
+        }
+
+        var results2 = results.OrderBy(o => o.Index).ToArray();
+        Assert.Equal(["😀"], results2[0].Result);
+        Assert.Contains("lone UTF-16 surrogate", Assert.IsAssignableFrom<Exception>(results2[1].Exception).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapAsync_StackInput_RefusedBeforeAnyInputIsRead()
+    {
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
+        var read = 0;
+        IEnumerable<Stack<int>> Inputs()
+        {
+            read++;
+            yield return new Stack<int>([1, 2, 3]);
+        }
+
+        var ex = await Assert.ThrowsAsync<WorkSerializationException>(async () =>
+        {
+            await foreach (var _ in s.MapAsync(Inputs(), static (Stack<int> x) => x.Peek()))
+            {
+            }
+        });
+
+        Assert.Contains("reversed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, read);
+    }
+
+    public sealed record Tagged(string[] Tags);
+
     private static async Task<WorkOutcome<string, int>[]> Outcomes(ProcessStrategy s, string[] inputs)
     {
         using var cts = new CancellationTokenSource(SafetyNet);

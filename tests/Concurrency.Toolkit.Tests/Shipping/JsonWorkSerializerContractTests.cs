@@ -55,6 +55,14 @@ public class JsonWorkSerializerContractTests
     [InlineData(typeof(Dictionary<string, PrivateSetter>), "[key].Count", "init")]
     [InlineData(typeof(Complex), "m_real", "JsonIgnore")]
     [InlineData(typeof(Range), "Range", "JsonIgnore")]
+    [InlineData(typeof(Stack<int>), "Stack<Int32>", "reversed")]
+    [InlineData(typeof(System.Collections.Concurrent.ConcurrentStack<string>), "ConcurrentStack<String>", "reversed")]
+    [InlineData(typeof(System.Collections.Immutable.ImmutableStack<int>), "ImmutableStack<Int32>", "reversed")]
+    [InlineData(typeof(Holder<Stack<int>>), "Holder<Stack<Int32>>.Value", "reversed")]
+    [InlineData(typeof(ArraySegment<byte>), "ArraySegment<Byte>", "List<T>")]
+    [InlineData(typeof(System.Collections.ObjectModel.ReadOnlyCollection<int>), "ReadOnlyCollection<Int32>", "IReadOnlyList<T>")]
+    [InlineData(typeof(IReadOnlySet<int>), "IReadOnlySet<Int32>", "cannot read back")]
+    [InlineData(typeof(Holder<System.Collections.ObjectModel.ReadOnlyDictionary<string, int>>), "Holder<ReadOnlyDictionary<String, Int32>>.Value", "IReadOnlyDictionary")]
     public void EnsureSupported_TypeThatWouldLoseData_RefusedNamingMemberAndFix(Type type, string member, string fix)
     {
         var ex = Assert.Throws<WorkSerializationException>(() => Ensure(new JsonWorkSerializer(), type));
@@ -163,6 +171,31 @@ public class JsonWorkSerializerContractTests
     [Fact]
     public void Serialize_StringWithALoneSurrogate_FailsRatherThanChangingIt()
         => Assert.ThrowsAny<ArgumentException>(() => new JsonWorkSerializer().Serialize(new ArrayBufferWriter<byte>(), "a\ud800b"));
+
+    [Fact]
+    public void Serialize_LoneSurrogateInTheJsonPath_FailsRatherThanChangingIt()
+    {
+        // System.Text.Json's writer puts U+FFFD in the place of a lone surrogate: the worker would get other text.
+        var serializer = new JsonWorkSerializer();
+        var buffer = new ArrayBufferWriter<byte>();
+
+        var inList = Assert.ThrowsAny<ArgumentException>(() => serializer.Serialize(buffer, new List<string> { "ok", "cut\ud83d" }));
+        Assert.Contains("lone UTF-16 surrogate (\\uD83D at index 3)", inList.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<ArgumentException>(() => serializer.Serialize(buffer, new Dictionary<string, int> { ["\udc00"] = 1 }));
+        Assert.ThrowsAny<ArgumentException>(() => serializer.Serialize(buffer, (1, "x\ud800")));
+        Assert.ThrowsAny<ArgumentException>(() => JsonWorkSerializer.ForProcesses().Serialize(buffer, new Holder<string[]> { Value = ["\ud800"] }));
+    }
+
+    [Fact]
+    public void Serialize_StringsInTheJsonPath_RoundTripUnchanged()
+    {
+        var serializer = new JsonWorkSerializer();
+        var sent = new Dictionary<string, List<string?>> { ["k😀"] = ["", null, "a\u0000b", "é😀", "\"quoted\""] };
+        var buffer = new ArrayBufferWriter<byte>();
+        serializer.Serialize(buffer, sent);
+        var back = serializer.Deserialize<Dictionary<string, List<string?>>>(buffer.WrittenSpan);
+        Assert.Equal(sent["k😀"], back["k😀"]);
+    }
 
     [Fact]
     public void Deserialize_MalformedRawValue_Throws()
