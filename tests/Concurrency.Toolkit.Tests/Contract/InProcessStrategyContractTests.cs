@@ -348,6 +348,22 @@ public abstract partial class InProcessStrategyContractTests : ExecutionStrategy
     }
 
     [Fact]
+    public async Task MapAsync_ItemsCallTheSameStrategy_OuterMapBelowTheDegreeLeavesLanesForTheInnerCalls()
+    {
+        // docs/semantics.md, Degree: an inner call takes a share of the same degree as the item that waits on it.
+        await using var strategy = CreateStrategy(2);
+        using var cts = new CancellationTokenSource(Prompt * 6);
+
+        var results = await ToListAsync(strategy.MapAsync(
+            Enumerable.Range(0, 6),
+            async (int x, CancellationToken ct) => await strategy.RunAsync(static (int y) => y * 2, x, ct),
+            new MapOptions { MaxDegreeOfParallelism = 1 },
+            cts.Token));
+
+        Assert.Equal([0, 2, 4, 6, 8, 10], results);
+    }
+
+    [Fact]
     public async Task ForEachAsync_EveryShapeOfWorkWithoutResult_RunsEachItemOnce()
     {
         await using var strategy = CreateStrategy(3);
