@@ -402,7 +402,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         {
             var arguments = new WorkerArguments(SocketPath, markerPath, id, Environment.ProcessId, _options.MaxMessageBytes);
             timeout.CancelAfter(_options.WorkerStartTimeout);
-            process = WorkerProcess.Start(_launcher.CreateStartInfo(arguments), id, _logger);
+            process = WorkerProcess.Start(_launcher.CreateStartInfo(arguments), id, _logger, toConsole: _options.LoggerFactory is null);
             pending.ProcessId = process.Id;
             try
             {

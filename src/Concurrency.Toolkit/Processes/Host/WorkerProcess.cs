@@ -45,15 +45,28 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>Gets the last lines the worker (or anything sharing its standard error) wrote there.</summary>
     public string StandardErrorTail => _standardError.ToString();
 
-    /// <summary>Starts the process, with its output going to <paramref name="logger"/>.</summary>
+    /// <summary>
+    /// Starts the process, with its output going to <paramref name="logger"/>, or, with <paramref name="toConsole"/>
+    /// (the app configured no logging), to this process's own standard output and error, line by line, as a child
+    /// process's output goes by default: a <c>Console.WriteLine</c> in the work is never lost without a word.
+    /// </summary>
     /// <exception cref="System.ComponentModel.Win32Exception">The executable could not be started.</exception>
-    public static WorkerProcess Start(ProcessStartInfo info, int workerId, ILogger logger)
+    public static WorkerProcess Start(ProcessStartInfo info, int workerId, ILogger logger, bool toConsole)
     {
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is not null && logger.IsEnabled(LogLevel.Information))
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            if (toConsole)
+            {
+                Console.Out.WriteLine(e.Data);
+            }
+            else if (logger.IsEnabled(LogLevel.Information))
             {
                 logger.LogInformation("Worker {WorkerId} stdout: {Line}", workerId, e.Data);
             }
@@ -67,7 +80,14 @@ internal sealed class WorkerProcess : IDisposable
             }
 
             worker._standardError.Add(e.Data);
-            logger.LogWarning("Worker {WorkerId} stderr: {Line}", workerId, e.Data);
+            if (toConsole)
+            {
+                Console.Error.WriteLine(e.Data);
+            }
+            else
+            {
+                logger.LogWarning("Worker {WorkerId} stderr: {Line}", workerId, e.Data);
+            }
         };
         process.Exited += (_, _) => worker.OnExited();
 
