@@ -10,6 +10,9 @@ internal static class ConsumerApp
     public const string MapLine = "MAP 200 in-order";
     public const string RawLine = "RAW 6 3";
 
+    /// <summary>The platforms the package carries a ReadyToRun image of the library for (its runtimes/&lt;rid&gt;/lib/).</summary>
+    public static readonly string[] ReadyToRunRuntimeIdentifiers = ["linux-x64", "linux-arm64", "win-x64", "osx-arm64", "osx-x64"];
+
     public static string Project(string version, string packagesDirectory) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
@@ -65,6 +68,12 @@ internal static class ConsumerApp
             // The raw-bytes paths: an int[] input and a byte[] result need no JSON metadata, in any mode.
             var bytes = await procs.RunAsync(Work.Sum, new[] { 1, 2, 3 });
             Console.WriteLine($"RAW {bytes[0]} {bytes.Length}");
+
+        #if REPORT_IMAGE
+            // Which file of the library the host and a worker loaded: the package's ReadyToRun image for this platform
+            // (runtimes/<rid>/lib/ in a portable app, the app's folder in a RID-specific one) or the IL of lib/.
+            Console.WriteLine($"IMAGE {typeof(ProcessStrategy).Assembly.Location} | {await procs.RunAsync(Work.LibraryFile, 0)}");
+        #endif
         }
 
         // One more worker, started by a host that is warm: how long a worker takes to start and answer.
@@ -84,6 +93,10 @@ internal static class ConsumerApp
             public static string Describe(Order order) => $"{order.Name}#{order.Id}@{Environment.ProcessId}";
 
             public static byte[] Sum(int[] values) => [(byte)values.Sum(), 0, 0];
+
+        #if REPORT_IMAGE
+            public static string LibraryFile(int _) => typeof(ProcessStrategy).Assembly.Location;
+        #endif
         }
 
         #if SOURCE_GENERATED_JSON

@@ -104,6 +104,37 @@ public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("linux-x64", Machine.Amd64, 0x7B79)]
+    [InlineData("linux-arm64", Machine.Arm64, 0x7B79)]
+    [InlineData("win-x64", Machine.Amd64, 0)]
+    [InlineData("osx-arm64", Machine.Arm64, 0x4644)]
+    [InlineData("osx-x64", Machine.Amd64, 0x4644)]
+    public void CorePackage_RuntimesLib_CarryAReadyToRunImageOfTheLibraryPerPlatform(string rid, Machine architecture, int operatingSystemMask)
+    {
+        // A portable app picks runtimes/<rid>/lib through its deps.json, a RID-specific one at restore; every other
+        // platform keeps the IL in lib/. Each image must be precompiled code for its own platform (a ReadyToRun image
+        // records the OS in its machine field: the architecture XOR an OS constant) over the very IL of lib/.
+        using var package = ZipFile.OpenRead(feed.PackagePath(PackageFeed.CorePackageId));
+        var entry = package.GetEntry($"runtimes/{rid}/lib/net10.0/Concurrency.Toolkit.dll");
+        Assert.True(entry is not null, $"The package has no ReadyToRun image for {rid}.");
+        using var image = new PEReader(Read(entry));
+        var corHeader = image.PEHeaders.CorHeader!;
+        Assert.True((corHeader.Flags & CorFlags.ILLibrary) != 0 && corHeader.ManagedNativeHeaderDirectory.Size > 0, $"runtimes/{rid}/lib/net10.0/Concurrency.Toolkit.dll is not a ReadyToRun image.");
+        Assert.Equal((ushort)architecture ^ operatingSystemMask, (int)image.PEHeaders.CoffHeader.Machine);
+
+        using var il = new PEReader(Read(package.GetEntry("lib/net10.0/Concurrency.Toolkit.dll")!));
+        Assert.Equal(0, (int)(il.PEHeaders.CorHeader!.Flags & CorFlags.ILLibrary));
+        Assert.Equal(Mvid(il), Mvid(image));
+
+        // A RID-specific app takes runtimes/<rid>/lib/ instead of lib/ as a whole: the worker assembly must be there too
+        // (as IL: it only hands over to the library), or a self-contained, single-file or trimmed app has no worker.
+        Assert.Equal(
+            [$"runtimes/{rid}/lib/net10.0/Concurrency.Toolkit.Worker.dll", $"runtimes/{rid}/lib/net10.0/Concurrency.Toolkit.dll"],
+            package.Entries.Select(e => e.FullName).Where(f => f.StartsWith($"runtimes/{rid}/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(Read(package.GetEntry("lib/net10.0/Concurrency.Toolkit.Worker.dll")!).ToArray(), Read(package.GetEntry($"runtimes/{rid}/lib/net10.0/Concurrency.Toolkit.Worker.dll")!).ToArray());
+    }
+
+    [Theory]
     [MemberData(nameof(PackageIds))]
     public void SymbolPackage_EveryShippedAssembly_HasItsMatchingPortablePdb(string id)
     {
@@ -161,6 +192,12 @@ public class PackageContentTests(PackageFeed feed, ITestOutputHelper output)
                 Assert.Matches(@"^\[[^,]+,[^,]+\)$", range);
             }
         }
+    }
+
+    private static Guid Mvid(PEReader pe)
+    {
+        var metadata = pe.GetMetadataReader();
+        return metadata.GetGuid(metadata.GetModuleDefinition().Mvid);
     }
 
     private static Dictionary<string, string> Dependencies(ZipArchive package) =>

@@ -18,6 +18,7 @@ public sealed record PublishMode(string Name, string[]? PublishArguments, bool S
         new("dotnet-run", null, SelfContained: false, MainLines: false),
         new("framework-dependent", [], SelfContained: false, MainLines: false),
         new("self-contained", ["-r", Rid, "--self-contained", "true"], SelfContained: true, MainLines: false),
+        new("ready-to-run", ["-r", Rid, "--self-contained", "false", "-p:PublishReadyToRun=true"], SelfContained: false, MainLines: false),
         new("single-file", ["-r", Rid, "--self-contained", "false", "-p:PublishSingleFile=true"], SelfContained: false, MainLines: false),
         new("single-file-self-contained", ["-r", Rid, "--self-contained", "true", "-p:PublishSingleFile=true"], SelfContained: true, MainLines: false),
         new("trimmed", ["-r", Rid, "--self-contained", "true", "-p:PublishTrimmed=true"], SelfContained: true, MainLines: false, JsonContext: true),
@@ -47,6 +48,9 @@ public sealed record PublishMode(string Name, string[]? PublishArguments, bool S
 
     public static PublishMode Get(string name) => All.SingleOrDefault(m => m.Name == name)
         ?? throw new ArgumentException($"No publish mode '{name}'; the modes are: {string.Join(", ", All.Select(m => m.Name))}.", nameof(name));
+
+    /// <summary>Whether the app loads the library from a file of its own (not bundled into a single file, not compiled into a native executable, not trimmed), so it can say which.</summary>
+    public bool LoadsLibraryFile => Name is "dotnet-run" or "framework-dependent" or "ready-to-run" or "self-contained";
 
     public override string ToString() => Name;
 }

@@ -17,7 +17,7 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
     public async Task ProcessStrategy_AppPublishedInMode_RunsAndMapsRecordsInWorkers(string modeName)
     {
         var mode = PublishMode.Get(modeName);
-        string[] constants = [.. mode.MainLines ? ["WORKER_MAIN_LINES"] : Array.Empty<string>(), .. mode.JsonContext ? ["SOURCE_GENERATED_JSON"] : Array.Empty<string>()];
+        string[] constants = [.. mode.MainLines ? ["WORKER_MAIN_LINES"] : Array.Empty<string>(), .. mode.JsonContext ? ["SOURCE_GENERATED_JSON"] : Array.Empty<string>(), .. mode.LoadsLibraryFile ? ["REPORT_IMAGE"] : Array.Empty<string>()];
         var defines = constants.Length > 0 ? new[] { "-p:DefineConstants=" + string.Join("%3B", constants) } : [];
         if (mode.PublishArguments is null)
         {
@@ -84,6 +84,39 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
         Assert.Contains(ConsumerApp.MapLine, run.StandardOutput);
         Assert.Contains(ConsumerApp.RawLine, run.StandardOutput);
         output.WriteLine($"{mode} ({how}): ran in {run.Elapsed.TotalSeconds:F1} s; first call (host start-up, worker start, one item) {Figure(run, "FIRST_CALL_MS")} ms; one more worker started and answered in {Figure(run, "WORKER_START_MS")} ms");
+        if (mode.LoadsLibraryFile)
+        {
+            CheckLibraryImage(mode, how, run);
+        }
+    }
+
+    /// <summary>
+    /// Where the package has a ReadyToRun image for this platform, the host and its workers (which start from the app's
+    /// own files) both load it, not the IL: in a portable app from runtimes/&lt;rid&gt;/lib/ through the deps.json, in a
+    /// RID-specific one from the app's folder, where restore put it.
+    /// </summary>
+    private void CheckLibraryImage(PublishMode mode, string how, ProcessRunner.Result run)
+    {
+        var line = run.StandardOutput.Split('\n').Select(static l => l.Trim()).SingleOrDefault(static l => l.StartsWith("IMAGE ", StringComparison.Ordinal));
+        Assert.True(line is not null, $"{mode} ({how}) did not say which library file it loaded: {run}");
+        var files = line["IMAGE ".Length..].Split(" | ");
+        output.WriteLine($"{mode} ({how}): the host loaded {files[0]}, a worker {files[1]}");
+        Assert.Equal(files[0], files[1]);
+        var rid = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
+        if (!ConsumerApp.ReadyToRunRuntimeIdentifiers.Contains(rid))
+        {
+            return;
+        }
+
+        using (var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(files[0])))
+        {
+            Assert.True((pe.PEHeaders.CorHeader!.Flags & System.Reflection.PortableExecutable.CorFlags.ILLibrary) != 0, $"{mode} ({how}) loaded {files[0]}, which is not the package's ReadyToRun image for {rid}.");
+        }
+
+        if (mode.PublishArguments is not { Length: > 0 })
+        {
+            Assert.EndsWith(Path.Combine("runtimes", rid, "lib", "net10.0", "Concurrency.Toolkit.dll"), files[0]);
+        }
     }
 
     private static int Figure(ProcessRunner.Result run, string name)
