@@ -112,6 +112,59 @@ public sealed partial class ProcessSharedMemoryTests
     }
 
     [Fact]
+    public async Task RunAsync_WorkerKilledWhileItsResultIsInItsSegment_SegmentRemoved()
+    {
+        await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+        var worker = strategy.WorkerProcessIds.Single();
+        var pool = PoolName(worker);
+        var marker = Path.Combine(Path.GetTempPath(), "held-result-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // The result's large array is serialized into the worker's segment, then its next property holds the worker.
+            var running = strategy.RunAsync(static (string m) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(2 * 1024 * 1024), Marker = m }, marker).AsTask();
+            await ProcessTestHelpers.WaitUntilAsync(() => File.Exists(marker), SafetyNet, "the worker to be serializing its result");
+            var stranded = Assert.Single(Segments(pool));
+            Assert.Matches(ResultsName(), stranded);
+            Signal("KILL", worker);
+
+            await ProcessTestHelpers.WaitUntilAsync(() => !File.Exists(stranded), SafetyNet, $"the killed worker's results segment {stranded} to be removed");
+            try
+            {
+                // Run again elsewhere (the marker lets the new worker through) or reported as a crash: either way it ends.
+                Assert.Equal(ProcessLargePayloadTests.Pattern(2 * 1024 * 1024), (await running.WaitAsync(SafetyNet)).Data);
+            }
+            catch (WorkerCrashedException)
+            {
+            }
+
+            await ProcessTestHelpers.WaitUntilAsync(() => Segments(pool).Length == 0, SafetyNet, "every segment of the pool to go");
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ResultsThatOutgrowTheFrameArrayButNotTheThreshold_NoSegmentLeftOnceIdle()
+    {
+        await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+        var pool = PoolName(strategy.WorkerProcessIds.Single());
+
+        // Each frame moves into the worker's segment when it outgrows its array and is sent from there: the host never
+        // maps the segment, so its name is the worker's to remove when it lets go of it, idle.
+        foreach (var length in (int[])[100 * 1024, 200 * 1024, 150 * 1024])
+        {
+            Assert.Equal(ProcessLargePayloadTests.Pattern(length), await strategy.RunAsync(static (int n) => ProcessLargePayloadTests.Pattern(n), length).AsTask().WaitAsync(SafetyNet));
+        }
+
+        await ProcessTestHelpers.WaitUntilAsync(() => Segments(pool).Length == 0, SafetyNet, "the idle worker to remove its results segment");
+        Assert.False(MapsResultsSegment(strategy.WorkerProcessIds.Single()));
+    }
+
+    [Fact]
     public void SweepStale_SegmentsOfADeadHost_RemovedAndALiveHostsKept()
     {
         var root = Path.Combine(Path.GetTempPath(), "segments-" + Guid.NewGuid().ToString("N"));
@@ -221,4 +274,28 @@ public sealed partial class ProcessSharedMemoryTests
 
     [GeneratedRegex("-w[0-9]+-r[0-9]+")]
     private static partial Regex ResultsName();
+}
+
+/// <summary>A result whose second property holds the worker the first time it is read there, its large array already serialized before it.</summary>
+public sealed class HeldResult
+{
+    private readonly string _marker = "";
+
+    public byte[] Data { get; init; } = [];
+
+    public string Marker
+    {
+        get
+        {
+            if (_marker.Length > 0 && !File.Exists(_marker))
+            {
+                File.WriteAllText(_marker, "serializing");
+                Thread.Sleep(Timeout.Infinite);
+            }
+
+            return _marker;
+        }
+
+        init => _marker = value;
+    }
 }

@@ -7,18 +7,38 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 /// A growable buffer that holds one outgoing frame: <see cref="Begin"/> reserves the header, the payload is
 /// written through <see cref="IBufferWriter{T}"/>, <see cref="Complete"/> patches the length in. A large batch frame is
 /// written straight into a worker's shared segment instead (<see cref="FrameBuffer(SharedMapping)"/>), so that its
-/// inputs are copied once, from the caller's objects into the memory the worker reads.
+/// inputs are copied once, from the caller's objects into the memory the worker reads. A worker's results frame that
+/// outgrows its array moves into the worker's own segment (<see cref="FrameBuffer(int, IFrameSpill)"/>), so that a large
+/// result is serialized once, into the memory the host reads.
 /// </summary>
 internal sealed class FrameBuffer : IBufferWriter<byte>
 {
     // Not zeroed: every byte is written before it is read, and a large frame would pay for clearing it first.
+    // Empty while the frame is in a segment, so that the per-item fast path of GetSpan never writes the array then.
     private byte[] _buffer;
-    private readonly SharedMapping? _segment;
+    private SharedMapping? _segment;
     private int _position;
+
+    /// <summary>Where the frame moves when it outgrows its array; <see langword="null"/> for frames that only grow in memory.</summary>
+    private readonly IFrameSpill? _spill;
+
+    /// <summary>The array of a frame that moved into a segment, taken up again by <see cref="LeaveSegment"/>.</summary>
+    private byte[]? _spare;
 
     public FrameBuffer(int initialCapacity = 4096)
     {
         _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 64));
+    }
+
+    /// <summary>
+    /// A frame that starts in an array of <paramref name="initialCapacity"/> and, when it outgrows it, moves into the
+    /// segment <paramref name="spill"/> gives (copying what was written so far, at most that capacity); it grows in an
+    /// array as usual when no segment is to be had.
+    /// </summary>
+    public FrameBuffer(int initialCapacity, IFrameSpill spill)
+        : this(initialCapacity)
+    {
+        _spill = spill;
     }
 
     /// <summary>A frame written into <paramref name="segment"/> from its first byte; it cannot grow past the segment, which the caller sized for the frame.</summary>
@@ -46,6 +66,12 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
 
     public void Begin(FrameType type)
     {
+        // A frame that went to a segment never leaves the next one there: that segment may be the host's to read now.
+        if (_spare is not null)
+        {
+            LeaveSegment();
+        }
+
         _position = 0;
         EnsureCapacity(ProtocolConstants.HeaderSize);
         Space[4] = (byte)type;
@@ -60,6 +86,17 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     }
 
     public void Reset() => _position = 0;
+
+    /// <summary>Empties a frame that moved into a segment and takes its array up again (the segment stays its spill's).</summary>
+    public void LeaveSegment()
+    {
+        if (_spare is not null)
+        {
+            (_buffer, _spare, _segment) = (_spare, null, null);
+        }
+
+        _position = 0;
+    }
 
     /// <summary>Moves the end back, dropping what was written after <paramref name="position"/>.</summary>
     public void Truncate(int position) => _position = position;
@@ -91,6 +128,12 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     {
         if (_position + extra > Capacity)
         {
+            if (_spill is not null)
+            {
+                Spill(_position + extra);
+                return;
+            }
+
             if (_segment is not null)
             {
                 throw new InvalidOperationException($"A frame of more than {_segment.Capacity} bytes was written into a shared segment sized for it; this is a bug in the process strategy.");
@@ -101,4 +144,30 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
             _buffer = larger;
         }
     }
+
+    /// <summary>Moves the frame into a segment of at least <paramref name="bytes"/>, or into a larger array when none is to be had.</summary>
+    private void Spill(int bytes)
+    {
+        if (_spill!.Spill(Written, bytes) is { } segment)
+        {
+            _spare ??= _buffer;
+            (_buffer, _segment) = ([], segment);
+            return;
+        }
+
+        var larger = GC.AllocateUninitializedArray<byte>(Math.Max((_spare ?? _buffer).Length * 2, bytes));
+        Written.CopyTo(larger);
+        (_buffer, _spare, _segment) = (larger, null, null);
+    }
+}
+
+/// <summary>Where a frame goes when it outgrows its array: a worker's segment for large results.</summary>
+internal interface IFrameSpill
+{
+    /// <summary>
+    /// A segment free to be written, of at least <paramref name="bytes"/>, with <paramref name="written"/> (the frame so
+    /// far, which may be in the segment given last) copied to its start; <see langword="null"/> when the frame is to
+    /// grow in memory of its own instead.
+    /// </summary>
+    SharedMapping? Spill(ReadOnlySpan<byte> written, int bytes);
 }
