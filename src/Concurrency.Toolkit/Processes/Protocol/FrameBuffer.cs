@@ -19,6 +19,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     private SharedMapping? _segment;
     private int _position;
 
+    /// <summary>The smallest write that moves a frame that outgrows its array into a segment: a large value's block.</summary>
+    private const int SpillWrite = 16 * 1024;
+
     /// <summary>Where the frame moves when it outgrows its array; <see langword="null"/> for frames that only grow in memory.</summary>
     private readonly IFrameSpill? _spill;
 
@@ -31,9 +34,10 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     }
 
     /// <summary>
-    /// A frame that starts in an array of <paramref name="initialCapacity"/> and, when it outgrows it, moves into the
-    /// segment <paramref name="spill"/> gives (copying what was written so far, at most that capacity); it grows in an
-    /// array as usual when no segment is to be had.
+    /// A frame that starts in an array of <paramref name="initialCapacity"/> and moves into the segment
+    /// <paramref name="spill"/> gives (copying what was written so far) when a large write (a value's block of 16 KiB or
+    /// more) outgrows the array, or the frame grows past <see cref="SharedFrames.Threshold"/>; it grows in an array as
+    /// usual otherwise, or when no segment is to be had.
     /// </summary>
     public FrameBuffer(int initialCapacity, IFrameSpill spill)
         : this(initialCapacity)
@@ -128,7 +132,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     {
         if (_position + extra > Capacity)
         {
-            if (_spill is not null)
+            // A large write moves the frame, and so does a frame that grows large by small writes (a text serializer's); a
+            // frame of tiny results is sent before it is that large, its array grown as before, at no cost per item.
+            if (_spill is not null && (_segment is not null || extra >= SpillWrite || _position + extra > SharedFrames.Threshold))
             {
                 Spill(_position + extra);
                 return;
