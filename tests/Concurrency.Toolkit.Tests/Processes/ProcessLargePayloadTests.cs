@@ -25,9 +25,6 @@ public class ProcessLargePayloadTests(LargePayloadFixture fixture) : IClassFixtu
     /// <summary>What a results frame body of one byte[] result adds to the blob: the batch id, first index and count, the result's length, and the presence byte.</summary>
     private const int OneResultFrameOverhead = 12 + 4 + 1;
 
-    /// <summary>The body of a results frame that fills the worker's first frame array (64 KiB with its 5-byte header).</summary>
-    private const int ResultsFrameArray = (64 * 1024) - ProtocolConstants.HeaderSize;
-
     private static readonly TimeSpan SafetyNet = TimeSpan.FromSeconds(120);
 
     private ProcessStrategy S => fixture.Strategy;
@@ -137,17 +134,16 @@ public class ProcessLargePayloadTests(LargePayloadFixture fixture) : IClassFixtu
     }
 
     [Theory]
-    [InlineData(ResultsFrameArray - 1)]
-    [InlineData(ResultsFrameArray)]
-    [InlineData(ResultsFrameArray + 1)]
+    [InlineData(SharedFrames.Threshold - ProtocolConstants.HeaderSize)]
+    [InlineData(SharedFrames.Threshold - ProtocolConstants.HeaderSize + 1)]
     [InlineData(SharedFrames.Threshold - 1)]
     [InlineData(SharedFrames.Threshold)]
     [InlineData(SharedFrames.Threshold + 1)]
     [InlineData(5 * 1024 * 1024)]
     public async Task RunAndMapAsync_ResultFrameAroundTheSharedThreshold_ComesBackIntact(int frameBody)
     {
-        // A result alone in its frame: around the worker's first frame array (which it outgrows into the segment) and
-        // around the threshold above which the segment is named to the host instead of being sent from.
+        // A result alone in its frame: around the frame length past which it moves into the worker's segment (the
+        // threshold, header included) and around the body length above which it goes through the segment.
         var length = frameBody - OneResultFrameOverhead;
 
         Assert.Equal(Pattern(length), await S.RunAsync(static (int n) => Pattern(n), length).AsTask().WaitAsync(SafetyNet));

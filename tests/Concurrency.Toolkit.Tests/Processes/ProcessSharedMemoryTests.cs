@@ -147,21 +147,31 @@ public sealed partial class ProcessSharedMemoryTests
     }
 
     [Fact]
-    public async Task RunAsync_ResultsThatOutgrowTheFrameArrayButNotTheThreshold_NoSegmentLeftOnceIdle()
+    public async Task MapAsync_ResultThatFailsAfterItsFrameMovedToTheSegment_FailsAloneAndNoSegmentLeftOnceIdle()
     {
         await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
         await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
         var pool = PoolName(strategy.WorkerProcessIds.Single());
 
-        // Each frame moves into the worker's segment when it outgrows its array and is sent from there: the host never
-        // maps the segment, so its name is the worker's to remove when it lets go of it, idle.
-        foreach (var length in (int[])[100 * 1024, 200 * 1024, 150 * 1024])
+        // The failing result's large array moves its frame into a new segment before its next property throws: the frame
+        // is cut back and the host never hears of the segment, whose name is then the worker's to remove.
+        var outcomes = new List<WorkOutcome<int, HeldResult>>();
+        using (var cts = new CancellationTokenSource(SafetyNet))
         {
-            Assert.Equal(ProcessLargePayloadTests.Pattern(length), await strategy.RunAsync(static (int n) => ProcessLargePayloadTests.Pattern(n), length).AsTask().WaitAsync(SafetyNet));
+            await foreach (var outcome in strategy.MapUnorderedAsync([1, 2, 3], static (int i) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(i == 2 ? 600 * 1024 : i), Marker = i == 2 ? HeldResult.Throw : "" }, cancellationToken: cts.Token))
+            {
+                outcomes.Add(outcome);
+            }
         }
 
-        await ProcessTestHelpers.WaitUntilAsync(() => Segments(pool).Length == 0, SafetyNet, "the idle worker to remove its results segment");
-        Assert.False(MapsResultsSegment(strategy.WorkerProcessIds.Single()));
+        var byIndex = outcomes.OrderBy(o => o.Index).ToArray();
+        Assert.Equal(ProcessLargePayloadTests.Pattern(1), byIndex[0].Result!.Data);
+        Assert.IsType<WorkSerializationException>(byIndex[1].Exception);
+        Assert.Equal(ProcessLargePayloadTests.Pattern(3), byIndex[2].Result!.Data);
+
+        var worker = strategy.WorkerProcessIds.Single();
+        await ProcessTestHelpers.WaitUntilAsync(() => !MapsResultsSegment(worker), SafetyNet, "the idle worker to let go of its results segment");
+        Assert.Empty(Segments(pool));
     }
 
     [Fact]
@@ -276,9 +286,14 @@ public sealed partial class ProcessSharedMemoryTests
     private static partial Regex ResultsName();
 }
 
-/// <summary>A result whose second property holds the worker the first time it is read there, its large array already serialized before it.</summary>
+/// <summary>
+/// A result whose second property, read after its large array was serialized, holds the worker the first time it is
+/// read there (a marker file's path) or throws (<see cref="Throw"/>).
+/// </summary>
 public sealed class HeldResult
 {
+    public const string Throw = "throw";
+
     private readonly string _marker = "";
 
     public byte[] Data { get; init; } = [];
@@ -287,6 +302,11 @@ public sealed class HeldResult
     {
         get
         {
+            if (_marker == Throw)
+            {
+                throw new InvalidOperationException("This result refuses to be serialized.");
+            }
+
             if (_marker.Length > 0 && !File.Exists(_marker))
             {
                 File.WriteAllText(_marker, "serializing");

@@ -8,8 +8,8 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 /// written through <see cref="IBufferWriter{T}"/>, <see cref="Complete"/> patches the length in. A large batch frame is
 /// written straight into a worker's shared segment instead (<see cref="FrameBuffer(SharedMapping)"/>), so that its
 /// inputs are copied once, from the caller's objects into the memory the worker reads. A worker's results frame that
-/// outgrows its array moves into the worker's own segment (<see cref="FrameBuffer(int, IFrameSpill)"/>), so that a large
-/// result is serialized once, into the memory the host reads.
+/// grows past the threshold moves into the worker's own segment (<see cref="FrameBuffer(int, IFrameSpill)"/>), so that a
+/// large result is serialized once, into the memory the host reads.
 /// </summary>
 internal sealed class FrameBuffer : IBufferWriter<byte>
 {
@@ -19,10 +19,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     private SharedMapping? _segment;
     private int _position;
 
-    /// <summary>The smallest write that moves a frame that outgrows its array into a segment: a large value's block.</summary>
-    private const int SpillWrite = 16 * 1024;
-
-    /// <summary>Where the frame moves when it outgrows its array; <see langword="null"/> for frames that only grow in memory.</summary>
+    /// <summary>Where the frame moves when it grows past the threshold; <see langword="null"/> for frames that only grow in memory.</summary>
     private readonly IFrameSpill? _spill;
 
     /// <summary>The array of a frame that moved into a segment, taken up again by <see cref="LeaveSegment"/>.</summary>
@@ -34,10 +31,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     }
 
     /// <summary>
-    /// A frame that starts in an array of <paramref name="initialCapacity"/> and moves into the segment
-    /// <paramref name="spill"/> gives (copying what was written so far) when a large write (a value's block of 16 KiB or
-    /// more) outgrows the array, or the frame grows past <see cref="SharedFrames.Threshold"/>; it grows in an array as
-    /// usual otherwise, or when no segment is to be had.
+    /// A frame that starts in an array of <paramref name="initialCapacity"/> and, when it must grow past
+    /// <see cref="SharedFrames.Threshold"/>, moves into the segment <paramref name="spill"/> gives (copying what was
+    /// written so far); it grows in an array as usual below that, or when no segment is to be had.
     /// </summary>
     public FrameBuffer(int initialCapacity, IFrameSpill spill)
         : this(initialCapacity)
@@ -132,9 +128,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     {
         if (_position + extra > Capacity)
         {
-            // A large write moves the frame, and so does a frame that grows large by small writes (a text serializer's); a
-            // frame of tiny results is sent before it is that large, its array grown as before, at no cost per item.
-            if (_spill is not null && (_segment is not null || extra >= SpillWrite || _position + extra > SharedFrames.Threshold))
+            // Only a frame that is to go through the segment anyway moves there (tiny results never do: they are sent
+            // before), and only when it must grow: it waits for the segment where it would have waited to be copied in.
+            if (_spill is not null && (_segment is not null || _position + extra > SharedFrames.Threshold))
             {
                 Spill(_position + extra);
                 return;
@@ -145,7 +141,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
                 throw new InvalidOperationException($"A frame of more than {_segment.Capacity} bytes was written into a shared segment sized for it; this is a bug in the process strategy.");
             }
 
-            var larger = GC.AllocateUninitializedArray<byte>(Math.Max(_buffer.Length * 2, _position + extra));
+            // A frame that may move stops growing its array at the threshold, past which it moves instead.
+            var size = Math.Max(_buffer.Length * 2, _position + extra);
+            var larger = GC.AllocateUninitializedArray<byte>(_spill is null ? size : Math.Min(size, SharedFrames.Threshold));
             _buffer.AsSpan(0, _position).CopyTo(larger);
             _buffer = larger;
         }
@@ -167,7 +165,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     }
 }
 
-/// <summary>Where a frame goes when it outgrows its array: a worker's segment for large results.</summary>
+/// <summary>Where a frame goes when it grows large: a worker's segment for large results.</summary>
 internal interface IFrameSpill
 {
     /// <summary>

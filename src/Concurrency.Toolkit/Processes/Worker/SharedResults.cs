@@ -5,10 +5,10 @@ namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
 /// A worker's segment for its large results frames (Linux), the way back of the host's segment for large batches: a
-/// results frame that outgrows its array moves into the segment (<see cref="Spill"/>), so a large result is serialized
-/// straight into it, and the worker sends the small frame that names it; the host maps the segment, unlinks its name at
+/// results frame that grows past the threshold moves into the segment (<see cref="Spill"/>), so a large result is
+/// serialized straight into it, and the worker sends the small frame that names it; the host maps the segment, unlinks its name at
 /// once, reads the frame in place and says so (<see cref="OnRead"/>), and only then is the segment written again. A
-/// frame that moved in but stayed small is sent through the socket from the segment, which stays free.
+/// frame that moved in but ended small (a failed item cut it back) is sent through the socket from the segment, which stays free.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "One per worker process, which it lives as long as; the reader loop may signal it until the process ends.")]
 internal sealed class SharedResults : IFrameSpill
@@ -71,7 +71,7 @@ internal sealed class SharedResults : IFrameSpill
 
     /// <summary>
     /// Gives the segment, free to be written and of at least <paramref name="bytes"/>, with <paramref name="written"/>
-    /// copied to its start, for a results frame that outgrew its array; waits for the host to have read the last frame
+    /// copied to its start, for a results frame that grows past the threshold; waits for the host to have read the last frame
     /// as <see cref="TryShare"/> does. <see langword="null"/> when the frame is to grow in an array: no shared memory to be
     /// had, the host still reading after a while, or a frame over the cap (it fails its item, built in memory as before).
     /// Called under the output's lock.
@@ -164,12 +164,12 @@ internal sealed class SharedResults : IFrameSpill
             return;
         }
 
-        _segment.Release();
         if (!_announced)
         {
             SharedFrames.Remove(_segment.Path);
         }
 
+        _segment.Release();
         _segment = null;
     }
 }

@@ -233,8 +233,8 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 
     /// <summary>
     /// Sends results frames larger than <see cref="SharedFrames.Threshold"/> through a shared-memory segment this worker
-    /// makes (on Linux), as the host sends large batches: a results frame that outgrows its array moves into the segment,
-    /// so a large result is serialized once, into the memory the host reads; the host maps it, unlinks its name at once,
+    /// makes (on Linux), as the host sends large batches: a results frame that grows past the threshold moves into the
+    /// segment, so a large result is serialized once, into the memory the host reads; the host maps it, unlinks its name at once,
     /// reads the frame in place and says so (<see cref="OnSharedResultsRead"/>), and only then is the segment written again.
     /// </summary>
     public void ShareLargeResults(string poolName, int workerId)
@@ -350,7 +350,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         var body = _frame.Length - ProtocolConstants.HeaderSize;
         if (_frame.Segment is { } segment)
         {
-            // It outgrew its array and was built in the segment: named to the host when large, otherwise sent from there.
+            // It grew large and was built in the segment: named to the host, or sent from there if a failed item cut it back.
             _frame.Complete();
             stream.Write(body > SharedFrames.Threshold
                 ? _shared!.Announce(segment, _packed ? FrameType.PackedResults : FrameType.Results, body).Span
@@ -372,7 +372,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         _lastFlush = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>An empty results frame: one that moves into the results segment when it outgrows its array, when there is one.</summary>
+    /// <summary>An empty results frame: one that moves into the results segment, when there is one, as it grows past the threshold.</summary>
     private FrameBuffer NewFrame() => _shared is null ? new FrameBuffer(FrameCapacity) : new FrameBuffer(FrameCapacity, _shared);
 
     private void SendLocked(FrameBuffer frame)
