@@ -16,6 +16,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     // Not zeroed: every byte is written before it is read, and a large frame would pay for clearing it first.
     // Empty while the frame is in a segment, so that the per-item fast path of GetSpan never writes the array then.
     private byte[] _buffer;
+
+    /// <summary>How far the array is written before <see cref="EnsureCapacity"/> is asked: its length, or the threshold for a frame that may move.</summary>
+    private int _limit;
     private SharedMapping? _segment;
     private int _position;
 
@@ -28,6 +31,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     public FrameBuffer(int initialCapacity = 4096)
     {
         _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 64));
+        _limit = _buffer.Length;
     }
 
     /// <summary>
@@ -36,7 +40,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     /// written so far); it grows in an array as usual below that, or when no segment is to be had.
     /// </summary>
     public FrameBuffer(int initialCapacity, IFrameSpill spill)
-        : this(initialCapacity)
+        : this(Math.Min(initialCapacity, SharedFrames.Threshold))
     {
         _spill = spill;
     }
@@ -71,6 +75,11 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
         {
             LeaveSegment();
         }
+        else if (_spill is not null)
+        {
+            // An array that grew past the threshold (no segment free then) is kept, but each frame may move again.
+            _limit = Math.Min(_buffer.Length, SharedFrames.Threshold);
+        }
 
         _position = 0;
         EnsureCapacity(ProtocolConstants.HeaderSize);
@@ -93,6 +102,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
         if (_spare is not null)
         {
             (_buffer, _spare, _segment) = (_spare, null, null);
+            _limit = Math.Min(_buffer.Length, SharedFrames.Threshold);
         }
 
         _position = 0;
@@ -112,7 +122,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         // The per-item path of tiny values: the array's room is checked first (a frame in a segment has an empty array).
-        if (_position + Math.Max(sizeHint, 1) <= _buffer.Length)
+        if (_position + Math.Max(sizeHint, 1) <= _limit)
         {
             return _buffer.AsSpan(_position);
         }
@@ -126,42 +136,64 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
 
     private void EnsureCapacity(int extra)
     {
-        if (_position + extra > Capacity)
+        var needed = _position + extra;
+        if (needed <= (_segment?.Capacity ?? _limit))
         {
-            // Only a frame that is to go through the segment anyway moves there (tiny results never do: they are sent
-            // before), and only when it must grow: it waits for the segment where it would have waited to be copied in.
-            if (_spill is not null && (_segment is not null || _position + extra > SharedFrames.Threshold))
-            {
-                Spill(_position + extra);
-                return;
-            }
-
-            if (_segment is not null)
-            {
-                throw new InvalidOperationException($"A frame of more than {_segment.Capacity} bytes was written into a shared segment sized for it; this is a bug in the process strategy.");
-            }
-
-            // A frame that may move stops growing its array at the threshold, past which it moves instead.
-            var size = Math.Max(_buffer.Length * 2, _position + extra);
-            var larger = GC.AllocateUninitializedArray<byte>(_spill is null ? size : Math.Min(size, SharedFrames.Threshold));
-            _buffer.AsSpan(0, _position).CopyTo(larger);
-            _buffer = larger;
+            return;
         }
+
+        // Only a frame that is to go through the segment anyway moves there (tiny results never do: they are sent before).
+        if (_spill is not null && (_segment is not null || needed > SharedFrames.Threshold))
+        {
+            Spill(needed);
+            return;
+        }
+
+        if (_segment is not null)
+        {
+            throw new InvalidOperationException($"A frame of more than {_segment.Capacity} bytes was written into a shared segment sized for it; this is a bug in the process strategy.");
+        }
+
+        // A frame that may move stops growing its array at the threshold, past which it moves instead.
+        var size = Math.Max(_buffer.Length * 2, needed);
+        Grow(_spill is null ? size : Math.Min(size, SharedFrames.Threshold));
     }
 
-    /// <summary>Moves the frame into a segment of at least <paramref name="bytes"/>, or into a larger array when none is to be had.</summary>
+    /// <summary>
+    /// Moves the frame into the segment when one of at least <paramref name="bytes"/> is free now; otherwise it goes on in
+    /// an array (grown as needed, kept for the next frames) and is copied into the segment when sent, as before.
+    /// </summary>
     private void Spill(int bytes)
     {
         if (_spill!.Spill(Written, bytes) is { } segment)
         {
             _spare ??= _buffer;
-            (_buffer, _segment) = ([], segment);
+            (_buffer, _limit, _segment) = ([], 0, segment);
             return;
         }
 
-        var larger = GC.AllocateUninitializedArray<byte>(Math.Max((_spare ?? _buffer).Length * 2, bytes));
-        Written.CopyTo(larger);
-        (_buffer, _spare, _segment) = (larger, null, null);
+        if (_segment is not null)
+        {
+            // Out of the segment, with what was written in it, into the array it left (or a larger one).
+            var array = _spare!.Length >= bytes ? _spare : GC.AllocateUninitializedArray<byte>(Math.Max(_spare.Length * 2, bytes));
+            Written.CopyTo(array);
+            (_buffer, _limit, _spare, _segment) = (array, array.Length, null, null);
+        }
+        else if (_buffer.Length >= bytes)
+        {
+            _limit = _buffer.Length;
+        }
+        else
+        {
+            Grow(Math.Max(_buffer.Length * 2, bytes));
+        }
+    }
+
+    private void Grow(int size)
+    {
+        var larger = GC.AllocateUninitializedArray<byte>(size);
+        _buffer.AsSpan(0, _position).CopyTo(larger);
+        (_buffer, _limit) = (larger, larger.Length);
     }
 }
 

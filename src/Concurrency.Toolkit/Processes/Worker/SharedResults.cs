@@ -71,14 +71,14 @@ internal sealed class SharedResults : IFrameSpill
 
     /// <summary>
     /// Gives the segment, free to be written and of at least <paramref name="bytes"/>, with <paramref name="written"/>
-    /// copied to its start, for a results frame that grows past the threshold; waits for the host to have read the last frame
-    /// as <see cref="TryShare"/> does. <see langword="null"/> when the frame is to grow in an array: no shared memory to be
-    /// had, the host still reading after a while, or a frame over the cap (it fails its item, built in memory as before).
-    /// Called under the output's lock.
+    /// copied to its start, for a results frame that grows past the threshold. <see langword="null"/> when the frame is to
+    /// go on in an array: the host has not read the last frame yet (it does not wait here: the frame is built on, and waits
+    /// when it is sent, as in <see cref="TryShare"/>), no shared memory to be had, or a frame over the cap (it fails its
+    /// item, built in memory as before). Called under the output's lock.
     /// </summary>
     public SharedMapping? Spill(ReadOnlySpan<byte> written, int bytes)
     {
-        return OperatingSystem.IsLinux() && SharedFrames.Available && bytes <= _maxFrameBytes + ProtocolConstants.HeaderSize && TakeSegment(bytes, written)
+        return OperatingSystem.IsLinux() && SharedFrames.Available && bytes <= _maxFrameBytes + ProtocolConstants.HeaderSize && TakeSegment(bytes, written, wait: false)
             ? _segment
             : null;
     }
@@ -103,7 +103,7 @@ internal sealed class SharedResults : IFrameSpill
     public bool TryShare(ReadOnlyMemory<byte> frame, out ReadOnlyMemory<byte> announce)
     {
         announce = default;
-        if (!OperatingSystem.IsLinux() || !SharedFrames.Available || !TakeSegment(frame.Length, default))
+        if (!OperatingSystem.IsLinux() || !SharedFrames.Available || !TakeSegment(frame.Length, default, wait: true))
         {
             return false;
         }
@@ -114,15 +114,15 @@ internal sealed class SharedResults : IFrameSpill
     }
 
     /// <summary>
-    /// Waits for the host to have read the last frame, then makes <see cref="_segment"/> one of at least
+    /// Waits for the host to have read the last frame (with <paramref name="wait"/>; otherwise gives up at once if it has not), then makes <see cref="_segment"/> one of at least
     /// <paramref name="bytes"/> (a new one when there is none, the host let go of it, or it is too small) holding
     /// <paramref name="keep"/> at its start (it may be in the old one, copied before that goes). <see langword="false"/> when
     /// the host is still reading after a while or no segment could be made.
     /// </summary>
     [SupportedOSPlatform("linux")]
-    private bool TakeSegment(int bytes, ReadOnlySpan<byte> keep)
+    private bool TakeSegment(int bytes, ReadOnlySpan<byte> keep, bool wait)
     {
-        if (!_read.Wait(ReadWait))
+        if (wait ? !_read.Wait(ReadWait) : !_read.IsSet)
         {
             return false;
         }
