@@ -134,16 +134,14 @@ public class ProcessLargePayloadTests(LargePayloadFixture fixture) : IClassFixtu
     }
 
     [Theory]
-    [InlineData(SharedFrames.Threshold - ProtocolConstants.HeaderSize)]
-    [InlineData(SharedFrames.Threshold - ProtocolConstants.HeaderSize + 1)]
     [InlineData(SharedFrames.Threshold - 1)]
     [InlineData(SharedFrames.Threshold)]
     [InlineData(SharedFrames.Threshold + 1)]
     [InlineData(5 * 1024 * 1024)]
     public async Task RunAndMapAsync_ResultFrameAroundTheSharedThreshold_ComesBackIntact(int frameBody)
     {
-        // A result alone in its frame: around the frame length past which it moves into the worker's segment (the
-        // threshold, header included) and around the body length above which it goes through the segment.
+        // A result alone in its frame, whose body is just under, at and just over the threshold above which it goes
+        // through the worker's segment, or several MiB.
         var length = frameBody - OneResultFrameOverhead;
 
         Assert.Equal(Pattern(length), await S.RunAsync(static (int n) => Pattern(n), length).AsTask().WaitAsync(SafetyNet));

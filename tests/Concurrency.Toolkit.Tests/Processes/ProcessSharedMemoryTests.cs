@@ -112,33 +112,36 @@ public sealed partial class ProcessSharedMemoryTests
     }
 
     [Fact]
-    public async Task RunAsync_WorkerKilledWhileItsResultIsInItsSegment_SegmentRemoved()
+    public async Task MapAsync_WorkerKilledWithLargeResultsInItsSegment_NothingLeftInSharedMemoryOrMapped()
     {
         await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
         await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
         var worker = strategy.WorkerProcessIds.Single();
         var pool = PoolName(worker);
+        var workerId = WorkerArguments.TryParse(File.ReadAllText($"/proc/{worker}/cmdline").Split('\0'))!.WorkerId;
         var marker = Path.Combine(Path.GetTempPath(), "held-result-" + Guid.NewGuid().ToString("N"));
         try
         {
-            // The result's large array is serialized into the worker's segment, then its next property holds the worker.
-            var running = strategy.RunAsync(static (string m) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(2 * 1024 * 1024), Marker = m }, marker).AsTask();
-            await ProcessTestHelpers.WaitUntilAsync(() => File.Exists(marker), SafetyNet, "the worker to be serializing its result");
-            var stranded = Assert.Single(Segments(pool));
-            Assert.Matches(ResultsName(), stranded);
+            // Three 1 MiB results cross through the worker's segment, then the fourth result holds the worker as it is serialized.
+            var outcomes = new List<WorkOutcome<string, HeldResult>>();
+            var mapping = Task.Run(async () =>
+            {
+                await foreach (var outcome in strategy.MapUnorderedAsync(["", "", "", marker], static (string m) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(1024 * 1024), Marker = m }, new MapOptions { MaxBatchSize = 1 }))
+                {
+                    outcomes.Add(outcome);
+                }
+            });
+            await ProcessTestHelpers.WaitUntilAsync(() => File.Exists(marker), SafetyNet, "the worker to hold in its fourth result");
+            Assert.True(MapsResultsSegment(worker), "the worker's large results did not go through its segment");
+            Assert.True(HostMapsResultsOf(pool, workerId), "the host did not map the worker's results segment");
             Signal("KILL", worker);
 
-            await ProcessTestHelpers.WaitUntilAsync(() => !File.Exists(stranded), SafetyNet, $"the killed worker's results segment {stranded} to be removed");
-            try
-            {
-                // Run again elsewhere (the marker lets the new worker through) or reported as a crash: either way it ends.
-                Assert.Equal(ProcessLargePayloadTests.Pattern(2 * 1024 * 1024), (await running.WaitAsync(SafetyNet)).Data);
-            }
-            catch (WorkerCrashedException)
-            {
-            }
-
-            await ProcessTestHelpers.WaitUntilAsync(() => Segments(pool).Length == 0, SafetyNet, "every segment of the pool to go");
+            // The fourth item runs again elsewhere (the marker lets the new worker through) or is reported as a crash.
+            await mapping.WaitAsync(SafetyNet);
+            Assert.Equal(4, outcomes.Count);
+            Assert.All(outcomes.Where(o => o.Index < 3), o => Assert.Equal(ProcessLargePayloadTests.Pattern(1024 * 1024), o.Result!.Data));
+            await ProcessTestHelpers.WaitUntilAsync(() => !HostMapsResultsOf(pool, workerId), SafetyNet, "the host to let go of the killed worker's results segment");
+            Assert.Empty(Directory.GetFiles(Root, $"{pool}-w{workerId}-*"));
         }
         finally
         {
@@ -147,27 +150,26 @@ public sealed partial class ProcessSharedMemoryTests
     }
 
     [Fact]
-    public async Task MapAsync_ResultThatFailsAfterItsFrameMovedToTheSegment_FailsAloneAndNoSegmentLeftOnceIdle()
+    public async Task MapAsync_LargeResultThatFailsMidSerialization_FailsAloneAndLeavesNoSegment()
     {
         await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
         await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
         var pool = PoolName(strategy.WorkerProcessIds.Single());
 
-        // The failing result's large array moves its frame into a new segment before its next property throws: the frame
-        // is cut back and the host never hears of the segment, whose name is then the worker's to remove.
+        // The failing result's large array is serialized before its next property throws: the frame is cut back.
         var outcomes = new List<WorkOutcome<int, HeldResult>>();
         using (var cts = new CancellationTokenSource(SafetyNet))
         {
-            await foreach (var outcome in strategy.MapUnorderedAsync([1, 2, 3], static (int i) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(i == 2 ? 600 * 1024 : i), Marker = i == 2 ? HeldResult.Throw : "" }, cancellationToken: cts.Token))
+            await foreach (var outcome in strategy.MapUnorderedAsync([1, 2, 3], static (int i) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(i == 2 ? 600 * 1024 : i * 400 * 1024), Marker = i == 2 ? HeldResult.Throw : "" }, new MapOptions { MaxBatchSize = 3 }, cts.Token))
             {
                 outcomes.Add(outcome);
             }
         }
 
         var byIndex = outcomes.OrderBy(o => o.Index).ToArray();
-        Assert.Equal(ProcessLargePayloadTests.Pattern(1), byIndex[0].Result!.Data);
+        Assert.Equal(ProcessLargePayloadTests.Pattern(400 * 1024), byIndex[0].Result!.Data);
         Assert.IsType<WorkSerializationException>(byIndex[1].Exception);
-        Assert.Equal(ProcessLargePayloadTests.Pattern(3), byIndex[2].Result!.Data);
+        Assert.Equal(ProcessLargePayloadTests.Pattern(1200 * 1024), byIndex[2].Result!.Data);
 
         var worker = strategy.WorkerProcessIds.Single();
         await ProcessTestHelpers.WaitUntilAsync(() => !MapsResultsSegment(worker), SafetyNet, "the idle worker to let go of its results segment");
@@ -245,6 +247,10 @@ public sealed partial class ProcessSharedMemoryTests
         return SharedFrames.ResultsPathOf(PoolName(workerPid), args.WorkerId, 999);
     }
 
+    /// <summary>Whether this process (the host of the tests' pools) maps a results segment of worker <paramref name="workerId"/> of <paramref name="pool"/>.</summary>
+    private static bool HostMapsResultsOf(string pool, int workerId)
+        => File.ReadAllText("/proc/self/maps").Contains($"{Root}{pool}-w{workerId}-r", StringComparison.Ordinal);
+
     private static bool MapsResultsSegment(int pid)
         => File.ReadAllText($"/proc/{pid}/maps").Split('\n').Any(line => line.Contains(Root + WorkerDirectory.Prefix, StringComparison.Ordinal) && ResultsName().IsMatch(line));
 
@@ -288,7 +294,7 @@ public sealed partial class ProcessSharedMemoryTests
 
 /// <summary>
 /// A result whose second property, read after its large array was serialized, holds the worker the first time it is
-/// read there (a marker file's path) or throws (<see cref="Throw"/>).
+/// read there (a marker file's path; the worker is then killed) or throws (<see cref="Throw"/>).
 /// </summary>
 public sealed class HeldResult
 {

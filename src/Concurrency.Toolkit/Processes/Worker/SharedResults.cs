@@ -1,17 +1,14 @@
-using System.Runtime.Versioning;
 using Concurrency.Toolkit.Processes.Protocol;
 
 namespace Concurrency.Toolkit.Processes.Worker;
 
 /// <summary>
-/// A worker's segment for its large results frames (Linux), the way back of the host's segment for large batches: a
-/// results frame that grows past the threshold moves into the segment (<see cref="Spill"/>), so a large result is
-/// serialized straight into it, and the worker sends the small frame that names it; the host maps the segment, unlinks its name at
-/// once, reads the frame in place and says so (<see cref="OnRead"/>), and only then is the segment written again. A
-/// frame that moved in but ended small (a failed item cut it back) is sent through the socket from the segment, which stays free.
+/// A worker's segment for its large results frames (Linux), the way back of the host's segment for large batches: the
+/// worker copies a frame in and sends the small frame that names it; the host maps the segment, unlinks its name at
+/// once, reads the frame in place and says so (<see cref="OnRead"/>), and only then is the segment written again.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "One per worker process, which it lives as long as; the reader loop may signal it until the process ends.")]
-internal sealed class SharedResults : IFrameSpill
+internal sealed class SharedResults
 {
     /// <summary>How long a large results frame waits for the host to have read the last one before it takes the socket instead.</summary>
     private static readonly TimeSpan ReadWait = TimeSpan.FromSeconds(2);
@@ -26,9 +23,6 @@ internal sealed class SharedResults : IFrameSpill
 
     /// <summary>Set when the host let go of <see cref="_segment"/>: it is not written again.</summary>
     private bool _letGo;
-
-    /// <summary>Whether <see cref="_segment"/> was named to the host: until then its name is the worker's to remove.</summary>
-    private bool _announced;
 
     private SharedResults(string prefix, int maxFrameBytes)
     {
@@ -65,34 +59,9 @@ internal sealed class SharedResults : IFrameSpill
             return false;
         }
 
-        ReleaseSegment();
+        _segment.Release();
+        _segment = null;
         return true;
-    }
-
-    /// <summary>
-    /// Gives the segment, free to be written and of at least <paramref name="bytes"/>, with <paramref name="written"/>
-    /// copied to its start, for a results frame that grows past the threshold. <see langword="null"/> when the frame is to
-    /// go on in an array: the host has not read the last frame yet (it does not wait here: the frame is built on, and waits
-    /// when it is sent, as in <see cref="TryShare"/>), no shared memory to be had, or a frame over the cap (it fails its
-    /// item, built in memory as before). Called under the output's lock.
-    /// </summary>
-    public SharedMapping? Spill(ReadOnlySpan<byte> written, int bytes)
-    {
-        return OperatingSystem.IsLinux() && SharedFrames.Available && bytes <= _maxFrameBytes + ProtocolConstants.HeaderSize && TakeSegment(bytes, written, wait: false)
-            ? _segment
-            : null;
-    }
-
-    /// <summary>
-    /// The small frame that names <paramref name="segment"/> (given by <see cref="Spill"/>), into which a whole results frame
-    /// of type <paramref name="type"/> with a body of <paramref name="payloadLength"/> bytes was written; the segment is
-    /// the host's to read until it says so. Called under the output's lock.
-    /// </summary>
-    public ReadOnlyMemory<byte> Announce(SharedMapping segment, FrameType type, int payloadLength)
-    {
-        _read.Reset();
-        _announced = true;
-        return SharedFrames.Announce(segment, type, payloadLength);
     }
 
     /// <summary>
@@ -103,73 +72,31 @@ internal sealed class SharedResults : IFrameSpill
     public bool TryShare(ReadOnlyMemory<byte> frame, out ReadOnlyMemory<byte> announce)
     {
         announce = default;
-        if (!OperatingSystem.IsLinux() || !SharedFrames.Available || !TakeSegment(frame.Length, default, wait: true))
+        if (!OperatingSystem.IsLinux() || !SharedFrames.Available || !_read.Wait(ReadWait))
         {
             return false;
         }
 
-        frame.Span.CopyTo(_segment!.Write());
-        announce = Announce(_segment, (FrameType)frame.Span[4], frame.Length - ProtocolConstants.HeaderSize);
-        return true;
-    }
-
-    /// <summary>
-    /// Waits for the host to have read the last frame (with <paramref name="wait"/>; otherwise gives up at once if it has not), then makes <see cref="_segment"/> one of at least
-    /// <paramref name="bytes"/> (a new one when there is none, the host let go of it, or it is too small) holding
-    /// <paramref name="keep"/> at its start (it may be in the old one, copied before that goes). <see langword="false"/> when
-    /// the host is still reading after a while or no segment could be made.
-    /// </summary>
-    [SupportedOSPlatform("linux")]
-    private bool TakeSegment(int bytes, ReadOnlySpan<byte> keep, bool wait)
-    {
-        if (wait ? !_read.Wait(ReadWait) : !_read.IsSet)
+        if (Volatile.Read(ref _letGo))
         {
-            return false;
+            _letGo = false;
+            _segment?.Release();
+            _segment = null;
         }
 
-        var letGo = Volatile.Read(ref _letGo);
-        if (!letGo && _segment is not null && _segment.Capacity >= bytes)
+        if (_segment is null || _segment.Capacity < frame.Length)
         {
-            if (!keep.Overlaps(_segment.Write()))
+            _segment?.Release();
+            _segment = SharedFrames.TryCreate(_prefix + (++_sequence).ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Length, _maxFrameBytes + ProtocolConstants.HeaderSize);
+            if (_segment is null)
             {
-                keep.CopyTo(_segment.Write());
+                return false;
             }
-
-            return true;
         }
 
-        // The old segment is released only once the new one holds what it had: the frame may still be in it.
-        var next = SharedFrames.TryCreate(_prefix + (++_sequence).ToString(System.Globalization.CultureInfo.InvariantCulture), bytes, _maxFrameBytes + ProtocolConstants.HeaderSize);
-        if (next is null)
-        {
-            return false;
-        }
-
-        keep.CopyTo(next.Write());
-        if (letGo)
-        {
-            Volatile.Write(ref _letGo, false);
-        }
-
-        ReleaseSegment();
-        (_segment, _announced) = (next, false);
+        frame.Span.CopyTo(_segment.Write());
+        _read.Reset();
+        announce = SharedFrames.Announce(_segment, (FrameType)frame.Span[4], frame.Length - ProtocolConstants.HeaderSize);
         return true;
-    }
-
-    /// <summary>Unmaps the segment; one the host was never told of loses its name too (the host removes the others' when it maps them).</summary>
-    private void ReleaseSegment()
-    {
-        if (_segment is null)
-        {
-            return;
-        }
-
-        if (!_announced)
-        {
-            SharedFrames.Remove(_segment.Path);
-        }
-
-        _segment.Release();
-        _segment = null;
     }
 }

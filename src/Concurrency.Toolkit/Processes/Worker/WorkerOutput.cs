@@ -212,7 +212,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
             var trimmed = false;
             if (_count == 0 && _frame.Capacity > FlushBytes * 2)
             {
-                _frame = NewFrame();
+                _frame = new FrameBuffer(FrameCapacity);
                 trimmed = true;
             }
 
@@ -233,18 +233,10 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
 
     /// <summary>
     /// Sends results frames larger than <see cref="SharedFrames.Threshold"/> through a shared-memory segment this worker
-    /// makes (on Linux), as the host sends large batches: a results frame that grows past the threshold moves into the
-    /// segment, so a large result is serialized once, into the memory the host reads; the host maps it, unlinks its name at once,
-    /// reads the frame in place and says so (<see cref="OnSharedResultsRead"/>), and only then is the segment written again.
+    /// makes (on Linux), as the host sends large batches: the host maps it, unlinks its name at once, reads the frame in
+    /// place and says so (<see cref="OnSharedResultsRead"/>), and only then is the segment written again.
     /// </summary>
-    public void ShareLargeResults(string poolName, int workerId)
-    {
-        lock (_gate)
-        {
-            _shared = SharedResults.For(poolName, workerId, maxFrameBytes);
-            _frame = NewFrame();
-        }
-    }
+    public void ShareLargeResults(string poolName, int workerId) => _shared = SharedResults.For(poolName, workerId, maxFrameBytes);
 
     /// <summary>
     /// The host has read the last results frame sent through the segment (from the reader loop); with
@@ -347,18 +339,7 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         }
 
         _frame.PatchInt32(ProtocolConstants.HeaderSize + 8, _count);
-        var body = _frame.Length - ProtocolConstants.HeaderSize;
-        if (_frame.Segment is { } segment)
-        {
-            // It grew large and was built in the segment: named to the host, or sent from there if a failed item cut it back.
-            _frame.Complete();
-            stream.Write(body > SharedFrames.Threshold
-                ? _shared!.Announce(segment, _packed ? FrameType.PackedResults : FrameType.Results, body).Span
-                : _frame.Written);
-            stream.Flush();
-            _frame.LeaveSegment();
-        }
-        else if (body > SharedFrames.Threshold && _shared is not null && _shared.TryShare(_frame.Complete(), out var announce))
+        if (_frame.Length - ProtocolConstants.HeaderSize > SharedFrames.Threshold && _shared is not null && _shared.TryShare(_frame.Complete(), out var announce))
         {
             stream.Write(announce.Span);
             stream.Flush();
@@ -371,9 +352,6 @@ internal sealed class WorkerOutput(Stream stream, int maxFrameBytes)
         _count = 0;
         _lastFlush = Stopwatch.GetTimestamp();
     }
-
-    /// <summary>An empty results frame: one that moves into the results segment, when there is one, as it grows past the threshold.</summary>
-    private FrameBuffer NewFrame() => _shared is null ? new FrameBuffer(FrameCapacity) : new FrameBuffer(FrameCapacity, _shared);
 
     private void SendLocked(FrameBuffer frame)
     {
