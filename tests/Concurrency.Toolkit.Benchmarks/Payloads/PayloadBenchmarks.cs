@@ -14,7 +14,7 @@ public class PayloadBenchmarks
     private PayloadCase _case = null!;
     private ProcessStrategy _processes = null!;
 
-    [Params(PayloadShape.Records, PayloadShape.Blobs1KiB, PayloadShape.Blobs64KiB, PayloadShape.Blobs1MiB, PayloadShape.Strings, PayloadShape.Doubles)]
+    [Params(PayloadShape.Records, PayloadShape.Blobs1KiB, PayloadShape.Blobs64KiB, PayloadShape.Blobs1MiB, PayloadShape.Strings, PayloadShape.Doubles, PayloadShape.Reversed64KiB, PayloadShape.Reversed1MiB)]
     public PayloadShape Shape { get; set; }
 
     [GlobalSetup]

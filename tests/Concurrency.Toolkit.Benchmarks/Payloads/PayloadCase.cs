@@ -48,6 +48,8 @@ public abstract class PayloadCase
         PayloadShape.Blobs1MiB => "1 MiB byte[] -> length",
         PayloadShape.Strings => "strings of 90-110 chars -> length",
         PayloadShape.Doubles => "double[100,000] -> sum",
+        PayloadShape.Reversed64KiB => "64 KiB byte[] -> 64 KiB byte[] (reversed)",
+        PayloadShape.Reversed1MiB => "1 MiB byte[] -> 1 MiB byte[] (reversed)",
         _ => shape.ToString(),
     };
 
@@ -59,6 +61,8 @@ public abstract class PayloadCase
         PayloadShape.Blobs1MiB => "blobs-1m",
         PayloadShape.Strings => "strings",
         PayloadShape.Doubles => "doubles",
+        PayloadShape.Reversed64KiB => "reversed-64k",
+        PayloadShape.Reversed1MiB => "reversed-1m",
         _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
     };
 
@@ -84,6 +88,8 @@ public abstract class PayloadCase
         PayloadShape.Blobs1MiB => 200,
         PayloadShape.Strings => 100_000,
         PayloadShape.Doubles => 200,
+        PayloadShape.Reversed64KiB => 3_200,
+        PayloadShape.Reversed1MiB => 200,
         _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
     };
 
@@ -101,6 +107,8 @@ public abstract class PayloadCase
             PayloadShape.Blobs1MiB => Blobs(shape, count, 1024 * 1024),
             PayloadShape.Strings => new PayloadCase<string, int>(shape, count, MakeText, static text => text.Length, PayloadWork.TextLength, static r => r),
             PayloadShape.Doubles => new PayloadCase<double[], double>(shape, count, MakeDoubles, static values => 8L * values.Length, PayloadWork.Sum, static r => r),
+            PayloadShape.Reversed64KiB => Reversed(shape, count, 64 * 1024),
+            PayloadShape.Reversed1MiB => Reversed(shape, count, 1024 * 1024),
             _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
         };
     }
@@ -120,6 +128,25 @@ public abstract class PayloadCase
 
     private static PayloadCase<byte[], int> Blobs(PayloadShape shape, int count, int size)
         => new(shape, count, i => MakeBlob(i, size), static blob => blob.Length, PayloadWork.BlobLength, static r => r);
+
+    /// <summary>
+    /// Blobs whose results are as large as their inputs. MB/s counts the inputs' bytes only, as for every other
+    /// payload, though as many come back. A result is checked by its length and every 61st byte (a full compare
+    /// would be host time the other payloads do not pay); the byte pattern makes a wrong order or offset show.
+    /// </summary>
+    private static PayloadCase<byte[], byte[]> Reversed(PayloadShape shape, int count, int size)
+        => new(shape, count, i => MakeBlob(i, size), static blob => blob.Length, PayloadWork.Reverse, Fingerprint);
+
+    private static double Fingerprint(byte[] blob)
+    {
+        var hash = (long)blob.Length;
+        for (var j = 0; j < blob.Length; j += 61)
+        {
+            hash = unchecked((hash * 31) + blob[j]);
+        }
+
+        return hash & 0xFFFF_FFFF_FFFF;
+    }
 
     private static Item MakeItem(int i)
     {

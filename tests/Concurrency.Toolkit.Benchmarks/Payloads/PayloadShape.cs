@@ -20,4 +20,10 @@ public enum PayloadShape
 
     /// <summary>200 <c>double[]</c> of 100,000 elements to their sum (160 MB).</summary>
     Doubles,
+
+    /// <summary>3,200 <c>byte[]</c> of 64 KiB to the same bytes reversed: 64 KiB back per item (large results).</summary>
+    Reversed64KiB,
+
+    /// <summary>200 <c>byte[]</c> of 1 MiB to the same bytes reversed: 1 MiB back per item (large results).</summary>
+    Reversed1MiB,
 }

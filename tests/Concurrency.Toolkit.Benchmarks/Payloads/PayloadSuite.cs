@@ -7,7 +7,7 @@ public sealed class PayloadSuite : BenchmarkSuite
 {
     public override string Name => "payload";
 
-    public override string Description => "ProcessStrategy on records, 1 KiB/64 KiB/1 MiB blobs, strings and double[]: warm, cold, worker memory, Python peer";
+    public override string Description => "ProcessStrategy on records, 1 KiB/64 KiB/1 MiB blobs, strings, double[] and 64 KiB/1 MiB results: warm, cold, worker memory, Python peer";
 
     public override IReadOnlyList<Type> BenchmarkTypes { get; } = [typeof(PayloadBenchmarks)];
 

@@ -20,6 +20,15 @@ public static class PayloadWork
 
     public static int BlobLength(byte[] blob) => blob.Length;
 
+    /// <summary>A result as large as the input: its bytes in reverse order (Python: <c>blob[::-1]</c>).</summary>
+    public static byte[] Reverse(byte[] blob)
+    {
+        var reversed = GC.AllocateUninitializedArray<byte>(blob.Length);
+        blob.CopyTo(reversed, 0);
+        Array.Reverse(reversed);
+        return reversed;
+    }
+
     public static int TextLength(string text) => text.Length;
 
     public static double Sum(double[] values)

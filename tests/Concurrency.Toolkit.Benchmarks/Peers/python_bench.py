@@ -17,7 +17,8 @@ five workloads:
            ceil(items / concurrency) * 10 ms
   payload - what users send: 200,000 records (int, str, 8 floats) -> sum,
            1 KiB / 64 KiB / 1 MiB bytes -> len (about 200 MB per run),
-           100,000 strings -> len, 200 array('d') of 100,000 -> sum, on
+           100,000 strings -> len, 200 array('d') of 100,000 -> sum, 64 KiB /
+           1 MiB bytes -> the same reversed (large results), on
            multiprocessing.Pool(2) with pickle: every chunksize tried, fork and
            spawn; warm (after a warm-up map) and cold (the first map in a fresh
            interpreter, relaunched per measurement); the workers' resident
@@ -130,6 +131,10 @@ def sum_values(item):
 
 def blob_length(blob):
     return len(blob)
+
+
+def reverse_blob(blob):
+    return blob[::-1]
 
 
 def text_length(text):
@@ -621,9 +626,10 @@ def suite_io(args):
 # Items per run at full size (scale 1); the .NET payload suite uses the same
 # counts, formulas and keys (tests/Concurrency.Toolkit.Benchmarks/Payloads).
 PAYLOAD_FULL = {"records": 200_000, "blobs-1k": 200_000, "blobs-64k": 3_200, "blobs-1m": 200,
-                "strings": 100_000, "doubles": 200}
+                "strings": 100_000, "doubles": 200, "reversed-64k": 3_200, "reversed-1m": 200}
 PAYLOAD_CHUNKSIZES = {"records": [1, 100, 1000], "blobs-1k": [1, 100, 1000], "blobs-64k": [1, 10],
-                      "blobs-1m": [1, 10], "strings": [1, 100, 1000], "doubles": [1, 10]}
+                      "blobs-1m": [1, 10], "strings": [1, 100, 1000], "doubles": [1, 10],
+                      "reversed-64k": [1, 10], "reversed-1m": [1, 10]}
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz" * 5
 
 
@@ -642,6 +648,12 @@ def payload_build(shape, n):
         pattern = bytes(range(256)) * (size // 256 + 2)
         data = [pattern[i % 256:i % 256 + size] for i in range(n)]  # byte j is (i + j) & 0xFF
         return data, blob_length, n * size
+    if shape.startswith("reversed-"):
+        # Results as large as the inputs: the blob's bytes reversed (PayloadWork.Reverse).
+        size = {"reversed-64k": 64 * 1024, "reversed-1m": 1024 * 1024}[shape]
+        pattern = bytes(range(256)) * (size // 256 + 2)
+        data = [pattern[i % 256:i % 256 + size] for i in range(n)]
+        return data, reverse_blob, n * size
     if shape == "strings":
         data = [f"{i:08d}" + _ALPHABET[i % 26:i % 26 + 90 + i % 21 - 8] for i in range(n)]
         return data, text_length, sum(len(x) for x in data)

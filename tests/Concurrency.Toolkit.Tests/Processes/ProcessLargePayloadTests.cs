@@ -22,6 +22,9 @@ public class ProcessLargePayloadTests(LargePayloadFixture fixture) : IClassFixtu
     /// <summary>What a batch frame of one byte[] input adds to the blob: the batch's ids and count, the item's length, the presence byte, and the frame's type.</summary>
     private const int OneBlobFrameOverhead = 1 + 12 + 4 + 1;
 
+    /// <summary>What a results frame body of one byte[] result adds to the blob: the batch id, first index and count, the result's length, and the presence byte.</summary>
+    private const int OneResultFrameOverhead = 12 + 4 + 1;
+
     private static readonly TimeSpan SafetyNet = TimeSpan.FromSeconds(120);
 
     private ProcessStrategy S => fixture.Strategy;
@@ -130,6 +133,68 @@ public class ProcessLargePayloadTests(LargePayloadFixture fixture) : IClassFixtu
         Assert.Equal(Checksum(inputs[2]), byIndex[2].Result);
     }
 
+    [Theory]
+    [InlineData(SharedFrames.Threshold - 1)]
+    [InlineData(SharedFrames.Threshold)]
+    [InlineData(SharedFrames.Threshold + 1)]
+    [InlineData(5 * 1024 * 1024)]
+    public async Task RunAndMapAsync_ResultFrameAroundTheSharedThreshold_ComesBackIntact(int frameBody)
+    {
+        // A result alone in its frame, whose body is just under, at and just over the threshold above which it goes
+        // through the worker's segment, or several MiB.
+        var length = frameBody - OneResultFrameOverhead;
+
+        Assert.Equal(Pattern(length), await S.RunAsync(static (int n) => Pattern(n), length).AsTask().WaitAsync(SafetyNet));
+        Assert.Equal([Pattern(length), Pattern(length), Pattern(3)], await Map([length, length, 3], static (int n) => Pattern(n)));
+    }
+
+    [Fact]
+    public async Task MapAsync_SmallAndLargeResultsMixedInOneBatch_EachComesBackInOrder()
+    {
+        int[] sizes = [-1, 0, 10, 70 * 1024, SharedFrames.Threshold + 1, 3 * 1024 * 1024, 5, 100 * 1024, 100 * 1024, 100 * 1024, 1, 2 * 1024 * 1024, -1];
+        var inputs = Enumerable.Range(0, 60).Select(i => sizes[i % sizes.Length]).ToArray();
+
+        using var cts = new CancellationTokenSource(SafetyNet);
+        var results = new List<byte[]?>();
+        await foreach (var r in S.MapAsync(inputs, static (int n) => n < 0 ? null : Pattern(n), new MapOptions { MaxBatchSize = inputs.Length }, cts.Token))
+        {
+            results.Add(r);
+        }
+
+        Assert.Equal(inputs.Select(n => n < 0 ? null : Pattern(n)), results);
+    }
+
+    [Fact]
+    public async Task MapAsync_ResultOverTheCap_OnlyThatItemFails()
+    {
+        await using var s = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, MaxMessageBytes = 1024 * 1024 });
+        int[] lengths = [600 * 1024, 1024 * 1024, 700 * 1024, 10, 2 * 1024 * 1024, 100 * 1024];
+
+        using var cts = new CancellationTokenSource(SafetyNet);
+        var outcomes = new List<WorkOutcome<int, byte[]>>();
+        await foreach (var outcome in s.MapUnorderedAsync(lengths, static (int n) => Pattern(n), new MapOptions { MaxBatchSize = lengths.Length }, cts.Token))
+        {
+            outcomes.Add(outcome);
+        }
+
+        var byIndex = outcomes.OrderBy(o => o.Index).ToArray();
+        Assert.Equal(lengths.Length, byIndex.Length);
+        foreach (var i in (int[])[1, 4])
+        {
+            var error = Assert.IsType<WorkSerializationException>(byIndex[i].Exception);
+            Assert.Contains("MaxMessageBytes", error.Message, StringComparison.Ordinal);
+        }
+
+        foreach (var i in (int[])[0, 2, 3, 5])
+        {
+            Assert.Null(byIndex[i].Exception);
+            Assert.Equal(Pattern(lengths[i]), byIndex[i].Result);
+        }
+
+        // The worker goes on with large results after the failures.
+        Assert.Equal(Pattern(900 * 1024), await s.RunAsync(static (int n) => Pattern(n), 900 * 1024).AsTask().WaitAsync(SafetyNet));
+    }
+
     public static long Checksum(byte[] data)
     {
         long sum = data.Length;
@@ -139,6 +204,18 @@ public class ProcessLargePayloadTests(LargePayloadFixture fixture) : IClassFixtu
         }
 
         return sum;
+    }
+
+    /// <summary><paramref name="length"/> bytes that differ with their position and the length, so that a shifted, cut or mixed-up result shows.</summary>
+    public static byte[] Pattern(int length)
+    {
+        var result = new byte[length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = (byte)((i * 7) + (i >> 8) + length);
+        }
+
+        return result;
     }
 
     /// <summary>A result of the input's size that differs from it in every byte.</summary>

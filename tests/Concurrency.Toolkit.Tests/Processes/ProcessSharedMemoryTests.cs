@@ -112,6 +112,71 @@ public sealed partial class ProcessSharedMemoryTests
     }
 
     [Fact]
+    public async Task MapAsync_WorkerKilledWithLargeResultsInItsSegment_NothingLeftInSharedMemoryOrMapped()
+    {
+        await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+        var worker = strategy.WorkerProcessIds.Single();
+        var pool = PoolName(worker);
+        var workerId = WorkerArguments.TryParse(File.ReadAllText($"/proc/{worker}/cmdline").Split('\0'))!.WorkerId;
+        var marker = Path.Combine(Path.GetTempPath(), "held-result-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // Three 1 MiB results cross through the worker's segment, then the fourth result holds the worker as it is serialized.
+            var outcomes = new List<WorkOutcome<string, HeldResult>>();
+            var mapping = Task.Run(async () =>
+            {
+                await foreach (var outcome in strategy.MapUnorderedAsync(["", "", "", marker], static (string m) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(1024 * 1024), Marker = m }, new MapOptions { MaxBatchSize = 1 }))
+                {
+                    outcomes.Add(outcome);
+                }
+            });
+            await ProcessTestHelpers.WaitUntilAsync(() => File.Exists(marker), SafetyNet, "the worker to hold in its fourth result");
+            Assert.True(MapsResultsSegment(worker), "the worker's large results did not go through its segment");
+            Assert.True(HostMapsResultsOf(pool, workerId), "the host did not map the worker's results segment");
+            Signal("KILL", worker);
+
+            // The fourth item runs again elsewhere (the marker lets the new worker through) or is reported as a crash.
+            await mapping.WaitAsync(SafetyNet);
+            Assert.Equal(4, outcomes.Count);
+            Assert.All(outcomes.Where(o => o.Index < 3), o => Assert.Equal(ProcessLargePayloadTests.Pattern(1024 * 1024), o.Result!.Data));
+            await ProcessTestHelpers.WaitUntilAsync(() => !HostMapsResultsOf(pool, workerId), SafetyNet, "the host to let go of the killed worker's results segment");
+            Assert.Empty(Directory.GetFiles(Root, $"{pool}-w{workerId}-*"));
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+
+    [Fact]
+    public async Task MapAsync_LargeResultThatFailsMidSerialization_FailsAloneAndLeavesNoSegment()
+    {
+        await using var strategy = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, PrespawnWorkers = true });
+        await ProcessTestHelpers.WaitUntilAsync(() => strategy.WorkerProcessIds.Count == 1, SafetyNet, "the worker to start");
+        var pool = PoolName(strategy.WorkerProcessIds.Single());
+
+        // The failing result's large array is serialized before its next property throws: the frame is cut back.
+        var outcomes = new List<WorkOutcome<int, HeldResult>>();
+        using (var cts = new CancellationTokenSource(SafetyNet))
+        {
+            await foreach (var outcome in strategy.MapUnorderedAsync([1, 2, 3], static (int i) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(i == 2 ? 600 * 1024 : i * 400 * 1024), Marker = i == 2 ? HeldResult.Throw : "" }, new MapOptions { MaxBatchSize = 3 }, cts.Token))
+            {
+                outcomes.Add(outcome);
+            }
+        }
+
+        var byIndex = outcomes.OrderBy(o => o.Index).ToArray();
+        Assert.Equal(ProcessLargePayloadTests.Pattern(400 * 1024), byIndex[0].Result!.Data);
+        Assert.IsType<WorkSerializationException>(byIndex[1].Exception);
+        Assert.Equal(ProcessLargePayloadTests.Pattern(1200 * 1024), byIndex[2].Result!.Data);
+
+        var worker = strategy.WorkerProcessIds.Single();
+        await ProcessTestHelpers.WaitUntilAsync(() => !MapsResultsSegment(worker), SafetyNet, "the idle worker to let go of its results segment");
+        Assert.Empty(Segments(pool));
+    }
+
+    [Fact]
     public void SweepStale_SegmentsOfADeadHost_RemovedAndALiveHostsKept()
     {
         var root = Path.Combine(Path.GetTempPath(), "segments-" + Guid.NewGuid().ToString("N"));
@@ -182,6 +247,10 @@ public sealed partial class ProcessSharedMemoryTests
         return SharedFrames.ResultsPathOf(PoolName(workerPid), args.WorkerId, 999);
     }
 
+    /// <summary>Whether this process (the host of the tests' pools) maps a results segment of worker <paramref name="workerId"/> of <paramref name="pool"/>.</summary>
+    private static bool HostMapsResultsOf(string pool, int workerId)
+        => File.ReadAllText("/proc/self/maps").Contains($"{Root}{pool}-w{workerId}-r", StringComparison.Ordinal);
+
     private static bool MapsResultsSegment(int pid)
         => File.ReadAllText($"/proc/{pid}/maps").Split('\n').Any(line => line.Contains(Root + WorkerDirectory.Prefix, StringComparison.Ordinal) && ResultsName().IsMatch(line));
 
@@ -221,4 +290,38 @@ public sealed partial class ProcessSharedMemoryTests
 
     [GeneratedRegex("-w[0-9]+-r[0-9]+")]
     private static partial Regex ResultsName();
+}
+
+/// <summary>
+/// A result whose second property, read after its large array was serialized, holds the worker the first time it is
+/// read there (a marker file's path; the worker is then killed) or throws (<see cref="Throw"/>).
+/// </summary>
+public sealed class HeldResult
+{
+    public const string Throw = "throw";
+
+    private readonly string _marker = "";
+
+    public byte[] Data { get; init; } = [];
+
+    public string Marker
+    {
+        get
+        {
+            if (_marker == Throw)
+            {
+                throw new InvalidOperationException("This result refuses to be serialized.");
+            }
+
+            if (_marker.Length > 0 && !File.Exists(_marker))
+            {
+                File.WriteAllText(_marker, "serializing");
+                Thread.Sleep(Timeout.Infinite);
+            }
+
+            return _marker;
+        }
+
+        init => _marker = value;
+    }
 }
