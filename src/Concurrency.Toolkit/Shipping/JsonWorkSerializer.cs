@@ -98,8 +98,9 @@ public sealed class JsonWorkSerializer : WorkSerializer
             options = new JsonSerializerOptions(options) { TypeInfoResolver = JsonTypeInfoResolver.Combine() };
         }
 
-        // Last, so that a string converter of the user's still wins.
+        // Last, so that a converter of the user's still wins.
         options.Converters.Add(new StrictStringJsonConverter());
+        options.Converters.Add(new CharJsonConverter());
         options.MakeReadOnly();
         _options = options;
         _checkFields = reflectionEnabled;

@@ -187,6 +187,22 @@ public class JsonWorkSerializerContractTests
     }
 
     [Fact]
+    public void Serialize_CharsInTheJsonPath_EverySurrogateHalfRoundTrips()
+    {
+        // As one-character strings, either half of a pair would have become U+FFFD.
+        var serializer = new JsonWorkSerializer();
+        var buffer = new ArrayBufferWriter<byte>();
+        var chars = new List<char> { 'a', '\uD83D', '\uDE00', '\uDC00', '\0', '\uFFFF' };
+        serializer.Serialize(buffer, chars);
+        Assert.Equal(chars, serializer.Deserialize<List<char>>(buffer.WrittenSpan));
+
+        buffer.Clear();
+        var keyed = new Dictionary<char, (char, int)> { ['\uD800'] = ('\uDFFF', 1), ['z'] = ('y', 2) };
+        serializer.Serialize(buffer, keyed);
+        Assert.Equal(keyed, serializer.Deserialize<Dictionary<char, (char, int)>>(buffer.WrittenSpan));
+    }
+
+    [Fact]
     public void Serialize_StringsInTheJsonPath_RoundTripUnchanged()
     {
         var serializer = new JsonWorkSerializer();
