@@ -44,7 +44,6 @@ public sealed class JsonWorkSerializer : WorkSerializer
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-
     private readonly JsonSerializerOptions _options;
     private readonly bool _plainIntegers;
     private readonly bool _rawShapes;

@@ -301,7 +301,11 @@ internal sealed class WorkerHandle
             {
                 using (frame)
                 {
-                    if (!RouteShared(frame))
+                    if (frame.Type == FrameType.SharedFrame)
+                    {
+                        RouteShared(frame.Payload);
+                    }
+                    else
                     {
                         WorkerReports.Route(frame, _current);
                     }
@@ -331,18 +335,15 @@ internal sealed class WorkerHandle
     }
 
     /// <summary>
-    /// Routes a results frame the worker sent through its own segment, read in place, then tells the worker it may write
-    /// the segment again; <see langword="false"/> for a frame that came whole.
+    /// A results frame the worker sent through its own segment: read in place, then the worker is told it may write the
+    /// segment again.
     /// </summary>
-    private bool RouteShared(in Frame frame)
+    private void RouteShared(ReadOnlySpan<byte> payload)
     {
         Frame shared;
         lock (_sharedGate)
         {
-            if (!SharedFrames.TryOpenResults(frame, _poolName, Id, _maxFrameBytes, ref _results, out shared))
-            {
-                return false;
-            }
+            shared = SharedFrames.Open(payload, _poolName, _maxFrameBytes, ref _results, resultsOf: Id);
         }
 
         using (shared)
@@ -351,7 +352,6 @@ internal sealed class WorkerHandle
         }
 
         _ = SendQuietlyAsync(SharedFrames.ResultsRead);
-        return true;
     }
 
     /// <summary>

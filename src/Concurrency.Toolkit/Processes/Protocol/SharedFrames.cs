@@ -155,23 +155,6 @@ internal static class SharedFrames
     }
 
     /// <summary>
-    /// Host side: when <paramref name="frame"/> announces a results frame that worker <paramref name="workerId"/> sent
-    /// through its own segment, that frame (see <see cref="Open"/>); <see langword="false"/> for a frame that came whole.
-    /// </summary>
-    /// <exception cref="ProtocolViolationException">The announcement is malformed or names a segment that is not the worker's.</exception>
-    public static bool TryOpenResults(in Frame frame, string poolName, int workerId, int maxFrameBytes, ref SharedMapping? current, out Frame results)
-    {
-        if (frame.Type != FrameType.SharedFrame)
-        {
-            results = default;
-            return false;
-        }
-
-        results = Open(frame.Payload, poolName, maxFrameBytes, ref current, resultsOf: workerId);
-        return true;
-    }
-
-    /// <summary>
     /// The frame a <see cref="FrameType.SharedFrame"/> announces, read from <paramref name="current"/> when it names that
     /// segment, otherwise from the segment it names, which is opened, unlinked and mapped, and replaces
     /// <paramref name="current"/>. The length is checked against the segment and <paramref name="maxFrameBytes"/>. A
