@@ -122,18 +122,20 @@ public sealed partial class ProcessSharedMemoryTests
         var marker = Path.Combine(Path.GetTempPath(), "held-result-" + Guid.NewGuid().ToString("N"));
         try
         {
-            // Three 1 MiB results cross through the worker's segment, then the fourth result holds the worker as it is serialized.
+            // One batch: three 1 MiB results cross through the worker's segment as each is done, then the fourth item
+            // holds the worker. The worker never falls idle in between, so it cannot give its segment back first (it
+            // does after 200 ms idle, which a loaded machine's gap between batches of one item each once exceeded).
             var outcomes = new List<WorkOutcome<string, HeldResult>>();
             var mapping = Task.Run(async () =>
             {
-                await foreach (var outcome in strategy.MapUnorderedAsync(["", "", "", marker], static (string m) => new HeldResult { Data = ProcessLargePayloadTests.Pattern(1024 * 1024), Marker = m }, new MapOptions { MaxBatchSize = 1 }))
+                await foreach (var outcome in strategy.MapUnorderedAsync(["", "", "", marker], static (string m) => HeldResult.MadeUnlessHeld(m), new MapOptions { MaxBatchSize = 4 }))
                 {
                     outcomes.Add(outcome);
                 }
             });
-            await ProcessTestHelpers.WaitUntilAsync(() => File.Exists(marker), SafetyNet, "the worker to hold in its fourth result");
-            Assert.True(MapsResultsSegment(worker), "the worker's large results did not go through its segment");
-            Assert.True(HostMapsResultsOf(pool, workerId), "the host did not map the worker's results segment");
+            await ProcessTestHelpers.WaitUntilAsync(() => File.Exists(marker), SafetyNet, "the worker to hold in its fourth item");
+            await ProcessTestHelpers.WaitUntilAsync(() => MapsResultsSegment(worker), SafetyNet, "the worker's large results to go through its segment");
+            await ProcessTestHelpers.WaitUntilAsync(() => HostMapsResultsOf(pool, workerId), SafetyNet, "the host to map the worker's results segment");
             Signal("KILL", worker);
 
             // The fourth item runs again elsewhere (the marker lets the new worker through) or is reported as a crash.
@@ -323,5 +325,17 @@ public sealed class HeldResult
         }
 
         init => _marker = value;
+    }
+
+    /// <summary>A 1 MiB result, made at once unless <paramref name="marker"/> names a file that does not exist yet: then the first worker to get here creates it and holds forever.</summary>
+    public static HeldResult MadeUnlessHeld(string marker)
+    {
+        if (marker.Length > 0 && !File.Exists(marker))
+        {
+            File.WriteAllText(marker, "running");
+            Thread.Sleep(Timeout.Infinite);
+        }
+
+        return new HeldResult { Data = ProcessLargePayloadTests.Pattern(1024 * 1024) };
     }
 }
