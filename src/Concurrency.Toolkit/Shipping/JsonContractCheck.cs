@@ -267,7 +267,7 @@ internal static class JsonContractCheck
     }
 
     /// <summary>A readable name: <c>Order</c>, <c>List&lt;Order&gt;</c>, <c>(int, string)</c>.</summary>
-    private static string TypeName(Type type)
+    internal static string TypeName(Type type)
     {
         if (!type.IsGenericType)
         {

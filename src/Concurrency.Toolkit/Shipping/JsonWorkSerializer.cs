@@ -84,7 +84,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
         _rawShapes = PacksPrimitives && BitConverter.IsLittleEndian;
         if (options.TypeInfoResolver is { } resolver)
         {
-            options = new JsonSerializerOptions(options) { TypeInfoResolver = resolver.WithAddedModifier(RefuseDerivedValues) };
+            options = new JsonSerializerOptions(options) { TypeInfoResolver = resolver.WithAddedModifier(RefuseDerivedValues).WithAddedModifier(CustomComparerCheck.Refuse) };
         }
         else if (reflectionEnabled)
         {
@@ -266,7 +266,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionOnJustification)]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReflectionOnJustification)]
-    private static DefaultJsonTypeInfoResolver ReflectionResolver() => new() { Modifiers = { RefuseDerivedValues } };
+    private static DefaultJsonTypeInfoResolver ReflectionResolver() => new() { Modifiers = { RefuseDerivedValues, CustomComparerCheck.Refuse } };
 
     private static JsonSerializerOptions DefaultOptions() => new()
     {
