@@ -54,17 +54,46 @@ internal static class CustomComparerCheck
     private static ComparerProperty[] Find(Type type)
     {
         var found = new List<ComparerProperty>();
+        object? fresh = null;
         foreach (var name in (ReadOnlySpan<string>)["Comparer", "KeyComparer", "ValueComparer"])
         {
             if (type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is { } property
-                && property.GetIndexParameters().Length == 0
-                && ComparerProperty.TryCreate(property) is { } comparer)
+                && property.GetIndexParameters().Length == 0)
             {
-                found.Add(comparer);
+                fresh ??= Fresh(type);
+                if (ComparerProperty.TryCreate(property, fresh) is { } comparer)
+                {
+                    found.Add(comparer);
+                }
             }
         }
 
         return [.. found];
+    }
+
+    /// <summary>
+    /// An instance made as the receiving side makes one, through the public parameterless constructor: a collection
+    /// class whose constructor picks its comparer (a <c>HashSet&lt;string&gt;</c> subclass made case-insensitive) arrives
+    /// with that comparer, so its values cross. <see langword="null"/> where there is no such constructor (immutable
+    /// collections, which arrive with the default comparer).
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = ReflectionJustification)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = ReflectionJustification)]
+    private static object? Fresh(Type type)
+    {
+        if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Activator.CreateInstance(type);
+        }
+        catch (Exception ex) when (ex is TargetInvocationException or MemberAccessException or NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string Message(Type collection, ComparerProperty property, object custom)
@@ -97,14 +126,14 @@ internal static class CustomComparerCheck
         return $"'{JsonContractCheck.TypeName(comparer.GetType())}'";
     }
 
-    /// <summary>One public comparer property of a collection type, with the comparer a default instance would report.</summary>
+    /// <summary>One public comparer property of a collection type, with the comparer the receiving side's instance will have.</summary>
     private sealed class ComparerProperty(PropertyInfo property, object defaultComparer, bool isOrdering)
     {
         /// <summary>Gets whether the comparer orders (a sorted collection) rather than only tells equal keys apart.</summary>
         public bool IsOrdering { get; } = isOrdering;
 
         [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "EqualityComparer<T> and Comparer<T> of a collection's own key type, which the app's use of the collection brings in; on failure the collection is not checked.")]
-        public static ComparerProperty? TryCreate(PropertyInfo property)
+        public static ComparerProperty? TryCreate(PropertyInfo property, object? fresh)
         {
             if (!property.PropertyType.IsGenericType)
             {
@@ -120,18 +149,23 @@ internal static class CustomComparerCheck
 
             try
             {
+                if (fresh is not null && property.GetValue(fresh) is { } made)
+                {
+                    return new(property, made, isOrdering);
+                }
+
                 var defaults = isOrdering ? typeof(Comparer<>) : typeof(EqualityComparer<>);
                 var key = property.PropertyType.GetGenericArguments()[0];
                 var defaultComparer = defaults.MakeGenericType(key).GetProperty("Default", BindingFlags.Public | BindingFlags.Static)?.GetValue(null);
                 return defaultComparer is null ? null : new(property, defaultComparer, isOrdering);
             }
-            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException)
+            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException or TargetInvocationException)
             {
                 return null;
             }
         }
 
-        /// <summary>Returns the collection's comparer when it is not the default (nor, for equality of strings, ordinal, which is the same).</summary>
+        /// <summary>Returns the collection's comparer when it is not the one the receiving side's instance will have (nor, for equality of strings, ordinal where that is the default, which is the same).</summary>
         public object? CustomComparerOf(object collection)
         {
             var comparer = property.GetValue(collection);

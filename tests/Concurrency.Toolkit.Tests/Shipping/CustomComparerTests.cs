@@ -66,6 +66,19 @@ public class CustomComparerTests
     }
 
     [Fact]
+    public void RoundTrip_CollectionClassWhoseConstructorPicksTheComparer_CrossesWithIt()
+    {
+        // The receiving side makes one through the same constructor, so the comparer arrives with it.
+        var serializer = new JsonWorkSerializer();
+        var buffer = new ArrayBufferWriter<byte>();
+        serializer.Serialize(buffer, new CaseInsensitiveSet { "Key" });
+
+        var back = serializer.Deserialize<CaseInsensitiveSet>(buffer.WrittenSpan);
+
+        Assert.Contains("KEY", back);
+    }
+
+    [Fact]
     public void Serialize_UserOptions_AlsoChecked()
     {
         var serializer = new JsonWorkSerializer(new System.Text.Json.JsonSerializerOptions());
@@ -126,6 +139,8 @@ public class CustomComparerTests
     }
 
     public sealed record Settings(string Name, IReadOnlyDictionary<string, string> Values);
+
+    public sealed class CaseInsensitiveSet() : HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
     private sealed class FirstLetter : IEqualityComparer<string>
     {
