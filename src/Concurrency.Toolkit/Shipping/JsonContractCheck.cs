@@ -45,6 +45,12 @@ internal static class JsonContractCheck
             return null;
         }
 
+        // A nullable struct is null or its value, which the serializer writes as the struct itself: check the struct.
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+        {
+            return Walk(underlying, path, options, checkFields, visited);
+        }
+
         if (type == typeof(object))
         {
             return $"'{path}' is declared 'object', so it would arrive as a JsonElement, not as the value sent. "

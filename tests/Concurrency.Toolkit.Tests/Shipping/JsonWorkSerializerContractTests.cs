@@ -35,6 +35,10 @@ public class JsonWorkSerializerContractTests
     [InlineData(typeof(IReadOnlyList<Positional>))]
     [InlineData(typeof(Converted))]
     [InlineData(typeof(PopulatedList))]
+    [InlineData(typeof(Point?))]
+    [InlineData(typeof(List<Point?>))]
+    [InlineData(typeof(Holder<Point?>))]
+    [InlineData(typeof(DateTimeOffset?))]
     public void EnsureSupported_TypeThatRoundTrips_Accepted(Type type) => Ensure(new JsonWorkSerializer(), type);
 
     [Theory]
@@ -54,6 +58,7 @@ public class JsonWorkSerializerContractTests
     [InlineData(typeof(Holder<GetOnlyAutoProperty>), "Holder<GetOnlyAutoProperty>.Value.Items", "init")]
     [InlineData(typeof(Dictionary<string, PrivateSetter>), "[key].Count", "init")]
     [InlineData(typeof(Complex), "m_real", "JsonIgnore")]
+    [InlineData(typeof(Complex?), "m_real", "JsonIgnore")]
     [InlineData(typeof(Range), "Range", "JsonIgnore")]
     [InlineData(typeof(Stack<int>), "Stack<Int32>", "reversed")]
     [InlineData(typeof(System.Collections.Concurrent.ConcurrentStack<string>), "ConcurrentStack<String>", "reversed")]
@@ -237,6 +242,21 @@ public class JsonWorkSerializerContractTests
         serializer.Serialize(buffer, value);
         return serializer.Deserialize<T>(buffer.WrittenSpan);
     }
+
+    [Fact]
+    public void RoundTrip_NullableStruct_NullAndValueArriveAsSent()
+    {
+        var serializer = new JsonWorkSerializer();
+        foreach (var value in new Point?[] { new Point(1, -2.5), null })
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            serializer.EnsureSupported<Point?>();
+            serializer.Serialize(buffer, value);
+            Assert.Equal(value, serializer.Deserialize<Point?>(buffer.WrittenSpan));
+        }
+    }
+
+    public readonly record struct Point(int X, double Y);
 
     private static void Ensure(JsonWorkSerializer serializer, Type type)
     {
