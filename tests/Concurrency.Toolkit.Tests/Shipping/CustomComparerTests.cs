@@ -79,6 +79,18 @@ public class CustomComparerTests
     }
 
     [Fact]
+    public void Serialize_SubclassWithItsComparerWhereThePlainCollectionIsDeclared_Fails()
+    {
+        // The other side makes the declared Dictionary, with the default comparer, not the subclass.
+        var record = new Declared(new CaseInsensitiveDictionary { ["Key"] = 1 });
+
+        var ex = Assert.Throws<WorkSerializationException>(() => new JsonWorkSerializer().Serialize(new ArrayBufferWriter<byte>(), record));
+
+        Assert.Contains("OrdinalIgnoreCase", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("the default comparer", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Serialize_UserOptions_AlsoChecked()
     {
         var serializer = new JsonWorkSerializer(new System.Text.Json.JsonSerializerOptions());
@@ -141,6 +153,10 @@ public class CustomComparerTests
     public sealed record Settings(string Name, IReadOnlyDictionary<string, string> Values);
 
     public sealed class CaseInsensitiveSet() : HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    public sealed class CaseInsensitiveDictionary() : Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+
+    public sealed record Declared(Dictionary<string, int> Values);
 
     private sealed class FirstLetter : IEqualityComparer<string>
     {
