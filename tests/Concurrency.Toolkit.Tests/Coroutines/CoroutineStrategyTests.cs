@@ -112,6 +112,37 @@ public sealed class CoroutineStrategyTests
     }
 
     [Fact]
+    public async Task RunAsync_SingleThreaded_SendFromAnotherThreadRunsOnTheLoopAndWaits()
+    {
+        // asyncio's call_soon_threadsafe and WinForms' Invoke: work hands a callback back to the loop from a pool thread
+        // (Send), and from the loop itself (Send runs it inline, as waiting on the loop from the loop would never end).
+        await using var strategy = new CoroutineStrategy(new CoroutineStrategyOptions { SingleThreaded = true });
+
+        var (loopThread, sentThread, inlineThread, senderThread, error) = await strategy.RunAsync(static async (int _) =>
+        {
+            var loop = SynchronizationContext.Current!;
+            var loopThread = Environment.CurrentManagedThreadId;
+            var inlineThread = 0;
+            loop.Send(_ => inlineThread = Environment.CurrentManagedThreadId, null);
+
+            var (sentThread, senderThread, error) = await Task.Run(() =>
+            {
+                var sent = 0;
+                loop.Send(_ => sent = Environment.CurrentManagedThreadId, null);
+                var error = Record.Exception(() => loop.Send(_ => throw new InvalidOperationException("from the loop"), null));
+                return (sent, Environment.CurrentManagedThreadId, error);
+            }).ConfigureAwait(true);
+
+            return (loopThread, sentThread, inlineThread, senderThread, error);
+        }, 0).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(loopThread, inlineThread);
+        Assert.Equal(loopThread, sentThread);
+        Assert.NotEqual(loopThread, senderThread);
+        Assert.Equal("from the loop", Assert.IsType<InvalidOperationException>(error).Message);
+    }
+
+    [Fact]
     public async Task DisposeAsync_SingleThreaded_StopsTheEventLoopThread()
     {
         var strategy = new CoroutineStrategy(new CoroutineStrategyOptions { SingleThreaded = true });
