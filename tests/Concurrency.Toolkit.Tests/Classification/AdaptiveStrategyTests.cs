@@ -73,6 +73,71 @@ public class AdaptiveStrategyTests
     }
 
     [Fact]
+    public async Task MapUnorderedAsync_EveryProfiledItemFails_NothingMeasuredSaysSoAndEveryItemRunsOnce()
+    {
+        await using var provider = new FakeStrategyProvider();
+        await using var auto = new AdaptiveStrategy(provider, null, new AdaptiveStrategyOptions { SampleCount = 4 });
+        var runs = new ConcurrentDictionary<int, int>();
+
+        var outcomes = new List<WorkOutcome<int, int>>();
+        await foreach (var o in auto.MapUnorderedAsync(Enumerable.Range(0, 40), x =>
+        {
+            runs.AddOrUpdate(x, 1, static (_, n) => n + 1);
+            return x < 4 ? throw new FormatException($"bad {x}") : x * 2;
+        }))
+        {
+            outcomes.Add(o);
+        }
+
+        // The first four failed while being profiled: their failures are their outcomes (not run again), and the rest
+        // ran on what the strategy chose without a measurement, which it says.
+        Assert.Equal(40, outcomes.Count);
+        Assert.All(runs.Values, n => Assert.Equal(1, n));
+        Assert.Equal(40, runs.Count);
+        Assert.Equal([0, 1, 2, 3], outcomes.Where(o => !o.IsSuccess).Select(o => o.Input).Order());
+        Assert.All(outcomes.Where(o => !o.IsSuccess), o => Assert.Equal($"bad {o.Input}", Assert.IsType<FormatException>(o.Exception).Message));
+        Assert.All(outcomes.Where(o => o.IsSuccess), o => Assert.Equal(o.Input * 2, o.Result));
+        var chosen = auto.LastRecommendation!;
+        Assert.Equal(ExecutionStrategyKind.ThreadPool, chosen.Strategy);
+        Assert.Contains("No profiled item succeeded", chosen.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapAsync_AsyncEnumerableInput_ResultsInInputOrderEachItemOnce()
+    {
+        await using var provider = new FakeStrategyProvider();
+        await using var auto = new AdaptiveStrategy(provider, null, new AdaptiveStrategyOptions { SampleCount = 4 });
+        var runs = new ConcurrentDictionary<int, int>();
+
+        async IAsyncEnumerable<int> Inputs()
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                if (i % 50 == 0)
+                {
+                    await Task.Yield();
+                }
+
+                yield return i;
+            }
+        }
+
+        var results = new List<int>();
+        await foreach (var r in auto.MapAsync(Inputs(), (int x) =>
+        {
+            runs.AddOrUpdate(x, 1, static (_, n) => n + 1);
+            return Square(x);
+        }))
+        {
+            results.Add(r);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(Square), results);
+        Assert.Equal(200, runs.Count);
+        Assert.All(runs.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
     public async Task MapAsync_ProfiledItemFails_YieldsEarlierResultsThenThrowsItsException()
     {
         await using var provider = new FakeStrategyProvider();
