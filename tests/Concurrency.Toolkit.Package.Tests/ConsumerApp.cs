@@ -9,6 +9,7 @@ internal static class ConsumerApp
     public const string RunLine = "RUN first#7 in-worker";
     public const string MapLine = "MAP 200 in-order";
     public const string RawLine = "RAW 6 3";
+    public const string ComparerLine = "COMPARER refused";
 
     /// <summary>The platforms the package carries a ReadyToRun image of the library for (its runtimes/&lt;rid&gt;/lib/).</summary>
     public static readonly string[] ReadyToRunRuntimeIdentifiers = ["linux-x64", "linux-arm64", "win-x64", "osx-arm64", "osx-x64"];
@@ -69,6 +70,18 @@ internal static class ConsumerApp
             var bytes = await procs.RunAsync(Work.Sum, new[] { 1, 2, 3 });
             Console.WriteLine($"RAW {bytes[0]} {bytes.Length}");
 
+            // A dictionary made case-insensitive would arrive case-sensitive: it fails its item instead, in every mode
+            // (trimmed and Native AOT apps keep no metadata of their own for the comparer's property).
+            try
+            {
+                await procs.RunAsync(Work.Count, new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { ["a"] = 1 });
+                Console.WriteLine("COMPARER crossed");
+            }
+            catch (WorkSerializationException)
+            {
+                Console.WriteLine("COMPARER refused");
+            }
+
         #if REPORT_IMAGE
             // Which file of the library the host and a worker loaded: the package's ReadyToRun image for this platform
             // (runtimes/<rid>/lib/ in a portable app, the app's folder in a RID-specific one) or the IL of lib/.
@@ -94,6 +107,8 @@ internal static class ConsumerApp
 
             public static byte[] Sum(int[] values) => [(byte)values.Sum(), 0, 0];
 
+            public static int Count(Dictionary<string, int> values) => values.Count;
+
         #if REPORT_IMAGE
             public static string LibraryFile(int _) => typeof(ProcessStrategy).Assembly.Location;
         #endif
@@ -101,6 +116,7 @@ internal static class ConsumerApp
 
         #if SOURCE_GENERATED_JSON
         [JsonSerializable(typeof(Order))]
+        [JsonSerializable(typeof(Dictionary<string, int>))]
         internal partial class AppJsonContext : JsonSerializerContext;
 
         public static class AppSerializer

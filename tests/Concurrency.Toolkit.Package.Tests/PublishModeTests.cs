@@ -83,6 +83,7 @@ public class PublishModeTests(PackageFeed feed, ITestOutputHelper output)
         Assert.Contains(ConsumerApp.RunLine, run.StandardOutput);
         Assert.Contains(ConsumerApp.MapLine, run.StandardOutput);
         Assert.Contains(ConsumerApp.RawLine, run.StandardOutput);
+        Assert.Contains(ConsumerApp.ComparerLine, run.StandardOutput);
         output.WriteLine($"{mode} ({how}): ran in {run.Elapsed.TotalSeconds:F1} s; first call (host start-up, worker start, one item) {Figure(run, "FIRST_CALL_MS")} ms; one more worker started and answered in {Figure(run, "WORKER_START_MS")} ms");
         if (mode.LoadsLibraryFile)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json.Serialization.Metadata;
@@ -49,7 +50,20 @@ internal static class CustomComparerCheck
         };
     }
 
+    // Trimmed and Native AOT apps keep no property metadata their own code does not use: these keep the comparer
+    // properties of the framework's collections that have one, so the check runs there too.
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = ReflectionJustification)]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(Dictionary<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(HashSet<>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SortedDictionary<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SortedSet<>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SortedList<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(OrderedDictionary<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ConcurrentDictionary<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ImmutableDictionary<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ImmutableHashSet<>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ImmutableSortedDictionary<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ImmutableSortedSet<>))]
     private static ComparerCheck[] ChecksFor(Type type, object? made)
     {
         var checks = new List<ComparerCheck>();
@@ -137,7 +151,7 @@ internal static class CustomComparerCheck
                 var byDefault = defaults.MakeGenericType(key).GetProperty("Default", BindingFlags.Public | BindingFlags.Static)?.GetValue(null);
                 return byDefault is null ? null : new(property, byDefault, "the default comparer", isOrdering);
             }
-            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException or TargetInvocationException)
+            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException or TargetInvocationException or MemberAccessException)
             {
                 return null;
             }
