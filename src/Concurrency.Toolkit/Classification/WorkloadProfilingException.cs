@@ -29,7 +29,7 @@ public sealed class WorkloadProfilingException : ExecutionStrategyException
     /// <param name="sample">The sample input, or <see langword="null"/>.</param>
     /// <param name="innerException">What the sample threw.</param>
     public WorkloadProfilingException(int sampleIndex, object? sample, Exception innerException)
-        : base($"Sample {sampleIndex} ({Describe(sample)}) threw {innerException?.GetType().Name} while the workload was being profiled: {innerException?.Message} Profile with inputs the work handles, or fix the work.", innerException)
+        : base($"Sample {sampleIndex} ({Describe(sample)}) threw {innerException?.GetType().Name} while the workload was being profiled: {Sentence(innerException?.Message)} Profile with inputs the work handles, or fix the work.", innerException)
     {
         SampleIndex = sampleIndex;
         Sample = sample;
@@ -40,6 +40,13 @@ public sealed class WorkloadProfilingException : ExecutionStrategyException
 
     /// <summary>Gets the failing sample input.</summary>
     public object? Sample { get; }
+
+    /// <summary>The inner message as a sentence, so that the advice after it reads as one ("nope" becomes "nope.").</summary>
+    private static string Sentence(string? message)
+    {
+        var text = (message ?? string.Empty).TrimEnd();
+        return text.Length == 0 || text[^1] is '.' or '!' or '?' ? text : text + ".";
+    }
 
     private static string Describe(object? sample)
     {

@@ -306,7 +306,7 @@ public class WorkloadProfilingTests
         Assert.Equal(7, ex.Sample);
         Assert.IsType<InvalidOperationException>(ex.InnerException);
         Assert.Contains("Sample 2 (7)", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("bad seven", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("bad seven. Profile with inputs", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
