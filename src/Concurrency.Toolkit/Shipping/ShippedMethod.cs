@@ -291,7 +291,7 @@ public sealed class ShippedMethod
         }
         catch (Exception ex) when (ex is TypeLoadException or FileNotFoundException or FileLoadException or BadImageFormatException)
         {
-            throw new InvalidOperationException($"Cannot ship '{DisplayName}': type '{TypeName}' cannot be loaded in this process ({ex.Message}). The worker must be able to load the assembly that declares the work (it runs with the host app's dependencies).", ex);
+            throw new InvalidOperationException($"Cannot ship '{DisplayName}': type '{TypeName}' cannot be loaded in this process ({ex.Message.Trim()}). The worker must be able to load the assembly that declares the work (it runs with the host app's dependencies).", ex);
         }
 
         var delegateType = Type.GetType(DelegateTypeName, throwOnError: false)
