@@ -100,6 +100,7 @@ public sealed class JsonWorkSerializer : WorkSerializer
         // Last, so that a converter of the user's still wins.
         options.Converters.Add(new StrictStringJsonConverter());
         options.Converters.Add(new CharJsonConverter());
+        options.Converters.Add(new ByteSegmentJsonConverter());
         options.MakeReadOnly();
         _options = options;
         _checkFields = reflectionEnabled;

@@ -44,6 +44,23 @@ public class ProcessRoundTripTests(RoundTripFixture fixture) : IClassFixture<Rou
     }
 
     [Fact]
+    public async Task RunAsync_ByteSegment_ItsBytesCrossBothWays()
+    {
+        // A buffer handed over as a segment, as socket and stream code does: only its bytes cross, both ways.
+        byte[] backing = [7, 1, 2, 3, 7];
+        var back = await S.RunAsync(static (ArraySegment<byte> s) => new ArraySegment<byte>([.. s, (byte)s.Count], 1, s.Count), new ArraySegment<byte>(backing, 1, 3));
+        Assert.Equal([2, 3, 3], back.ToArray());
+
+        var lengths = new List<int>();
+        await foreach (var r in S.MapAsync([new ArraySegment<byte>(backing, 0, 5), new ArraySegment<byte>([]), default], static (ArraySegment<byte> s) => s.Array is null ? -1 : s.Count))
+        {
+            lengths.Add(r);
+        }
+
+        Assert.Equal([5, 0, -1], lengths);
+    }
+
+    [Fact]
     public async Task RunAsync_Records_RoundTrip()
     {
         var order = new Order(7, "Ada Lovelace", [1.5, double.NaN, double.PositiveInfinity, double.NegativeInfinity, -0.0])
