@@ -20,7 +20,7 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor Unreachable = new(
         "CTK1002",
         "Work the generated registration cannot reach",
-        "'{0}' is passed as work, but code generated in this project cannot name it or one of its types (a private or file-local member, or a type parameter), so it is not registered and cannot cross to a worker process in a Native AOT app. Make it internal or public, or register it yourself with WorkRegistry.Register in a module initializer.",
+        "'{0}' is passed as work, but code generated in this project cannot name it or one of its types (a local function, a private or file-local member, or a type parameter), so it is not registered and cannot cross to a worker process in a Native AOT app. Make it an internal or public static method, or register it yourself with WorkRegistry.Register in a module initializer.",
         Category,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -159,7 +159,10 @@ public sealed class WorkRegistrationGenerator : IIncrementalGenerator
     /// <summary>Whether generated code in this assembly can name the method and every type of its delegate.</summary>
     private static bool IsReachable(IMethodSymbol method, INamedTypeSymbol delegateType, Compilation compilation)
     {
-        if (!compilation.IsSymbolAccessibleWithin(method, compilation.Assembly) || !IsNameable(method.ContainingType))
+        // A local function (the helpers of top-level statements are local functions too) or an explicit interface
+        // implementation has no name other code can call it by.
+        if (method.MethodKind != MethodKind.Ordinary
+            || !compilation.IsSymbolAccessibleWithin(method, compilation.Assembly) || !IsNameable(method.ContainingType))
         {
             return false;
         }

@@ -106,6 +106,43 @@ public class WorkRegistrationGeneratorTests
     }
 
     [Fact]
+    public void Generator_StaticLocalFunctionsAsWork_AppStillCompilesAndAotIsWarned()
+    {
+        // A static local function (top-level statements' helpers are local functions too) has no name generated code
+        // can use: it is left unregistered (it crosses by its metadata in other apps), never emitted as a broken reference.
+        const string app = """
+            using Concurrency.Toolkit;
+
+            await using var procs = new ProcessStrategy();
+            await procs.RunAsync(Format, 1.5);
+            App.Work.Use(procs);
+            static string Format(double x) => x.ToString();
+
+            namespace App
+            {
+                public static class Work
+                {
+                    public static void Use(ProcessStrategy procs)
+                    {
+                        _ = procs.RunAsync(Twice, 2);
+                        static int Twice(int x) => x * 2;
+                    }
+                }
+            }
+            """;
+
+        var (generated, _, compiled) = Run(app, publishAot: false, OutputKind.ConsoleApplication);
+        Assert.DoesNotContain("Format", generated);
+        Assert.DoesNotContain("Twice", generated);
+        Assert.Empty(compiled.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+
+        var (_, diagnostics, _) = Run(app, publishAot: true, OutputKind.ConsoleApplication);
+        var unreachable = diagnostics.Where(d => d.Id == "CTK1002").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, unreachable.Count);
+        Assert.All(unreachable, m => Assert.Contains("local function", m, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Generator_LibraryWithoutWork_GeneratesNothing()
     {
         var (generated, diagnostics, _) = Run("namespace Lib; public static class Nothing { }", publishAot: true);
