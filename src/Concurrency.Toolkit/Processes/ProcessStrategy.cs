@@ -34,8 +34,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     private readonly WorkerPool _pool;
     private readonly bool _packsPrimitives;
-    private readonly ConcurrentDictionary<string, int> _workIds = new();
-    private readonly ConcurrentDictionary<ShippedMethod, ICallQueue> _callQueues = new();
+    private readonly ConcurrentDictionary<(ShippedMethod Method, string Culture, string UICulture), WorkDefinition> _work = new();
+    private readonly ConcurrentDictionary<(ShippedMethod Method, string Culture, string UICulture), ICallQueue> _callQueues = new();
     private int _nextWorkId;
     private long _callFramesSent;
     private long _callsSent;
@@ -118,11 +118,10 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <inheritdoc/>
     protected override async ValueTask ExecuteBatchAsync<TIn, TOut>(WorkBatch<TIn, TOut> batch, CancellationToken cancellationToken)
     {
-        var method = ShippedMethod.For(batch.Work.Delegate);
-        var workId = WorkIdFor(method);
+        var work = WorkFor(ShippedMethod.For(batch.Work.Delegate));
         if (Resilience is null)
         {
-            await Dispatcher.RunAsync(Job(batch, workId, method), cancellationToken).ConfigureAwait(false);
+            await Dispatcher.RunAsync(Job(batch, work), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -148,7 +147,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
                         single.Add(state.batch.Inputs[state.i]);
                         var worker = state.lease.Worker;
                         state.lease.Worker = null;
-                        await state.self.Dispatcher.RunAsync(state.self.Job(single, state.workId, state.method), ct, worker).ConfigureAwait(false);
+                        await state.self.Dispatcher.RunAsync(state.self.Job(single, state.work), ct, worker).ConfigureAwait(false);
                         if (single.GetError(0) is { } error)
                         {
                             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
@@ -156,7 +155,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
                         return single.Results[0];
                     },
-                    (self: this, batch, i, method, workId, lease),
+                    (self: this, batch, i, work, lease),
                     cancellationToken).ConfigureAwait(false);
                 batch.SetResult(i, result);
             }
@@ -187,7 +186,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         var method = ShippedMethod.For(work.Delegate);
         EnsureTypesCross<TIn, TOut>();
         cancellationToken.ThrowIfCancellationRequested();
-        var queue = (CallQueue<TIn, TOut>)_callQueues.GetOrAdd(method, static (m, self) => new CallQueue<TIn, TOut>(self, m, self.WorkIdFor(m)), this);
+        var queue = (CallQueue<TIn, TOut>)_callQueues.GetOrAdd(WorkDefinition.KeyFor(method), static (key, self) => new CallQueue<TIn, TOut>(self, self.WorkFor(key)), this);
         var activity = Telemetry.StartActivity("Run");
         ValueTask<TOut> pending;
         try
@@ -242,7 +241,11 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
         Interlocked.Add(ref _callsSent, calls);
     }
 
-    private int WorkIdFor(ShippedMethod method) => _workIds.GetOrAdd(method.Key, _ => Interlocked.Increment(ref _nextWorkId));
+    /// <summary>The definition of <paramref name="method"/> under the caller's cultures (see <see cref="WorkDefinition"/>), made once.</summary>
+    private WorkDefinition WorkFor(ShippedMethod method) => WorkFor(WorkDefinition.KeyFor(method));
+
+    private WorkDefinition WorkFor((ShippedMethod Method, string Culture, string UICulture) key)
+        => _work.GetOrAdd(key, static (key, self) => new WorkDefinition(Interlocked.Increment(ref self._nextWorkId), key.Method, key.Culture, key.UICulture), this);
 
     private void FailQueuedCalls()
     {
@@ -263,8 +266,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <summary>Whether inputs of type <typeparamref name="TIn"/> cross as raw bytes (the default serializer's fast path).</summary>
     internal bool PacksInputs<TIn>() => _packsPrimitives && PrimitiveCodec<TIn>.IsPackable;
 
-    private BatchJob<TIn, TOut> Job<TIn, TOut>(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method)
-        => new(batch, workId, method, Serializer, PacksInputs<TIn>(), Options.MaxMessageBytes);
+    private BatchJob<TIn, TOut> Job<TIn, TOut>(WorkBatch<TIn, TOut> batch, WorkDefinition work)
+        => new(batch, work, Serializer, PacksInputs<TIn>(), Options.MaxMessageBytes);
 
     private sealed class LeaseHolder
     {

@@ -55,6 +55,6 @@ public class DispatchJobTests
             batch.Add(i);
         }
 
-        return new BatchJob<int, int>(batch, 1, ShippedMethod.For(ProcessWork.AddOne), new JsonWorkSerializer(), packed: true, 64 * 1024);
+        return new BatchJob<int, int>(batch, new WorkDefinition(1, ShippedMethod.For(ProcessWork.AddOne), string.Empty, string.Empty), new JsonWorkSerializer(), packed: true, 64 * 1024);
     }
 }

@@ -79,7 +79,7 @@ public class PackedFrameTests
         }
 
         // The run only decodes here: it needs neither a dispatcher nor a live worker.
-        var job = new BatchJob<int, int>(batch, 1, ShippedMethod.For(ProcessWork.AddOne), new JsonWorkSerializer(), packed: true, 64 * 1024);
+        var job = new BatchJob<int, int>(batch, new WorkDefinition(1, ShippedMethod.For(ProcessWork.AddOne), string.Empty, string.Empty), new JsonWorkSerializer(), packed: true, 64 * 1024);
         return (batch, job, new FrameRun<int, int>(job, null!, null!, 1, [.. Enumerable.Range(0, count)]));
     }
 

@@ -30,8 +30,8 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
     /// Serializes the batch's inputs, unless <c>packed</c> says they cross as raw primitives (the default serializer's
     /// fast path); an input that does not serialize settles its item with that failure.
     /// </summary>
-    public BatchJob(WorkBatch<TIn, TOut> batch, int workId, ShippedMethod method, WorkSerializer serializer, bool packed, int maxMessageBytes)
-        : base(workId, method, serializer, batch.Count, callersSettle: false)
+    public BatchJob(WorkBatch<TIn, TOut> batch, WorkDefinition work, WorkSerializer serializer, bool packed, int maxMessageBytes)
+        : base(work, serializer, batch.Count, callersSettle: false)
     {
         _batch = batch;
         if (packed)
@@ -119,7 +119,7 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
     {
         if (PackedSize > 0)
         {
-            var packed = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, PrimitiveCodec<TIn>.TypeCode, slots.Length * PackedSize, segment);
+            var packed = BatchFrameWriter.Begin(batchId, Work.Id, slots.Length, PrimitiveCodec<TIn>.TypeCode, slots.Length * PackedSize, segment);
             if (slots.Length > 0 && slots[^1] - slots[0] == slots.Length - 1)
             {
                 // Consecutive items (the usual case): one block copy.
@@ -142,7 +142,7 @@ internal sealed class BatchJob<TIn, TOut> : DispatchJob<TIn, TOut>
             bytes += _lengths![slot];
         }
 
-        var frame = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, packedTypeCode: 0, bytes, segment);
+        var frame = BatchFrameWriter.Begin(batchId, Work.Id, slots.Length, packedTypeCode: 0, bytes, segment);
         if (_blocks)
         {
             var inputs = _batch.Inputs;

@@ -8,8 +8,8 @@ namespace Concurrency.Toolkit.Processes.Host;
 /// whose input was encoded on its caller's thread, and which completes as soon as its outcome arrives. A call its
 /// caller cancels is settled at once; the frame it travels in is told (<see cref="FrameRun{TIn, TOut}.OnSlotCancelled"/>).
 /// </summary>
-internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, ShippedMethod method, List<QueuedCall<TIn, TOut>> calls, bool packed)
-    : DispatchJob<TIn, TOut>(workId, method, strategy.Serializer, calls.Count, callersSettle: true)
+internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, WorkDefinition work, List<QueuedCall<TIn, TOut>> calls, bool packed)
+    : DispatchJob<TIn, TOut>(work, strategy.Serializer, calls.Count, callersSettle: true)
 {
     public override int PackedSize { get; } = packed ? PrimitiveCodec<TIn>.Size : 0;
 
@@ -24,7 +24,7 @@ internal sealed class CallJob<TIn, TOut>(ProcessStrategy strategy, int workId, S
         }
 
         // Packed calls carry their value's raw bytes (see ProcessStrategy.PacksInputs), so the frame is a packed batch.
-        var frame = BatchFrameWriter.Begin(batchId, WorkId, slots.Length, packed ? PrimitiveCodec<TIn>.TypeCode : (byte)0, bytes, segment);
+        var frame = BatchFrameWriter.Begin(batchId, Work.Id, slots.Length, packed ? PrimitiveCodec<TIn>.TypeCode : (byte)0, bytes, segment);
         foreach (var slot in slots)
         {
             frame.Add(calls[slot].Payload);

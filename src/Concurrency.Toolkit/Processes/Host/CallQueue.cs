@@ -33,8 +33,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
     private static readonly TimeSpan TargetFrameDuration = TimeSpan.FromMilliseconds(10);
 
     private readonly ProcessStrategy _strategy;
-    private readonly ShippedMethod _method;
-    private readonly int _workId;
+    private readonly WorkDefinition _work;
     private readonly int _workerCount;
     private readonly bool _packed;
     private readonly ConcurrentQueue<QueuedCall<TIn, TOut>> _queue = new();
@@ -43,11 +42,10 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
     private int _runners;
     private int _busy;
 
-    public CallQueue(ProcessStrategy strategy, ShippedMethod method, int workId)
+    public CallQueue(ProcessStrategy strategy, WorkDefinition work)
     {
         _strategy = strategy;
-        _method = method;
-        _workId = workId;
+        _work = work;
         _workerCount = strategy.WorkerCount;
         _packed = strategy.PacksInputs<TIn>();
         _sizer = new BatchSizer(MaxFrameItems, TargetFrameDuration, shrinkOnlyWhenOver: true);
@@ -208,7 +206,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
                     catch (Exception ex)
                     {
                         // Not expected: no call of the frame may be left waiting.
-                        _strategy.Log.LogError(ex, "The process strategy failed running calls of {Method}.", _method.DisplayName);
+                        _strategy.Log.LogError(ex, "The process strategy failed running calls of {Method}.", _work.Method.DisplayName);
                         FailAll(calls, new ExecutionStrategyException($"The process strategy failed to run this call: {ex.Message}", ex));
                     }
                     finally
@@ -225,7 +223,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         catch (Exception ex)
         {
             // Not expected: fail what waits rather than leave callers hanging.
-            _strategy.Log.LogError(ex, "The process strategy's call queue for {Method} failed.", _method.DisplayName);
+            _strategy.Log.LogError(ex, "The process strategy's call queue for {Method} failed.", _work.Method.DisplayName);
             Interlocked.Decrement(ref _runners);
             FailQueued(new ExecutionStrategyException($"The process strategy failed to send calls to its workers: {ex.Message}", ex));
         }
@@ -278,7 +276,7 @@ internal sealed class CallQueue<TIn, TOut> : ICallQueue
         var telemetry = _strategy.Telemetry;
         telemetry.ItemsStarted(calls.Count);
         var started = Stopwatch.GetTimestamp();
-        var job = new CallJob<TIn, TOut>(_strategy, _workId, _method, calls, _packed);
+        var job = new CallJob<TIn, TOut>(_strategy, _work, calls, _packed);
         await _strategy.Dispatcher.RunAsync(job, _strategy.Abort).ConfigureAwait(false);
 
         telemetry.ItemsFinished(calls, calls.Count, mayHaveFailed: true, static (items, i) => items[i].Error, started);

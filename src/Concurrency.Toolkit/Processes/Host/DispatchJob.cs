@@ -13,7 +13,7 @@ namespace Concurrency.Toolkit.Processes.Host;
 /// <em>settled</em> once it has an outcome from anywhere (its worker, a death, a cancellation, or, when
 /// <c>callersSettle</c>, its own caller). The reporting members are called under the lock of the run that carries the slot.
 /// </remarks>
-internal abstract class DispatchJob<TIn, TOut>(int workId, ShippedMethod method, WorkSerializer serializer, int count, bool callersSettle)
+internal abstract class DispatchJob<TIn, TOut>(WorkDefinition work, WorkSerializer serializer, int count, bool callersSettle)
 {
     private const byte Reported = 1;
     private const byte Failed = 2;
@@ -21,9 +21,7 @@ internal abstract class DispatchJob<TIn, TOut>(int workId, ShippedMethod method,
     /// <summary>Each slot's outcome so far: none, reported by its worker, or failed by the host. Kept here so that the dispatcher's loops over slots read an array, not a virtual call per item.</summary>
     private readonly byte[] _outcomes = new byte[count];
 
-    public int WorkId { get; } = workId;
-
-    public ShippedMethod Method { get; } = method;
+    public WorkDefinition Work { get; } = work;
 
     public WorkSerializer Serializer { get; } = serializer;
 

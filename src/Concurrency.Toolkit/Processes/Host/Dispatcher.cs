@@ -81,7 +81,7 @@ internal sealed class Dispatcher(WorkerPool pool, ProcessStrategyOptions options
                 RunEndKind end;
                 using (cancellationToken.UnsafeRegister(static state => ((FrameRun<TIn, TOut>)state!).OnJobCancelled(), run))
                 {
-                    await worker.StartRunAsync(run, job.WorkId, job.Method, BuildFrame(job, worker, run.BatchId, slots)).ConfigureAwait(false);
+                    await worker.StartRunAsync(run, job.Work, BuildFrame(job, worker, run.BatchId, slots)).ConfigureAwait(false);
                     end = await run.Finished.ConfigureAwait(false);
                 }
 

@@ -115,9 +115,9 @@ internal sealed class WorkerHandle
 
     /// <summary>
     /// Makes <paramref name="run"/> the target of this worker's reports and sends its frame, after the definition of
-    /// <paramref name="workId"/> unless this worker has it. A worker that dies meanwhile reports its death to the run.
+    /// <paramref name="work"/> unless this worker has it. A worker that dies meanwhile reports its death to the run.
     /// </summary>
-    public async ValueTask StartRunAsync(IWorkerRun run, int workId, ShippedMethod method, ReadOnlyMemory<byte> frame)
+    public async ValueTask StartRunAsync(IWorkerRun run, WorkDefinition work, ReadOnlyMemory<byte> frame)
     {
         _current = run;
         if (_death.Task.IsCompleted)
@@ -128,10 +128,10 @@ internal sealed class WorkerHandle
 
         try
         {
-            if (!_definedWork.Contains(workId))
+            if (!_definedWork.Contains(work.Id))
             {
-                await SendAsync(HostMessages.DefineWork(workId, method), CancellationToken.None).ConfigureAwait(false);
-                _definedWork.Add(workId);
+                await SendAsync(work.Frame, CancellationToken.None).ConfigureAwait(false);
+                _definedWork.Add(work.Id);
             }
 
             await SendAsync(frame, CancellationToken.None).ConfigureAwait(false);

@@ -17,13 +17,18 @@ internal static class HostMessages
     /// <summary>What one item adds to a batch frame besides its own bytes: a length, unless the batch is packed.</summary>
     public static int ItemOverhead(bool packed) => packed ? 0 : 4;
 
-    /// <summary>Tells the worker which shipped method <paramref name="workId"/> stands for in later batches.</summary>
-    public static ReadOnlyMemory<byte> DefineWork(int workId, ShippedMethod method)
+    /// <summary>
+    /// Tells the worker which shipped method <paramref name="workId"/> stands for in later batches, and the names of the
+    /// cultures its items run in (the caller's current culture and UI culture).
+    /// </summary>
+    public static ReadOnlyMemory<byte> DefineWork(int workId, ShippedMethod method, string culture, string uiCulture)
     {
         var frame = new FrameBuffer(512);
         frame.Begin(FrameType.DefineWork);
         frame.WriteInt32(workId);
         method.Write(frame);
+        frame.WriteString(culture);
+        frame.WriteString(uiCulture);
         return frame.Complete();
     }
 
@@ -45,11 +50,12 @@ internal static class HostMessages
     }
 
     /// <summary>Reads a <see cref="FrameType.DefineWork"/> frame's body (worker side).</summary>
-    public static (int WorkId, ShippedMethod Method) ReadDefineWork(ReadOnlySpan<byte> payload)
+    public static (int WorkId, ShippedMethod Method, string Culture, string UICulture) ReadDefineWork(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);
         var id = reader.ReadInt32();
-        return (id, ShippedMethod.Read(ref reader));
+        var method = ShippedMethod.Read(ref reader);
+        return (id, method, reader.ReadRequiredString(), reader.ReadRequiredString());
     }
 
     /// <summary>Reads a <see cref="FrameType.Cancel"/> frame's body (worker side): the batch to stop.</summary>

@@ -4,7 +4,7 @@ namespace Concurrency.Toolkit.Processes.Protocol;
 internal static class ProtocolConstants
 {
     /// <summary>Bumped on any change to a frame's layout; a worker of another version is refused at hello.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>A frame's header: a little-endian 32-bit body length, then the frame type (the body's first byte).</summary>
     public const int HeaderSize = 5;

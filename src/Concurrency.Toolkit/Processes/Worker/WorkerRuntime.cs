@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using Concurrency.Toolkit.Processes.Protocol;
 using Concurrency.Toolkit.Shipping;
@@ -28,7 +29,7 @@ internal sealed class WorkerRuntime
 
     /// <summary>The shared segment large frames arrive in; read and replaced by the reading thread only.</summary>
     private SharedMapping? _shared;
-    private readonly Dictionary<int, (WorkInvoker? Invoker, RemoteError? Error)> _work = [];
+    private readonly Dictionary<int, DefinedWork> _work = [];
     private readonly BlockingCollection<WorkerBatch> _queue = new();
     private readonly ConcurrentDictionary<int, WorkerBatch> _running = new();
     private readonly WorkerBufferPool _buffers = new();
@@ -251,23 +252,34 @@ internal sealed class WorkerRuntime
 
     private void Define(ReadOnlySpan<byte> payload)
     {
-        var (id, method) = HostMessages.ReadDefineWork(payload);
+        var (id, method, culture, uiCulture) = HostMessages.ReadDefineWork(payload);
+        DefinedWork work;
         try
         {
-            Record(id, WorkInvoker.Create(method), null);
+            work = new DefinedWork(WorkInvoker.Create(method), null, Culture(culture), Culture(uiCulture));
         }
         catch (Exception ex)
         {
-            Record(id, null, RemoteError.From(ex));
+            work = new DefinedWork(null, RemoteError.From(ex), null, null);
+        }
+
+        // Under the lock the execution thread reads it with: a batch of other work may be running meanwhile.
+        lock (_work)
+        {
+            _work[id] = work;
         }
     }
 
-    /// <summary>Under the lock the execution thread reads it with: a batch of other work may be running meanwhile.</summary>
-    private void Record(int id, WorkInvoker? invoker, RemoteError? error)
+    /// <summary>The caller's culture, by name, as the caller's process makes it (with its user overrides, not read-only).</summary>
+    private static CultureInfo Culture(string name)
     {
-        lock (_work)
+        try
         {
-            _work[id] = (invoker, error);
+            return name.Length == 0 ? CultureInfo.InvariantCulture : new CultureInfo(name);
+        }
+        catch (CultureNotFoundException ex)
+        {
+            throw new InvalidOperationException($"The caller's culture '{name}' cannot be made in the worker process ({ex.Message}), so its items would format and parse differently there.", ex);
         }
     }
 
@@ -278,10 +290,10 @@ internal sealed class WorkerRuntime
             _idleTrim.BatchStarting();
             try
             {
-                (WorkInvoker? Invoker, RemoteError? Error) work;
+                DefinedWork work;
                 lock (_work)
                 {
-                    work = _work.TryGetValue(batch.WorkId, out var w) ? w : (null, new RemoteError(typeof(InvalidOperationException).FullName!, $"Work id {batch.WorkId} was never defined.", null, []));
+                    work = _work.TryGetValue(batch.WorkId, out var w) ? w : new(null, new RemoteError(typeof(InvalidOperationException).FullName!, $"Work id {batch.WorkId} was never defined.", null, []), null, null);
                 }
 
                 var processed = batch.Count;
@@ -291,6 +303,12 @@ internal sealed class WorkerRuntime
                 }
                 else
                 {
+                    // The caller's cultures, on this thread and so in the execution context async items capture.
+                    if (!ReferenceEquals(CultureInfo.CurrentCulture, work.Culture) || !ReferenceEquals(CultureInfo.CurrentUICulture, work.UICulture))
+                    {
+                        CultureInfo.CurrentCulture = work.Culture!;
+                        CultureInfo.CurrentUICulture = work.UICulture!;
+                    }
                     processed = work.Invoker.Run(batch, _serializer, _output, _marker);
                 }
 
@@ -343,4 +361,7 @@ internal sealed class WorkerRuntime
         { IsBackground = true, Name = "Concurrency.Toolkit parent watch" };
         thread.Start();
     }
+
+    /// <summary>A work id's definition in this worker: its runner (or why there is none) and the caller's cultures.</summary>
+    private sealed record DefinedWork(WorkInvoker? Invoker, RemoteError? Error, CultureInfo? Culture, CultureInfo? UICulture);
 }
