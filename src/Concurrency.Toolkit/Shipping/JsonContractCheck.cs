@@ -83,12 +83,24 @@ internal static class JsonContractCheck
                     ?? (info.KeyType is { } key ? Walk(key, path + ".Keys[]", options, checkFields, visited) : null)
                     ?? (info.ElementType is { } value ? Walk(value, path + "[key]", options, checkFields, visited) : null);
             case JsonTypeInfoKind.Object:
-                return WalkObject(info, path, options, checkFields, visited);
+                return InlineArray(type, path) ?? WalkObject(info, path, options, checkFields, visited);
             default:
                 // A value the serializer writes whole (numbers, strings, dates, a custom converter): it decides.
                 return null;
         }
     }
+
+    /// <summary>
+    /// An inline array (<see cref="System.Runtime.CompilerServices.InlineArrayAttribute"/>) or a C# <c>fixed</c> buffer is
+    /// one field repeated in memory: System.Text.Json sees the field once, so only the first element would cross.
+    /// </summary>
+    private static string? InlineArray(Type type, string path)
+        => type.IsValueType && (type.IsDefined(typeof(System.Runtime.CompilerServices.InlineArrayAttribute), inherit: false)
+                || type.IsDefined(typeof(System.Runtime.CompilerServices.UnsafeValueTypeAttribute), inherit: false))
+            ? $"'{path}' is of type '{TypeName(type)}', an inline array or fixed-size buffer: System.Text.Json sees its element field once, "
+                + "so only the first element would cross and the rest would arrive as zeros. Send its elements as an array (for example "
+                + "MemoryMarshal.CreateReadOnlySpan(ref buffer[0], length).ToArray()) and copy them back on the other side, or give the type a JsonConverter."
+            : null;
 
     /// <summary>System.Text.Json writes a stack top first and reads it back by pushing in that order: it would arrive upside down.</summary>
     private static string? Reversed(Type type, string path)

@@ -61,6 +61,10 @@ public class JsonWorkSerializerContractTests
     [InlineData(typeof(Dictionary<string, PrivateSetter>), "[key].Count", "init")]
     [InlineData(typeof(Complex), "m_real", "JsonIgnore")]
     [InlineData(typeof(Complex?), "m_real", "JsonIgnore")]
+    [InlineData(typeof(EightInts), "EightInts", "first element")]
+    [InlineData(typeof(Holder<EightInts>), "Holder<EightInts>.Value", "first element")]
+    [InlineData(typeof(List<EightInts>), "List<EightInts>[]", "first element")]
+    [InlineData(typeof(WithFixedBuffer), "WithFixedBuffer.Bytes", "first element")]
     [InlineData(typeof(Range), "Range", "JsonIgnore")]
     [InlineData(typeof(Stack<int>), "Stack<Int32>", "reversed")]
     [InlineData(typeof(System.Collections.Concurrent.ConcurrentStack<string>), "ConcurrentStack<String>", "reversed")]
@@ -280,6 +284,18 @@ public class JsonWorkSerializerContractTests
     }
 
     public sealed record SegmentHolder(ArraySegment<byte> Segment, List<ArraySegment<byte>> Segments);
+
+    /// <summary>An inline array whose element field is public: System.Text.Json would carry only element 0.</summary>
+    [System.Runtime.CompilerServices.InlineArray(8)]
+    public struct EightInts
+    {
+        public int Element;
+    }
+
+    public unsafe struct WithFixedBuffer
+    {
+        public fixed byte Bytes[16];
+    }
 
     private static void Ensure(JsonWorkSerializer serializer, Type type)
     {
