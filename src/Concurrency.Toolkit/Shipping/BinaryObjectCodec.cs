@@ -27,8 +27,8 @@ namespace Concurrency.Toolkit.Shipping;
 /// </remarks>
 internal sealed class BinaryObjectCodec
 {
-    /// <summary>Nesting deeper than this fails, as System.Text.Json's default <see cref="JsonSerializerOptions.MaxDepth"/> does (a cycle, in practice).</summary>
-    private const int MaxDepth = 64;
+    /// <summary>Nesting deeper than this fails, as the default serializer's <see cref="JsonSerializerOptions.MaxDepth"/> does on the JSON path (a cycle, in practice).</summary>
+    private const int MaxDepth = JsonWorkSerializer.DefaultMaxDepth;
 
     private readonly Type _type;
     private Member[] _members = [];
@@ -172,9 +172,11 @@ internal sealed class BinaryObjectCodec
             throw new WorkSerializationException(JsonContractCheck.DerivedValue(_type, value.GetType()), _type.FullName, null);
         }
 
-        if (depth >= MaxDepth)
+        // The same bound as the JSON path's: System.Text.Json writes a chain of at most MaxDepth - 1 objects.
+        if (depth >= MaxDepth - 1)
         {
-            throw new JsonException($"A possible object cycle was detected: values of type '{_type.FullName}' are nested more than {MaxDepth} deep.");
+            throw new JsonException($"A possible object cycle was detected: values of type '{_type.FullName}' are nested {MaxDepth} or more deep. "
+                + "A value that refers back to itself cannot cross; one this deep on purpose can, flattened (a list instead of a chain of references).");
         }
 
         writer.WriteByte(1);

@@ -269,8 +269,17 @@ public sealed class JsonWorkSerializer : WorkSerializer
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReflectionOnJustification)]
     private static DefaultJsonTypeInfoResolver ReflectionResolver() => new() { Modifiers = { RefuseDerivedValues, CustomComparerCheck.Refuse } };
 
+    /// <summary>
+    /// How deep values may nest with the default serializer: 256, not System.Text.Json's 64, so that a chain or tree of a
+    /// few hundred levels crosses (pickle's limit is Python's recursion limit, 1,000). Deeper, or a cycle, fails the item
+    /// before the stack is at risk: 256 levels were serialized and read back on a thread with a 256 KiB stack, a quarter
+    /// of the smallest default (1 MiB, Windows).
+    /// </summary>
+    internal const int DefaultMaxDepth = 256;
+
     private static JsonSerializerOptions DefaultOptions() => new()
     {
+        MaxDepth = DefaultMaxDepth,
         IncludeFields = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new BigIntegerJsonConverter() },

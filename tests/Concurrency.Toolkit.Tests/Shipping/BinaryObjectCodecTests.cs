@@ -95,6 +95,59 @@ public class BinaryObjectCodecTests
     }
 
     [Fact]
+    public void RoundTrip_ChainsUpToTheDepthLimit_CrossOnASmallStackAndDeeperOnesFailNamingTheFix()
+    {
+        // A chain of 255, the deepest the default serializer writes (System.Text.Json's own default stops at 63): both
+        // forms, written and read on a thread with a 512 KiB stack, half the smallest default, so the limit keeps a stack
+        // overflow (which would end the process) away; one more fails on both paths alike.
+        Exception? failure = null;
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    foreach (var serializer in new[] { JsonWorkSerializer.ForProcesses(), new JsonWorkSerializer() })
+                    {
+                        var buffer = new ArrayBufferWriter<byte>();
+                        serializer.Serialize(buffer, Chain(255));
+                        var back = serializer.Deserialize<MutableNode>(buffer.WrittenSpan);
+                        var length = 0;
+                        for (var node = back; node is not null; node = node.Next)
+                        {
+                            Assert.Equal(length++, node.Value);
+                        }
+
+                        Assert.Equal(255, length);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    failure = ex;
+                }
+            },
+            512 * 1024);
+        thread.Start();
+        thread.Join();
+        Assert.Null(failure);
+
+        var tooDeep = Assert.ThrowsAny<JsonException>(() => JsonWorkSerializer.ForProcesses().Serialize(new ArrayBufferWriter<byte>(), Chain(256)));
+        Assert.Contains("256 or more deep", tooDeep.Message, StringComparison.Ordinal);
+        Assert.Contains("flattened", tooDeep.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<JsonException>(() => new JsonWorkSerializer().Serialize(new ArrayBufferWriter<byte>(), Chain(256)));
+    }
+
+    private static MutableNode Chain(int length)
+    {
+        MutableNode? head = null;
+        for (var i = length - 1; i >= 0; i--)
+        {
+            head = new MutableNode { Value = i, Next = head };
+        }
+
+        return head!;
+    }
+
+    [Fact]
     public void Serialize_StringWithALoneSurrogateInARecord_FailsRatherThanChangingIt()
         => Assert.ThrowsAny<ArgumentException>(() => JsonWorkSerializer.ForProcesses().Serialize(new ArrayBufferWriter<byte>(), new WithInit { B = "a\ud800b" }));
 
