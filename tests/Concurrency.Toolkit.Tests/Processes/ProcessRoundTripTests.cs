@@ -61,6 +61,20 @@ public class ProcessRoundTripTests(RoundTripFixture fixture) : IClassFixture<Rou
     }
 
     [Fact]
+    public async Task RunAsync_OptionsThatPreserveReferences_CyclesAndSharedObjectsArriveAsSent()
+    {
+        // The default serializer sends a shared object twice and refuses a cycle; options of the user's with
+        // ReferenceHandler.Preserve carry both, as pickle does, and the library's own checks do not get in the way.
+        await using var procs = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1, SerializerFactory = PreservingSerializer.Create });
+        var first = new LinkedNode { Value = 1 };
+        first.Next = new LinkedNode { Value = 2, Next = first };
+        var shared = new LinkedNode { Value = 9 };
+
+        Assert.Equal("cycle of 2", await procs.RunAsync(LinkedNode.Describe, first));
+        Assert.True(await procs.RunAsync(static (LinkedNode[] pair) => ReferenceEquals(pair[0], pair[1]), [shared, shared]));
+    }
+
+    [Fact]
     public async Task RunAsync_Records_RoundTrip()
     {
         var order = new Order(7, "Ada Lovelace", [1.5, double.NaN, double.PositiveInfinity, double.NegativeInfinity, -0.0])
@@ -256,4 +270,34 @@ public sealed class WithConstructor(int x, string label)
 
     /// <summary>Computed: no state of its own, so it need not come back.</summary>
     public int Double => X * 2;
+}
+
+public sealed class LinkedNode
+{
+    public int Value { get; set; }
+
+    public LinkedNode? Next { get; set; }
+
+    public static string Describe(LinkedNode node)
+    {
+        var seen = new HashSet<LinkedNode>(ReferenceEqualityComparer.Instance);
+        for (var n = node; n is not null; n = n.Next)
+        {
+            if (!seen.Add(n))
+            {
+                return ReferenceEquals(n, node) ? $"cycle of {seen.Count}" : "cycle elsewhere";
+            }
+        }
+
+        return $"chain of {seen.Count}";
+    }
+}
+
+public static class PreservingSerializer
+{
+    public static WorkSerializer Create() => new JsonWorkSerializer(new System.Text.Json.JsonSerializerOptions
+    {
+        ReferenceHandler = System.Text.Json.Serialization.ReferenceHandler.Preserve,
+        IncludeFields = true,
+    });
 }
