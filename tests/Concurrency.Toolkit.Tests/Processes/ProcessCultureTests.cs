@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Concurrency.Toolkit.Tests.Processes;
 
 /// <summary>
-/// The caller's <see cref="CultureInfo.CurrentCulture"/> and <see cref="CultureInfo.CurrentUICulture"/> flow to work on
-/// threads; in a worker process the same work must format and parse the same way, so they cross by name, per call.
+/// What work sees of its process that it would see on threads: the caller's <see cref="CultureInfo.CurrentCulture"/> and
+/// <see cref="CultureInfo.CurrentUICulture"/> (they flow to work on threads, so they cross by name, per call), and the
+/// host's entry assembly.
 /// </summary>
 public class ProcessCultureTests
 {
@@ -65,6 +66,20 @@ public class ProcessCultureTests
         }
     }
 
+    [Fact]
+    public async Task RunAsync_WorkAsksForTheEntryAssembly_GetsTheHostsAsOnThreads()
+    {
+        // Libraries find the app through it (its version, resources, user-secrets id); the worker assembly is not the app.
+        await using var procs = new ProcessStrategy(new ProcessStrategyOptions { WorkerCount = 1 });
+        using var cts = new CancellationTokenSource(SafetyNet);
+
+        var inWorker = await procs.RunAsync(CultureWork.EntryAssembly, 0, cts.Token);
+
+        Assert.NotNull(System.Reflection.Assembly.GetEntryAssembly());
+        Assert.Equal(CultureWork.EntryAssembly(0), inWorker);
+        Assert.Null(await procs.RunAsync(static (string name) => Environment.GetEnvironmentVariable(name), "CONCURRENCY_TOOLKIT_ENTRY_ASSEMBLY", cts.Token));
+    }
+
     /// <summary>Runs <paramref name="body"/> with the given cultures set, as a request's localization would set them.</summary>
     private static async Task<T> InCulture<T>(string culture, string uiCulture, Func<Task<T>> body)
     {
@@ -80,6 +95,8 @@ public class ProcessCultureTests
 
 public static class CultureWork
 {
+    public static string? EntryAssembly(int _) => System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+
     public static string Describe(double value) => $"{value} {CultureInfo.CurrentCulture.Name} {CultureInfo.CurrentUICulture.Name}";
 
     public static string ParseAndDescribe(string text) => Describe(double.Parse(text, NumberStyles.Number, CultureInfo.CurrentCulture));

@@ -155,6 +155,7 @@ internal sealed class WorkerLauncher
 
         // The worker's own runtime settings; the app's WorkerEnvironment comes after, so it overrides them.
         WorkerRuntimeSettings.Apply(info.Environment, _environment);
+        EntryAssemblyHandOver.Record(info.Environment);
         foreach (var (name, value) in _environment)
         {
             if (value is null)

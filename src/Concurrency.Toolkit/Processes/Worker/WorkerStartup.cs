@@ -11,12 +11,14 @@ namespace Concurrency.Toolkit.Processes.Worker;
 internal static class WorkerStartup
 {
     /// <summary>
-    /// Makes this process a worker the host can account for: its own process group, no stray descriptors, and the
-    /// host's environment for what the work starts (see <see cref="WorkerRuntimeSettings"/>).
+    /// Makes this process a worker the host can account for: its own process group, no stray descriptors, the
+    /// host's environment for what the work starts (see <see cref="WorkerRuntimeSettings"/>), and the host's entry
+    /// assembly (see <see cref="EntryAssemblyHandOver"/>).
     /// </summary>
     public static void Prepare()
     {
         WorkerRuntimeSettings.RestoreHostValues();
+        EntryAssemblyHandOver.Adopt();
         if (OperatingSystem.IsWindows())
         {
             // The host put this process in a job object of its own; inheritable handles are rare on Windows (.NET
