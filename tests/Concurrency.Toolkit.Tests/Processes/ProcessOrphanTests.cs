@@ -61,6 +61,38 @@ public class ProcessOrphanTests
     }
 
     [Fact]
+    public async Task TemporaryFolderNotWritable_StrategyFailsNamingTheFolderAndTheFix()
+    {
+        // A locked-down container: the temporary folder cannot hold the workers' folder. TMPDIR names a file here, which
+        // no user (root included) can create a folder in.
+        var notAFolder = Path.GetTempFileName();
+        try
+        {
+            var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            info.ArgumentList.Add(Path.Combine(HostDirectory, "Concurrency.Toolkit.ProcessTestHost.dll"));
+            info.ArgumentList.Add("1");
+            info.ArgumentList.Add("idle");
+            info.Environment[OperatingSystem.IsWindows() ? "TMP" : "TMPDIR"] = notAFolder;
+            using var host = Process.Start(info)!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            var error = host.StandardError.ReadToEndAsync(timeout.Token);
+            var output = await host.StandardOutput.ReadToEndAsync(timeout.Token);
+            await host.WaitForExitAsync(timeout.Token);
+
+            Assert.NotEqual(0, host.ExitCode);
+            Assert.DoesNotContain("READY", output, StringComparison.Ordinal);
+            var message = await error;
+            Assert.Contains("cannot create its workers' folder", message, StringComparison.Ordinal);
+            Assert.Contains(notAFolder, message, StringComparison.Ordinal);
+            Assert.Contains(OperatingSystem.IsWindows() ? "Point TMP" : "Point TMPDIR", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(notAFolder);
+        }
+    }
+
+    [Fact]
     public async Task WorkerExecutablePath_AppThatHandsOverToProcessWorker_RunsAsWorker()
     {
         // The single-file/AOT opt-in: the app's own executable is the worker, its Main hands over to ProcessWorker.

@@ -34,10 +34,24 @@ internal sealed class WorkerDirectory
     public string FullName => Directory.FullName;
 
     /// <summary>Creates a private folder in the temporary folder, owned by this process.</summary>
+    /// <exception cref="InvalidOperationException">The temporary folder cannot be written; the message names it and the fix.</exception>
     public static WorkerDirectory Create()
     {
         // On Unix the BCL creates it owner-only (mode 0700, as mkdtemp does), so no other user can reach the socket.
-        var directory = System.IO.Directory.CreateTempSubdirectory(Prefix);
+        DirectoryInfo directory;
+        try
+        {
+            directory = System.IO.Directory.CreateTempSubdirectory(Prefix);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only file system with no writable /tmp (a locked-down container), or TMPDIR pointing elsewhere.
+            throw new InvalidOperationException(
+                $"ProcessStrategy cannot create its workers' folder in the temporary folder ({Path.GetTempPath()}): {ex.Message} "
+                    + $"Point {(OperatingSystem.IsWindows() ? "TMP" : "TMPDIR")} at a folder this user can write (in a container with a read-only file system, mount a tmpfs at /tmp).",
+                ex);
+        }
+
         try
         {
             File.WriteAllText(Path.Combine(directory.FullName, OwnerFileName), OwnerLine(Environment.ProcessId, StartToken(Environment.ProcessId)!));
