@@ -397,18 +397,7 @@ public sealed class AdaptiveStrategy : IExecutionStrategy
         }
     }
 
-    private async Task<bool> WaitDrainedAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _drained.Task.WaitAsync(timeout).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    private Task<bool> WaitDrainedAsync(TimeSpan timeout) => _drained.Task.CompletesWithinAsync(timeout);
 
     /// <summary>One running call: its linked cancellation, and its place in the count disposal waits for.</summary>
     private readonly struct Call(AdaptiveStrategy owner, CancellationTokenSource linked) : IDisposable

@@ -343,27 +343,5 @@ public abstract partial class ExecutionStrategyBase : IExecutionStrategy, IDispo
         });
     }
 
-    private async Task<bool> WaitDrainedAsync(TimeSpan timeout)
-    {
-        if (_drained.Task.IsCompleted)
-        {
-            return true;
-        }
-
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            await _drained.Task.ConfigureAwait(false);
-            return true;
-        }
-
-        try
-        {
-            await _drained.Task.WaitAsync(timeout, TimeProvider).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    private Task<bool> WaitDrainedAsync(TimeSpan timeout) => _drained.Task.CompletesWithinAsync(timeout, TimeProvider);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Concurrency.Toolkit.Engine;
 using Microsoft.Extensions.Logging;
 
 namespace Concurrency.Toolkit.Processes.Host;
@@ -113,18 +114,7 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> for the exit; returns whether it happened.</summary>
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _exited.Task.WaitAsync(timeout).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _exited.Task.CompletesWithinAsync(timeout);
 
     /// <summary>
     /// Waits up to <paramref name="timeout"/> for the end of standard error, so a report carries the last lines the
