@@ -255,28 +255,12 @@ internal static class SharedFrames
     }
 
     /// <summary>Removes the results segments worker <paramref name="workerId"/> made and the host never opened (it died mid-transfer).</summary>
-    public static void RemoveResults(string poolName, int workerId)
-    {
-        if (!OperatingSystem.IsLinux() || !Directory.Exists(Root))
-        {
-            return;
-        }
-
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(Root, $"{poolName}-w{workerId}-r*"))
-            {
-                Remove(file);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Nothing to enumerate.
-        }
-    }
+    public static void RemoveResults(string poolName, int workerId) => RemoveMatching($"{poolName}-w{workerId}-r*");
 
     /// <summary>Removes every shared frame left by the pool whose folder is <paramref name="poolName"/>: at its disposal, and by the sweep after its host died.</summary>
-    public static void RemoveAll(string poolName)
+    public static void RemoveAll(string poolName) => RemoveMatching(poolName + "-w*");
+
+    private static void RemoveMatching(string pattern)
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists(Root))
         {
@@ -285,7 +269,7 @@ internal static class SharedFrames
 
         try
         {
-            foreach (var file in Directory.EnumerateFiles(Root, poolName + "-w*"))
+            foreach (var file in Directory.EnumerateFiles(Root, pattern))
             {
                 Remove(file);
             }
