@@ -34,8 +34,8 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
 
     private readonly WorkerPool _pool;
     private readonly bool _packsPrimitives;
-    private readonly ConcurrentDictionary<(ShippedMethod Method, string Culture, string UICulture), WorkDefinition> _work = new();
-    private readonly ConcurrentDictionary<(ShippedMethod Method, string Culture, string UICulture), ICallQueue> _callQueues = new();
+    private readonly ConcurrentDictionary<WorkKey, WorkDefinition> _work = new();
+    private readonly ConcurrentDictionary<WorkKey, ICallQueue> _callQueues = new();
     private int _nextWorkId;
     private long _callFramesSent;
     private long _callsSent;
@@ -244,7 +244,7 @@ public sealed class ProcessStrategy : ExecutionStrategyBase
     /// <summary>The definition of <paramref name="method"/> under the caller's cultures (see <see cref="WorkDefinition"/>), made once.</summary>
     private WorkDefinition WorkFor(ShippedMethod method) => WorkFor(WorkDefinition.KeyFor(method));
 
-    private WorkDefinition WorkFor((ShippedMethod Method, string Culture, string UICulture) key)
+    private WorkDefinition WorkFor(WorkKey key)
         => _work.GetOrAdd(key, static (key, self) => new WorkDefinition(Interlocked.Increment(ref self._nextWorkId), key.Method, key.Culture, key.UICulture), this);
 
     private void FailQueuedCalls()

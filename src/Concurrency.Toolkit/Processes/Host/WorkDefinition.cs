@@ -19,10 +19,12 @@ internal sealed class WorkDefinition(int id, ShippedMethod method, string cultur
     /// <summary>Gets the frame that defines this work in a worker (the same bytes for every worker).</summary>
     public ReadOnlyMemory<byte> Frame { get; } = HostMessages.DefineWork(id, method, culture, uiCulture);
 
-    /// <summary>
-    /// Gets the key a definition is kept under: the method (one instance per method and delegate type, so compared by
-    /// reference, not by its long key) and the names of the caller's cultures.
-    /// </summary>
-    public static (ShippedMethod Method, string Culture, string UICulture) KeyFor(ShippedMethod method)
-        => (method, CultureInfo.CurrentCulture.Name, CultureInfo.CurrentUICulture.Name);
+    /// <summary>Gets the key of <paramref name="method"/>'s definition for the calling code: the method and the names of its cultures.</summary>
+    public static WorkKey KeyFor(ShippedMethod method) => new(method, CultureInfo.CurrentCulture.Name, CultureInfo.CurrentUICulture.Name);
 }
+
+/// <summary>
+/// What a <see cref="WorkDefinition"/> is kept under: the method (one instance per method and delegate type, so compared
+/// by reference, not by its long key) and the names of the caller's cultures.
+/// </summary>
+internal readonly record struct WorkKey(ShippedMethod Method, string Culture, string UICulture);

@@ -309,6 +309,7 @@ internal sealed class WorkerRuntime
                         CultureInfo.CurrentCulture = work.Culture!;
                         CultureInfo.CurrentUICulture = work.UICulture!;
                     }
+
                     processed = work.Invoker.Run(batch, _serializer, _output, _marker);
                 }
 
