@@ -30,13 +30,14 @@ internal static class CustomComparerCheck
 
         // What the receiving side makes: the declared class through its parameterless constructor (whose comparer it
         // keeps: a HashSet<string> subclass made case-insensitive), or, for an interface or an immutable collection,
-        // one with the default comparer.
-        var made = Fresh(declared);
-        if (declared.IsSealed && ChecksFor(declared, made).Length == 0)
+        // one with the default comparer. A declared list has no comparer, and is not made here.
+        var hasComparer = ChecksFor(declared, made: null).Length > 0;
+        if (declared.IsSealed && !hasComparer)
         {
             return;
         }
 
+        var made = hasComparer ? Fresh(declared) : null;
         var checks = new ConcurrentDictionary<Type, ComparerCheck[]>();
         var previous = info.OnSerializing;
         info.OnSerializing = value =>
