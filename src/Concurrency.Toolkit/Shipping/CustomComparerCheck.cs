@@ -30,9 +30,10 @@ internal static class CustomComparerCheck
 
         // What the receiving side makes: the declared class through its parameterless constructor (whose comparer it
         // keeps: a HashSet<string> subclass made case-insensitive), or, for an interface or an immutable collection,
-        // one with the default comparer. A declared list has no comparer, and is not made here.
+        // one with the default comparer. A declared class without a comparer (a List<T>) arrives as that class whatever
+        // was sent, so its values are not looked at: no per-value cost on the commonest member type.
         var hasComparer = ChecksFor(declared, made: null).Length > 0;
-        if (declared.IsSealed && !hasComparer)
+        if (!hasComparer && !declared.IsInterface && !declared.IsAbstract)
         {
             return;
         }

@@ -33,6 +33,9 @@ internal sealed class WorkerDirectory
 
     public string FullName => Directory.FullName;
 
+    /// <summary>Gets the environment variable that names the temporary folder, for messages that tell how to move it.</summary>
+    public static string TemporaryFolderVariable => OperatingSystem.IsWindows() ? "TMP" : "TMPDIR";
+
     /// <summary>Creates a private folder in the temporary folder, owned by this process.</summary>
     /// <exception cref="InvalidOperationException">The temporary folder cannot be written; the message names it and the fix.</exception>
     public static WorkerDirectory Create()
@@ -48,7 +51,7 @@ internal sealed class WorkerDirectory
             // A read-only file system with no writable /tmp (a locked-down container), or TMPDIR pointing elsewhere.
             throw new InvalidOperationException(
                 $"ProcessStrategy cannot create its workers' folder in the temporary folder ({Path.GetTempPath()}): {ex.Message} "
-                    + $"Point {(OperatingSystem.IsWindows() ? "TMP" : "TMPDIR")} at a folder this user can write (in a container with a read-only file system, mount a tmpfs at /tmp).",
+                    + $"Point {TemporaryFolderVariable} at a folder this user can write (in a container with a read-only file system, mount a tmpfs at /tmp).",
                 ex);
         }
 

@@ -235,7 +235,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         {
             throw new InvalidOperationException(
                 $"ProcessStrategy cannot create its workers' socket: its path ({path}) is {length} bytes, and a Unix domain socket's path may have at most {limit}. " +
-                $"The temporary folder ({Path.GetTempPath()}) has too long a path; point {(OperatingSystem.IsWindows() ? "TMP" : "TMPDIR")} at a shorter one.");
+                $"The temporary folder ({Path.GetTempPath()}) has too long a path; point {WorkerDirectory.TemporaryFolderVariable} at a shorter one.");
         }
     }
 
